@@ -66,6 +66,11 @@ export interface GateState {
   deploys: number[];
   /** problems of the repository's config file; the gate then runs on `config` (last valid or default) */
   configProblems: ConfigProblem[];
+  /**
+   * with configProblems: which config the gate runs on instead, for the summary's wording
+   * (omitted: "the last valid configuration, or the defaults when there is none")
+   */
+  configFallback?: 'last-valid' | 'defaults';
 }
 
 export interface LabelState {
@@ -152,6 +157,15 @@ export interface CadenceReason extends ReasonBase {
   per: number;
   /** the moment the next deploy is allowed (null when not blocked) */
   nextSlot: number | null;
+  /** `per` as configured, e.g. "24h" */
+  perText: string;
+  /** `min_interval` in ms and as configured; null when not set */
+  minInterval: number | null;
+  minIntervalText: string | null;
+  /** the latest counted deploy, null when none */
+  lastDeploy: number | null;
+  /** what blocks (when both would, the one with the later slot); null when not at the limit */
+  blockedBy: 'count' | 'interval' | null;
 }
 
 export type Reason = IncidentReason | FreezeReason | WindowReason | CadenceReason;

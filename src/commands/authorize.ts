@@ -1,0 +1,65 @@
+/**
+ * Who may do what (SPEC 3 `permissions`, SPEC 4 authority). Always asked of GitHub, never taken
+ * from the comment payload's author_association. When the check itself fails, the answer is no.
+ */
+import { LEVELS, type Level, type Permission } from '../config/schema.js';
+import type { GitHubPort, RepoRef, Role } from '../github/port.js';
+
+const RANK: Record<Role, number> = { none: -1, read: 0, triage: 1, write: 2, maintain: 3, admin: 4 };
+
+export interface AuthorityAnswer {
+  allowed: boolean;
+  /** what the rule asks for, for replies: "maintain", or "maintain, @alice or team acme/sre" */
+  needed: string;
+  /** the actor's repository role, when it was asked */
+  role: Role | null;
+  /** set when GitHub could not be asked: the command is refused */
+  error: string | null;
+}
+
+const isLevel = (s: string): s is Level => (LEVELS as readonly string[]).includes(s);
+
+/** Human form of a permission rule. */
+export function describePermission(permission: Permission): string {
+  const entries = typeof permission === 'string' ? [permission] : permission;
+  return entries
+    .map((e) => {
+      const bare = e.replace(/^@/, '');
+      if (isLevel(bare)) return `${bare} (or higher)`;
+      return bare.includes('/') ? `team ${bare}` : `user ${bare}`;
+    })
+    .join(', or ');
+}
+
+/** true when `role` is at least `level` */
+export function roleAtLeast(role: Role, level: Level): boolean {
+  return RANK[role] >= RANK[level];
+}
+
+/**
+ * Does `login` hold `permission` on `ref`? Levels are checked against the repository role; team
+ * slugs only of the installation's own organisation (`org`), with an active membership.
+ */
+export async function holds(port: GitHubPort, ref: RepoRef, login: string, permission: Permission, org: string): Promise<AuthorityAnswer> {
+  const entries = typeof permission === 'string' ? [permission] : permission;
+  const needed = describePermission(permission);
+  let role: Role | null = null;
+  try {
+    for (const raw of entries) {
+      const entry = raw.replace(/^@/, '');
+      if (isLevel(entry)) {
+        role ??= await port.getRole(ref, login);
+        if (roleAtLeast(role, entry)) return { allowed: true, needed, role, error: null };
+      } else if (entry.includes('/')) {
+        const [teamOrg, slug] = entry.split('/') as [string, string];
+        if (teamOrg.toLowerCase() !== org.toLowerCase()) continue;
+        if (await port.isActiveTeamMember(teamOrg, slug, login)) return { allowed: true, needed, role, error: null };
+      } else if (entry.toLowerCase() === login.toLowerCase()) {
+        return { allowed: true, needed, role, error: null };
+      }
+    }
+    return { allowed: false, needed, role, error: null };
+  } catch (error) {
+    return { allowed: false, needed, role, error: error instanceof Error ? error.message : String(error) };
+  }
+}

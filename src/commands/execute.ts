@@ -1,0 +1,305 @@
+/**
+ * Runs the commands of one new comment: parse (pure), prepare and authorise (GitHub reads), then one
+ * transaction that claims the comment and delivery, applies every command in order, and stores the
+ * reply and reactions (and any fan-out) as jobs. A duplicate delivery or comment changes nothing.
+ */
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
+import type { ConfigService, LoadedConfig } from '../config/load.js';
+import type { Permission } from '../config/schema.js';
+import type { GitHubPort, PullInfo, RepoRef } from '../github/port.js';
+import type { StoredIncident, Store } from '../store/store.js';
+import { key } from '../store/store.js';
+import { Actions, PhaseError, incidentId, type Actor } from '../domain/actions.js';
+import { buildReport, renderReport } from '../domain/report.js';
+import { ordinaryDecision, renderStatus, stillBlocking } from '../domain/status.js';
+import { occurrencesAt } from '../schedule/windows.js';
+import { escapeMarkdown, codeSpan } from '../util/escape.js';
+import { holds, type AuthorityAnswer } from './authorize.js';
+import { helpText } from './help.js';
+import { parseComment, type Command, type ParseResult } from './parse.js';
+
+export interface CommentContext {
+  installationId: number;
+  port: GitHubPort;
+  owner: string;
+  repo: string;
+  defaultBranch: string;
+  issueNumber: number;
+  isPull: boolean;
+  commentId: number;
+  actor: string;
+  body: string;
+  deliveryId: string;
+}
+
+export type Reaction = '+1' | '-1' | 'confused';
+
+export interface ReplyJob {
+  installationId: number;
+  owner: string;
+  repo: string;
+  issueNumber: number;
+  commentId: number;
+  reactions: Reaction[];
+  body: string;
+  done: { reactions: Reaction[]; comment: boolean };
+}
+
+type PermissionKey = 'freeze' | 'lift' | 'incident' | 'override';
+
+interface Plan {
+  result: ParseResult;
+  /** set when the command cannot run: not understood */
+  problem?: string;
+  permission?: { key: PermissionKey; rule: Permission; scope: string };
+  answer?: AuthorityAnswer;
+  incident?: StoredIncident;
+  pull?: PullInfo | null;
+  windows?: { name: string; start: number; end: number }[];
+  until?: number | null;
+}
+
+const PHASES_FOR: Record<string, readonly string[]> = {
+  'incident-resolve': ['open'],
+  'incident-close': ['open', 'resolved'],
+  'incident-report': ['open', 'resolved', 'closed'],
+};
+
+export interface CommandOutcome {
+  ran: boolean;
+  reactions: Reaction[];
+  body: string;
+}
+
+export class CommandRunner {
+  constructor(
+    private readonly store: Store,
+    private readonly configs: ConfigService,
+    private readonly actions: Actions,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+    private readonly afterCommit: () => void,
+  ) {}
+
+  async handle(ctx: CommentContext): Promise<CommandOutcome> {
+    const results = parseComment(ctx.body);
+    if (results.length === 0 || this.store.commentSeen(ctx.commentId)) return { ran: false, reactions: [], body: '' };
+    const ref: RepoRef = { owner: ctx.owner, repo: ctx.repo };
+
+    let repoConfig: LoadedConfig | null = null;
+    let accountConfig: LoadedConfig | null = null;
+    let configError: string | null = null;
+    const repoCfg = async () => (repoConfig ??= await this.configs.get(ctx.port, ref));
+    const accountCfg = async () => (accountConfig ??= await this.configs.getAccount(ctx.port, ctx.owner));
+
+    const plans: Plan[] = [];
+    for (const result of results) {
+      const plan: Plan = { result };
+      plans.push(plan);
+      if (!result.ok) continue;
+      try {
+        await this.prepare(ctx, plan, result.command, repoCfg, accountCfg);
+      } catch (error) {
+        configError = error instanceof Error ? error.message : String(error);
+        plan.answer = { allowed: false, needed: 'a permission that could not be checked', role: null, error: configError };
+      }
+    }
+    const repoLoaded = await repoCfg().catch(() => null);
+
+    const now = this.clock.now();
+    const outcome = this.store.tx(() => {
+      if (!this.store.claimComment(ctx.commentId, ctx.owner, now)) return null;
+      this.store.claimDelivery(ctx.deliveryId, 'issue_comment', now);
+      const reactions = new Set<Reaction>();
+      const parts: string[] = [];
+      for (const plan of plans) {
+        const { reaction, text } = this.apply(ctx, plan, repoLoaded);
+        reactions.add(reaction);
+        parts.push(`${codeSpan(plan.result.line)}\n${text}`);
+      }
+      const body = parts.join('\n\n');
+      const job: ReplyJob = { installationId: ctx.installationId, owner: ctx.owner, repo: ctx.repo, issueNumber: ctx.issueNumber, commentId: ctx.commentId, reactions: [...reactions], body, done: { reactions: [], comment: false } };
+      this.store.enqueueJob('reply', job, now, now);
+      return { ran: true, reactions: [...reactions], body };
+    });
+    this.afterCommit();
+    if (!outcome) return { ran: false, reactions: [], body: '' };
+    this.log.info({ event: 'issue_comment', repo: `${ctx.owner}/${ctx.repo}`, pr: ctx.issueNumber, commands: plans.length, reactions: outcome.reactions }, 'commands run');
+    return outcome;
+  }
+
+  /** Everything a command needs from GitHub, fetched before the transaction. */
+  private async prepare(ctx: CommentContext, plan: Plan, cmd: Command, repoCfg: () => Promise<LoadedConfig>, accountCfg: () => Promise<LoadedConfig>): Promise<void> {
+    const ref = { owner: ctx.owner, repo: ctx.repo };
+    const now = this.clock.now();
+    const authorise = async (k: PermissionKey, onAccount: boolean) => {
+      const loaded = onAccount ? await accountCfg() : await repoCfg();
+      const rule = loaded.config.permissions[k];
+      plan.permission = { key: k, rule, scope: onAccount ? `the account's configuration (${ctx.owner}/.github)` : 'this repository' };
+      plan.answer = await holds(ctx.port, ref, ctx.actor, rule, ctx.owner);
+    };
+    switch (cmd.kind) {
+      case 'freeze':
+        if (cmd.forMs !== null) plan.until = now + cmd.forMs;
+        else if (cmd.until !== null) {
+          if (cmd.until <= now) {
+            plan.problem = `${new Date(cmd.until).toISOString()} is in the past.`;
+            return;
+          }
+          plan.until = cmd.until;
+        } else plan.until = null;
+        await authorise('freeze', cmd.org);
+        return;
+      case 'unfreeze': {
+        await authorise('lift', cmd.org);
+        const loaded = cmd.org ? await accountCfg() : await repoCfg();
+        const suppressed = this.store.liveSuppressions(ctx.owner, now);
+        const scopeRepo = cmd.org ? null : key(ctx.repo);
+        plan.windows = [];
+        for (const w of loaded.config.windows) {
+          for (const o of occurrencesAt(w, now)) {
+            if (suppressed.some((s) => s.window === w.name && s.occurrenceStart === o.start && s.scope.repo === scopeRepo)) continue;
+            plan.windows.push({ name: w.name, start: o.start, end: o.end });
+          }
+        }
+        return;
+      }
+      case 'incident-open':
+        await authorise('incident', !cmd.repo);
+        return;
+      case 'incident-resolve':
+      case 'incident-close':
+      case 'incident-report': {
+        const found = this.findIncident(ctx, cmd.kind, cmd.id);
+        if (typeof found === 'string') {
+          plan.problem = found;
+          return;
+        }
+        plan.incident = found;
+        if (cmd.kind === 'incident-report') return;
+        await authorise(cmd.kind === 'incident-resolve' ? 'incident' : 'lift', found.scope.repo === null);
+        return;
+      }
+      case 'override':
+      case 'override-cancel':
+        if (!ctx.isPull) {
+          plan.problem = '/override works on pull requests: an override is bound to a pull request head commit.';
+          return;
+        }
+        await authorise('override', false);
+        if (plan.answer?.allowed && cmd.kind === 'override') plan.pull = await ctx.port.getPull(ref, ctx.issueNumber);
+        return;
+      case 'status':
+        await repoCfg();
+        return;
+      case 'help':
+        return;
+    }
+  }
+
+  /** The incident an ID (or its absence) names, or why it names none. */
+  private findIncident(ctx: CommentContext, kind: string, id: number | null): StoredIncident | string {
+    const candidates = this.store.incidentCandidates(ctx.owner, ctx.repo);
+    const eligible = candidates.filter((i) => PHASES_FOR[kind]!.includes(i.phase));
+    if (id !== null) {
+      const incident = candidates.find((i) => i.id === id);
+      if (!incident) return `${incidentId(id)} is not an incident of ${escapeMarkdown(ctx.owner)} or of this repository.`;
+      return incident;
+    }
+    if (kind === 'incident-report') return candidates[0] ?? 'There is no incident to report on.';
+    if (eligible.length === 1) return eligible[0]!;
+    const what = kind === 'incident-resolve' ? 'open' : 'open or resolved';
+    if (eligible.length === 0) return `There is no ${what} incident here.`;
+    return `Several incidents are ${what}: name one of ${eligible.map((i) => incidentId(i.id)).join(', ')}.`;
+  }
+
+  /** Applies one planned command inside the transaction. */
+  private apply(ctx: CommentContext, plan: Plan, repoLoaded: LoadedConfig | null): { reaction: Reaction; text: string } {
+    const { result } = plan;
+    if (!result.ok) return { reaction: 'confused', text: `Not understood: ${escapeMarkdown(result.message)}\nUsage: ${codeSpan(result.usage)}` };
+    if (plan.problem) return { reaction: 'confused', text: `Not understood: ${plan.problem}` };
+    if (plan.answer && !plan.answer.allowed) {
+      if (plan.answer.error) {
+        this.log.warn({ event: 'issue_comment', delivery: ctx.deliveryId, err: plan.answer.error }, 'authority check failed');
+        return { reaction: '-1', text: 'Refused: your permission could not be checked with GitHub just now, so nothing was changed. Try again shortly.' };
+      }
+      const where = plan.permission ? ` (the \`${plan.permission.key}\` permission of ${plan.permission.scope})` : '';
+      return { reaction: '-1', text: `Refused: this needs ${escapeMarkdown(plan.answer.needed)}${where}; you have ${plan.answer.role ?? 'none'} on this repository. Nothing was changed.` };
+    }
+    const actor: Actor = { login: ctx.actor, source: 'command', deliveryId: ctx.deliveryId };
+    const cmd = result.command;
+    const now = this.clock.now();
+    const scope = (org: boolean) => ({ account: ctx.owner, repo: org ? null : ctx.repo });
+    try {
+      switch (cmd.kind) {
+        case 'freeze': {
+          const f = this.actions.freeze(scope(cmd.org), cmd.all ? 'all' : 'features', plan.until ?? null, cmd.reason, actor, ctx.installationId);
+          const what = cmd.org ? `every repository of ${escapeMarkdown(ctx.owner)}` : 'this repository';
+          const until = f.until ? `until ${new Date(f.until).toISOString()}` : 'until lifted with `/unfreeze`';
+          return { reaction: '+1', text: `Froze ${what} (freeze ${f.id}, ${f.mode === 'all' ? 'all changes' : 'hotfixes still flow'}) ${until}.` };
+        }
+        case 'unfreeze': {
+          const r = this.actions.unfreeze(scope(cmd.org), plan.windows ?? [], cmd.reason, actor, ctx.installationId);
+          const ended = [...r.freezes.map((f) => `freeze ${f.id}`), ...r.windows.map((w) => `the current occurrence of window "${escapeMarkdown(w)}"`)];
+          const head = ended.length ? `Ended ${ended.join(', ')}.` : 'There was no manual freeze or active window to end here.';
+          const tail = repoLoaded ? ` ${stillBlocking(ordinaryDecision(this.store, repoLoaded, ctx.owner, ctx.repo, ctx.defaultBranch, now))}` : '';
+          return { reaction: '+1', text: head + tail };
+        }
+        case 'incident-open': {
+          const i = this.actions.openIncident(scope(!cmd.repo), cmd.severity, cmd.title, actor, ctx.installationId);
+          const freezes = repoLoaded ? repoLoaded.config.incidents.freeze.includes(cmd.severity) : true;
+          const where = cmd.repo ? 'this repository' : `every repository of ${escapeMarkdown(ctx.owner)}`;
+          return {
+            reaction: '+1',
+            text: `Opened ${incidentId(i.id)} (${i.severity}) "${escapeMarkdown(i.title)}" for ${where}. ${freezes ? 'Feature PRs are blocked until it is closed; hotfixes still flow.' : 'Its severity does not freeze anything (incidents.freeze).'} Resolve it with \`/incident resolve ${incidentId(i.id)}\` when service is restored; only \`/incident close ${incidentId(i.id)}\` ends the moratorium.`,
+          };
+        }
+        case 'incident-resolve': {
+          const i = this.actions.resolveIncident(plan.incident!.id, cmd.note, actor);
+          return { reaction: '+1', text: `${incidentId(i.id)} resolved: service restored, recovery begins. The moratorium stays (recovery cadence applies) until \`/incident close ${incidentId(i.id)}\`.` };
+        }
+        case 'incident-close': {
+          const i = this.actions.closeIncident(plan.incident!.id, cmd.note, actor);
+          return { reaction: '+1', text: `${incidentId(i.id)} closed: assessment complete, its moratorium has ended.` };
+        }
+        case 'incident-report':
+          return { reaction: '+1', text: renderReport(buildReport(this.store, plan.incident!, now)) };
+        case 'override': {
+          const pull = plan.pull;
+          if (!pull || pull.state !== 'open') return { reaction: 'confused', text: 'Not understood: this pull request is not open.' };
+          this.actions.override(ctx.owner, ctx.repo, ctx.issueNumber, pull.headSha, cmd.reason, actor, ctx.installationId);
+          return { reaction: '+1', text: `Override recorded for commit ${pull.headSha.slice(0, 7)}: this PR passes freezes and cadence until a new push. Cancel with \`/override cancel\`.` };
+        }
+        case 'override-cancel': {
+          const had = this.actions.cancelOverride(ctx.owner, ctx.repo, ctx.issueNumber, actor, ctx.installationId);
+          return { reaction: '+1', text: had ? 'Override cancelled: the gate applies to this PR again.' : 'This PR had no override; nothing changed.' };
+        }
+        case 'status':
+          if (!repoLoaded) return { reaction: '-1', text: 'The configuration could not be loaded just now; try again shortly.' };
+          return { reaction: '+1', text: renderStatus(this.store, repoLoaded, ctx.owner, ctx.repo, ctx.defaultBranch, now) };
+        case 'help':
+          return { reaction: '+1', text: helpText() };
+      }
+    } catch (error) {
+      if (error instanceof PhaseError) return { reaction: 'confused', text: `Not understood: ${escapeMarkdown(error.message)}.` };
+      throw error;
+    }
+  }
+}
+
+/** Sends what a reply job owes, step by step, recording each step so a retry never repeats one. */
+export async function sendReply(port: GitHubPort, job: ReplyJob, save: (job: ReplyJob) => void): Promise<void> {
+  const ref = { owner: job.owner, repo: job.repo };
+  for (const reaction of job.reactions) {
+    if (job.done.reactions.includes(reaction)) continue;
+    await port.addReaction(ref, job.commentId, reaction);
+    job.done.reactions.push(reaction);
+    save(job);
+  }
+  if (!job.done.comment) {
+    await port.createComment(ref, job.issueNumber, job.body);
+    job.done.comment = true;
+    save(job);
+  }
+}

@@ -1,0 +1,722 @@
+/**
+ * The comment-command parser (SPEC section 4). Pure: no I/O, no clock, never throws.
+ *
+ * Two steps, as in triagebot's parser: first find the lines a reader sees as commands (skipping
+ * fenced and indented code, block quotes, HTML comments and inline code, with CommonMark's rules),
+ * then parse each one into a typed command or a typed error a user can act on. Whether the command
+ * is allowed, and what it refers to (which incident, whether a time is in the future), is for the
+ * handler to decide.
+ */
+import type { Severity } from '../config/schema.js';
+import { parseDuration } from '../config/duration.js';
+import { USAGES, type UsageKey } from './help.js';
+
+export type Command =
+  | { kind: 'freeze'; org: boolean; all: boolean; forMs: number | null; until: number | null /* UTC ms */; reason: string }
+  | { kind: 'unfreeze'; org: boolean; reason: string }
+  | { kind: 'incident-open'; severity: Severity; repo: boolean; title: string }
+  | { kind: 'incident-resolve'; id: number | null; note: string }
+  | { kind: 'incident-close'; id: number | null; note: string }
+  | { kind: 'incident-report'; id: number | null }
+  | { kind: 'override'; reason: string }
+  | { kind: 'override-cancel' }
+  | { kind: 'status' }
+  | { kind: 'help' };
+
+export interface ParsedCommand {
+  ok: true;
+  command: Command;
+  /** The source line, trimmed. */
+  line: string;
+}
+
+export interface CommandError {
+  ok: false;
+  /** The command word, lower case: `/freeze`, `/incident`, ... */
+  word: string;
+  /** The source line, trimmed. */
+  line: string;
+  /** What is wrong, so that the user can fix it. May quote (shortened) user text: escape it. */
+  message: string;
+  /** The correct form of the command or subcommand. */
+  usage: string;
+}
+
+export type ParseResult = ParsedCommand | CommandError;
+
+/** The correct form of each command word and subcommand (`/freeze`, `/incident open`, ...). */
+export const USAGE: Readonly<Record<string, string>> = USAGES;
+
+/** Every command line in the comment body, in order; [] when there is none. Never throws. */
+export function parseComment(body: string): ParseResult[] {
+  if (typeof body !== 'string') return [];
+  return commandLines(body).map(parseCommandLine);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step 1: the lines a reader sees as commands.
+
+const COMMAND_WORD = /^\/(freeze|unfreeze|incident|override|moratorium)(?=\s|$)/i;
+
+type Word = '/freeze' | '/unfreeze' | '/incident' | '/override' | '/moratorium';
+
+interface CommandLine {
+  /** The line as written, trimmed. */
+  source: string;
+  /** The line as read: inline HTML comments removed, trimmed; starts with a command word. */
+  text: string;
+}
+
+interface Fence {
+  char: string;
+  len: number;
+}
+
+const HEADING = /^#{1,6}(?:[ \t]|$)/;
+const THEMATIC_BREAK = /^(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})$/;
+const LIST_ITEM = /^(?:[-+*]|1[.)])[ \t]+\S/;
+const HTML_RAW_BLOCK = /^<(pre|script|style|textarea)(?=[\s>]|$)/i;
+
+/**
+ * A line-by-line reading of the markdown, enough to tell where a command can be: at the start of a
+ * line of paragraph text. Inside a fence, an HTML block, a block quote (including the lines that
+ * lazily continue a quoted paragraph), indented code, or an inline comment or code span begun on
+ * an earlier line, nothing is a command.
+ */
+function commandLines(body: string): CommandLine[] {
+  const lines = body.split(/\r\n|\r|\n/);
+  if (lines[0]?.startsWith('\uFEFF')) lines[0] = lines[0].slice(1);
+  const ahead = new CloserLookahead(lines);
+  const found: CommandLine[] = [];
+
+  let fence: Fence | null = null; // inside a fenced code block
+  let htmlEnd: string | null = null; // inside an HTML block (comment, <pre>, ...): the text that ends it
+  let span: string | null = null; // inside an inline comment or code span begun earlier: its closer
+  let paragraph = false; // the previous line was paragraph text
+  let quoteParagraph = false; // the previous line was paragraph text inside a block quote
+  let quoteFence: Fence | null = null; // a fenced code block inside the current block quote
+
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    const closesLater = (closer: string): boolean => ahead.has(closer, i);
+
+    if (fence) {
+      if (closesFence(line, fence)) fence = null;
+      continue;
+    }
+    if (htmlEnd !== null) {
+      if (line.toLowerCase().includes(htmlEnd)) htmlEnd = null;
+      continue;
+    }
+    if (span !== null) {
+      const end = closerEnd(line, span);
+      if (end >= 0) span = scanInline(line, end, closesLater).open;
+      continue;
+    }
+    if (isBlank(line)) {
+      paragraph = quoteParagraph = false;
+      quoteFence = null;
+      continue;
+    }
+
+    const { column, content } = indentation(line);
+    if (column >= 4) {
+      if (quoteParagraph) continue; // lazily continues a quoted paragraph
+      quoteFence = null;
+      if (paragraph) span = scanInline(content, 0, closesLater).open; // continues a paragraph
+      continue; // otherwise indented code
+    }
+
+    if (content.startsWith('>')) {
+      const inner = unquote(content);
+      const indented = indentation(inner);
+      if (quoteFence) {
+        if (closesFence(inner, quoteFence)) quoteFence = null;
+        quoteParagraph = false;
+      } else if (isBlank(inner)) {
+        quoteParagraph = false;
+      } else if (indented.column < 4) {
+        quoteFence = openFence(indented.content);
+        quoteParagraph =
+          quoteFence === null &&
+          !HEADING.test(indented.content) &&
+          !THEMATIC_BREAK.test(indented.content) &&
+          htmlBlock(indented.content) === null;
+      } // an indented line continues a quoted paragraph, or is quoted code: no change
+      paragraph = false;
+      continue;
+    }
+    quoteFence = null;
+    if (quoteParagraph && !interruptsParagraph(content)) continue; // lazy continuation
+    quoteParagraph = false;
+
+    const opened = openFence(content);
+    if (opened) {
+      fence = opened;
+      paragraph = false;
+      continue;
+    }
+    const html = htmlBlock(content);
+    if (html) {
+      if (!html.closed) htmlEnd = html.end;
+      paragraph = false;
+      continue;
+    }
+
+    const inline = scanInline(content, 0, closesLater);
+    span = inline.open;
+    paragraph = true;
+    const text = inline.kept.trim();
+    if (COMMAND_WORD.test(text)) found.push({ source: line.trim(), text });
+  }
+  return found;
+}
+
+function isBlank(line: string): boolean {
+  return /^[ \t]*$/.test(line);
+}
+
+/** The column the text starts at (tabs stop every 4) and the text after the indentation. */
+function indentation(line: string): { column: number; content: string } {
+  let column = 0;
+  let i = 0;
+  for (; i < line.length; i++) {
+    const ch = line[i];
+    if (ch === ' ') column++;
+    else if (ch === '\t') column += 4 - (column % 4);
+    else break;
+  }
+  return { column, content: line.slice(i) };
+}
+
+/** The text of a block-quote line without its `>` markers (nested quotes included). */
+function unquote(content: string): string {
+  let rest = content;
+  for (;;) {
+    const { column, content: text } = indentation(rest);
+    if (column >= 4 || !text.startsWith('>')) return rest;
+    rest = text.slice(text[1] === ' ' ? 2 : 1);
+  }
+}
+
+function openFence(content: string): Fence | null {
+  const match = /^(`{3,}|~{3,})(.*)$/.exec(content);
+  if (!match) return null;
+  const marks = match[1]!;
+  if (marks[0] === '`' && match[2]!.includes('`')) return null; // a backtick fence's info has no backtick
+  return { char: marks[0]!, len: marks.length };
+}
+
+function closesFence(line: string, fence: Fence): boolean {
+  const { column, content } = indentation(line);
+  if (column >= 4) return false;
+  const match = /^(`+|~+)[ \t]*$/.exec(content);
+  return match !== null && match[1]![0] === fence.char && match[1]!.length >= fence.len;
+}
+
+/** An HTML block whose content is never markdown: a comment, or `<pre>` and its kind. */
+function htmlBlock(content: string): { end: string; closed: boolean } | null {
+  if (content.startsWith('<!--')) return { end: '-->', closed: content.indexOf('-->', 2) >= 0 };
+  const raw = HTML_RAW_BLOCK.exec(content);
+  if (!raw) return null;
+  const end = `</${raw[1]!.toLowerCase()}>`;
+  return { end, closed: content.toLowerCase().includes(end) };
+}
+
+function interruptsParagraph(line: string): boolean {
+  if (isBlank(line)) return true;
+  const { column, content } = indentation(line);
+  if (column >= 4) return false;
+  return (
+    content.startsWith('>') ||
+    openFence(content) !== null ||
+    htmlBlock(content) !== null ||
+    HEADING.test(content) ||
+    THEMATIC_BREAK.test(content) ||
+    LIST_ITEM.test(content)
+  );
+}
+
+function runLength(text: string, at: number): number {
+  let end = at;
+  while (text[end] === '`') end++;
+  return end - at;
+}
+
+/** Where a backtick run of exactly `len` starts, at or after `from`; -1 when there is none. */
+function findRun(text: string, from: number, len: number): number {
+  let at = text.indexOf('`', from);
+  while (at >= 0) {
+    const run = runLength(text, at);
+    if (run === len) return at;
+    at = text.indexOf('`', at + run);
+  }
+  return -1;
+}
+
+/** Where the text just after `closer` (`-->` or a backtick run) is in a line; -1 when absent. */
+function closerEnd(line: string, closer: string): number {
+  if (closer === '-->') {
+    const at = line.indexOf('-->');
+    return at < 0 ? -1 : at + 3;
+  }
+  const at = findRun(line, 0, closer.length);
+  return at < 0 ? -1 : at + closer.length;
+}
+
+/**
+ * Reads inline code spans and HTML comments in a line of paragraph text from `from`. `kept` is the
+ * text with complete comments removed (code spans are kept: they are visible). `open` is the closer
+ * of a comment or code span that starts here and ends on a later line of the same paragraph. An
+ * opener that never closes is literal text, as CommonMark has it.
+ */
+function scanInline(
+  text: string,
+  from: number,
+  closesLater: (closer: string) => boolean,
+): { kept: string; open: string | null } {
+  let kept = '';
+  let copied = from;
+  let i = from;
+  while (i < text.length) {
+    const ch = text[i];
+    if (ch === '\\') {
+      i += 2;
+    } else if (ch === '`') {
+      const run = runLength(text, i);
+      const close = findRun(text, i + run, run);
+      if (close >= 0) {
+        i = close + run;
+        continue;
+      }
+      const closer = '`'.repeat(run);
+      if (closesLater(closer)) return { kept: kept + text.slice(copied, i), open: closer };
+      i += run;
+    } else if (ch === '<' && text.startsWith('<!--', i)) {
+      const close = text.indexOf('-->', i + 4);
+      if (close >= 0) {
+        kept += text.slice(copied, i);
+        i = copied = close + 3;
+        continue;
+      }
+      if (closesLater('-->')) return { kept: kept + text.slice(copied, i), open: '-->' };
+      i += 4;
+    } else {
+      i++;
+    }
+  }
+  return { kept: kept + text.slice(copied), open: null };
+}
+
+/**
+ * Whether a closer occurs on a later line of the current paragraph. Remembers where a closer is
+ * known to be absent, so a paragraph full of unclosed openers is still read in linear time.
+ */
+class CloserLookahead {
+  private readonly absentBefore = new Map<string, number>();
+
+  constructor(private readonly lines: readonly string[]) {}
+
+  has(closer: string, line: number): boolean {
+    if ((this.absentBefore.get(closer) ?? -1) > line) return false;
+    for (let k = line + 1; k < this.lines.length; k++) {
+      const text = this.lines[k]!;
+      if (interruptsParagraph(text)) {
+        this.absentBefore.set(closer, k);
+        return false;
+      }
+      if (closerEnd(text, closer) >= 0) return true;
+    }
+    this.absentBefore.set(closer, this.lines.length);
+    return false;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step 2: one command line into a command or an error.
+
+/** A mistake in a command, with the form to show. Thrown within this file only. */
+class Misuse extends Error {
+  constructor(
+    message: string,
+    readonly usage: UsageKey,
+  ) {
+    super(message);
+  }
+}
+
+interface Token {
+  text: string;
+  start: number;
+}
+
+/** The tokens of a command line after its command word, and the free text that follows them. */
+class Args {
+  private pos = 1; // tokens[0] is the command word
+  /** `--` was given: what follows is text (no flags, no optional ID). */
+  flagsEnded = false;
+
+  constructor(
+    private readonly text: string,
+    private readonly tokens: readonly Token[],
+  ) {}
+
+  peek(): string | undefined {
+    return this.tokens[this.pos]?.text;
+  }
+
+  next(): string | undefined {
+    const token = this.peek();
+    if (token !== undefined) this.pos++;
+    return token;
+  }
+
+  remaining(): number {
+    return this.tokens.length - this.pos;
+  }
+
+  /** The rest of the line as written (inner spacing kept), trimmed; '' when nothing is left. */
+  rest(): string {
+    const token = this.tokens[this.pos];
+    return token ? this.text.slice(token.start).trim() : '';
+  }
+}
+
+function tokenize(text: string): Token[] {
+  const tokens: Token[] = [];
+  const word = /\S+/g;
+  for (let match = word.exec(text); match; match = word.exec(text)) {
+    tokens.push({ text: match[0], start: match.index });
+  }
+  return tokens;
+}
+
+function parseCommandLine({ source, text }: CommandLine): ParseResult {
+  const word = `/${COMMAND_WORD.exec(text)![1]!.toLowerCase()}` as Word;
+  const args = new Args(text, tokenize(text));
+  try {
+    return { ok: true, command: parseArgs(word, args), line: source };
+  } catch (error) {
+    if (error instanceof Misuse) {
+      return { ok: false, word, line: source, message: error.message, usage: USAGES[error.usage] };
+    }
+    // A bug, not the user's mistake; the contract is to never throw.
+    return { ok: false, word, line: source, message: 'this command could not be read (internal error)', usage: USAGES[word] };
+  }
+}
+
+function parseArgs(word: Word, args: Args): Command {
+  switch (word) {
+    case '/freeze':
+      return parseFreeze(args);
+    case '/unfreeze':
+      return parseUnfreeze(args);
+    case '/incident':
+      return parseIncident(args);
+    case '/override':
+      return parseOverride(args);
+    case '/moratorium':
+      return parseMoratorium(args);
+  }
+}
+
+function parseFreeze(args: Args): Command {
+  const usage = '/freeze';
+  let org = false;
+  let all = false;
+  let forMs: number | null = null;
+  let until: number | null = null;
+  let timed: Flag | null = null;
+  for (let flag = nextFlag(args, usage, ['org', 'all', 'for', 'until']); flag; flag = nextFlag(args, usage, ['org', 'all', 'for', 'until'])) {
+    if (flag.name === 'org' || flag.name === 'all') {
+      noValue(flag, usage);
+      if (flag.name === 'org') org = true;
+      else all = true;
+      continue;
+    }
+    if (timed) {
+      throw new Misuse(
+        timed.name === flag.name ? `${flag.written} is given twice` : '--for and --until cannot be used together: give one of them',
+        usage,
+      );
+    }
+    timed = flag;
+    if (flag.name === 'for') {
+      const value = flagValue(args, flag, usage, 'a duration such as 30m, 4h, 2d or 1h30m');
+      forMs = parseDuration(value);
+      if (forMs === null) {
+        throw new Misuse(`--for needs a duration such as 30m, 4h, 2d or 1h30m, not ${quote(value)}`, usage);
+      }
+    } else {
+      let value = flagValue(args, flag, usage, 'a time such as 2026-12-01T18:00Z');
+      const time = args.peek();
+      if (/^\d{4}-\d{2}-\d{2}$/.test(value) && time !== undefined && TIME_OF_DAY.test(time)) {
+        value = `${value}T${args.next()!}`; // `--until 2026-12-01 18:00`
+      }
+      until = parseIsoTime(value);
+      if (until === null) {
+        throw new Misuse(
+          `--until needs an ISO 8601 time such as 2026-12-01T18:00Z, 2026-12-01T18:00+01:00 or 2026-12-01 ` +
+            `(UTC unless an offset is given), not ${quote(value)}`,
+          usage,
+        );
+      }
+    }
+  }
+  return { kind: 'freeze', org, all, forMs, until, reason: args.rest() };
+}
+
+function parseUnfreeze(args: Args): Command {
+  let org = false;
+  for (let flag = nextFlag(args, '/unfreeze', ['org']); flag; flag = nextFlag(args, '/unfreeze', ['org'])) {
+    noValue(flag, '/unfreeze');
+    org = true;
+  }
+  return { kind: 'unfreeze', org, reason: args.rest() };
+}
+
+const SUBCOMMANDS = 'open, resolve, close or report';
+
+function parseIncident(args: Args): Command {
+  const sub = args.next();
+  if (sub === undefined) throw new Misuse(`a subcommand is missing: ${SUBCOMMANDS}`, '/incident');
+  switch (sub.toLowerCase()) {
+    case 'open':
+      return parseIncidentOpen(args);
+    case 'resolve':
+    case 'close': {
+      const usage = sub.toLowerCase() === 'resolve' ? '/incident resolve' : '/incident close';
+      noFlags(args, usage);
+      const id = optionalId(args, usage);
+      noFlags(args, usage);
+      const note = args.rest();
+      return usage === '/incident resolve' ? { kind: 'incident-resolve', id, note } : { kind: 'incident-close', id, note };
+    }
+    case 'report': {
+      const usage = '/incident report';
+      noFlags(args, usage);
+      const id = optionalId(args, usage);
+      noFlags(args, usage);
+      const rest = args.rest();
+      if (rest !== '') {
+        throw new Misuse(
+          id === null
+            ? `${quote(args.peek()!)} is not an incident id: write INC-3, #3 or 3`
+            : `unexpected ${quote(rest)}: /incident report takes only an incident id`,
+          usage,
+        );
+      }
+      return { kind: 'incident-report', id };
+    }
+    default:
+      throw new Misuse(`unknown subcommand ${quote(sub)}: use ${SUBCOMMANDS}`, '/incident');
+  }
+}
+
+/** Every severity, checked against the config's list at compile time. */
+const SEVERITY_LIST = ['sev1', 'sev2', 'sev3', 'sev4'] as const satisfies readonly Severity[];
+type MissingSeverity = Exclude<Severity, (typeof SEVERITY_LIST)[number]>;
+const everySeverityListed: [MissingSeverity] extends [never] ? true : MissingSeverity = true;
+void everySeverityListed;
+
+function parseIncidentOpen(args: Args): Command {
+  const usage = '/incident open';
+  let repo = false;
+  const readRepo = (): void => {
+    for (let flag = nextFlag(args, usage, ['repo']); flag; flag = nextFlag(args, usage, ['repo'])) {
+      noValue(flag, usage);
+      repo = true;
+    }
+  };
+  readRepo();
+  const written = args.next();
+  if (written === undefined) throw new Misuse('a severity (sev1, sev2, sev3 or sev4) and a title are required', usage);
+  const severity = SEVERITY_LIST.find((s) => s === written.toLowerCase());
+  if (!severity) throw new Misuse(`${quote(written)} is not a severity: use sev1, sev2, sev3 or sev4`, usage);
+  readRepo();
+  const title = args.rest();
+  if (title === '') throw new Misuse('a title is required, such as "API latency"', usage);
+  return { kind: 'incident-open', severity, repo, title };
+}
+
+const ID = /^(?:inc-|#)?(\d+)[:,.;]?$/i;
+
+/** The incident id at the current position, if the token there looks like one. */
+function optionalId(args: Args, usage: UsageKey): number | null {
+  const token = args.peek();
+  if (args.flagsEnded || token === undefined) return null;
+  const match = ID.exec(token);
+  if (!match) {
+    if (/^inc-/i.test(token)) throw new Misuse(`${quote(token)} is not an incident id: write INC-3, #3 or 3`, usage);
+    return null;
+  }
+  const id = Number(match[1]);
+  if (!Number.isSafeInteger(id) || id < 1) {
+    throw new Misuse(
+      `${quote(token)} is not an incident id (they start at 1); write -- first to start the text with a number`,
+      usage,
+    );
+  }
+  args.next();
+  return id;
+}
+
+function parseOverride(args: Args): Command {
+  const usage = '/override';
+  if (args.peek()?.toLowerCase() === '--cancel') {
+    throw new Misuse('unknown flag --cancel: to end the override, write /override cancel', '/override cancel');
+  }
+  noFlags(args, usage);
+  if (!args.flagsEnded && args.remaining() === 1 && args.peek()!.toLowerCase() === 'cancel') {
+    return { kind: 'override-cancel' };
+  }
+  const reason = args.rest();
+  if (reason === '') {
+    throw new Misuse('a reason is required, such as /override hotfix for INC-3 (/override cancel ends an override)', usage);
+  }
+  return { kind: 'override', reason };
+}
+
+function parseMoratorium(args: Args): Command {
+  const rest = args.rest();
+  if (rest === '') return { kind: 'status' };
+  if (args.remaining() === 1) {
+    const sub = rest.toLowerCase();
+    if (sub === 'status') return { kind: 'status' };
+    if (sub === 'help') return { kind: 'help' };
+  }
+  throw new Misuse(`unknown ${quote(rest)}: write /moratorium, /moratorium status or /moratorium help`, '/moratorium');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Flags
+
+interface Flag {
+  /** Lower case, without dashes. */
+  name: string;
+  /** `--name`, as the messages show it. */
+  written: string;
+  /** The value given as `--name=value`, or null. */
+  inline: string | null;
+}
+
+const FLAG = /^--([A-Za-z][^=]*)(?:=([\s\S]*))?$/;
+const TYPOGRAPHIC_DASH = /^[\u2010-\u2015\u2212]+([A-Za-z][^=]*)/;
+const SINGLE_DASH = /^-([A-Za-z][^=]*)(?:=|$)/;
+
+/**
+ * The flag at the current position, consumed, or null when the free text starts there. Throws for
+ * an unknown flag, and for a known one written with one dash or a typographic dash (a phone's
+ * autocorrect turns `--` into `—`), which would otherwise silently become text.
+ */
+function nextFlag(args: Args, usage: UsageKey, known: readonly string[]): Flag | null {
+  if (args.flagsEnded) return null;
+  const token = args.peek();
+  if (token === undefined) return null;
+  if (token === '--') {
+    args.next();
+    args.flagsEnded = true;
+    return null;
+  }
+  const match = FLAG.exec(token);
+  if (!match) {
+    const lookalike = TYPOGRAPHIC_DASH.exec(token) ?? SINGLE_DASH.exec(token);
+    const name = lookalike?.[1]?.toLowerCase();
+    if (name !== undefined && known.includes(name)) {
+      throw new Misuse(`${quote(token)} is not a flag: write --${name}`, usage);
+    }
+    return null;
+  }
+  const name = match[1]!.toLowerCase();
+  if (!known.includes(name)) {
+    const takes = known.length ? `takes ${listOr(known.map((k) => `--${k}`))}` : 'takes no flags';
+    throw new Misuse(
+      `unknown flag ${shorten(token.split('=')[0]!)}: ${commandOf(usage)} ${takes} (write -- first to start the text with --)`,
+      usage,
+    );
+  }
+  return { name, written: `--${name}`, inline: match[2] ?? null };
+}
+
+function noFlags(args: Args, usage: UsageKey): void {
+  nextFlag(args, usage, []);
+}
+
+function noValue(flag: Flag, usage: UsageKey): void {
+  if (flag.inline !== null) throw new Misuse(`${flag.written} takes no value`, usage);
+}
+
+function flagValue(args: Args, flag: Flag, usage: UsageKey, what: string): string {
+  if (flag.inline !== null) {
+    if (flag.inline === '') throw new Misuse(`${flag.written} needs ${what}`, usage);
+    return flag.inline;
+  }
+  const value = args.peek();
+  if (value === undefined || value.startsWith('--')) throw new Misuse(`${flag.written} needs ${what}`, usage);
+  args.next();
+  return value;
+}
+
+/** `/incident open` -> `/incident open`; `/override cancel` -> `/override`. */
+function commandOf(usage: UsageKey): string {
+  return usage === '/override cancel' || usage === '/moratorium status' || usage === '/moratorium help'
+    ? usage.split(' ')[0]!
+    : usage;
+}
+
+function listOr(items: readonly string[]): string {
+  return items.length <= 1 ? items.join('') : `${items.slice(0, -1).join(', ')} or ${items[items.length - 1]!}`;
+}
+
+function shorten(text: string): string {
+  const chars = Array.from(text);
+  return chars.length > 40 ? `${chars.slice(0, 39).join('')}…` : text;
+}
+
+function quote(text: string): string {
+  return `"${shorten(text)}"`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Times
+
+const ISO_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?([Zz]|[+-]\d{2}(?::?\d{2})?)?)?$/;
+const TIME_OF_DAY = /^\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:[Zz]|[+-]\d{2}(?::?\d{2})?)?$/;
+
+/**
+ * UTC milliseconds of an ISO 8601 date or date-time: `2026-12-01` (midnight), `2026-12-01T18:00`,
+ * with seconds and fractions, and an offset `Z`, `+01:00`, `+0100` or `+01`; no offset means UTC.
+ * Null when the text is not one, or names a day or time that does not exist.
+ */
+export function parseIsoTime(text: string): number | null {
+  const match = ISO_TIME.exec(text);
+  if (!match) return null;
+  const [, y, mo, d, h, mi, s, fraction, zone] = match;
+  const year = Number(y);
+  const month = Number(mo);
+  const day = Number(d);
+  const hour = Number(h ?? 0);
+  const minute = Number(mi ?? 0);
+  const second = Number(s ?? 0);
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return null;
+  if (hour > 23 || minute > 59 || second > 59) return null;
+  let offsetMinutes = 0;
+  if (zone !== undefined && zone.toUpperCase() !== 'Z') {
+    const digits = zone.slice(1).replace(':', '');
+    const offsetHours = Number(digits.slice(0, 2));
+    const offsetMins = Number(digits.slice(2) || 0);
+    if (offsetHours > 23 || offsetMins > 59) return null;
+    offsetMinutes = (zone[0] === '-' ? -1 : 1) * (offsetHours * 60 + offsetMins);
+  }
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  date.setUTCHours(hour, minute, second, Number(`${fraction ?? ''}000`.slice(0, 3)));
+  const ms = date.getTime() - offsetMinutes * 60_000;
+  return Number.isFinite(ms) ? ms : null;
+}
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
+  return [4, 6, 9, 11].includes(month) ? 30 : 31;
+}

@@ -1,0 +1,108 @@
+/**
+ * Loads `.github/moratorium.yml` through Probot's config plugin (so `_extends` and the account's
+ * `.github` repository work), validates it, and caches it per repository for at most five minutes.
+ * "Missing", "could not load" and "invalid" are distinct outcomes, each reported.
+ */
+import type { Clock } from '../clock.js';
+import type { GitHubPort, RepoRef } from '../github/port.js';
+import type { Store } from '../store/store.js';
+import { key } from '../store/store.js';
+import { DEFAULT_CONFIG, parseConfig, type Config, type ConfigProblem } from './schema.js';
+
+export const CONFIG_TTL_MS = 5 * 60_000;
+
+export interface LoadedConfig {
+  config: Config;
+  /** problems of the file as it is now (the gate then runs on the last valid config or the defaults) */
+  problems: ConfigProblem[];
+  source: 'file' | 'missing' | 'last-valid' | 'defaults';
+}
+
+export class ConfigUnavailableError extends Error {
+  constructor(message: string) {
+    super(`configuration could not be loaded: ${message}`);
+  }
+}
+
+interface Entry {
+  loaded: LoadedConfig;
+  at: number;
+}
+
+export class ConfigService {
+  private readonly cache = new Map<string, Entry>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+  ) {}
+
+  /** The config that governs `ref`. Throws ConfigUnavailableError when GitHub cannot be asked and nothing is known. */
+  async get(port: GitHubPort, ref: RepoRef): Promise<LoadedConfig> {
+    const cacheKey = `${key(ref.owner)}/${key(ref.repo)}`;
+    const now = this.clock.now();
+    const hit = this.cache.get(cacheKey);
+    if (hit && now - hit.at < CONFIG_TTL_MS) return hit.loaded;
+
+    const fetched = await port.fetchConfig(ref);
+    let loaded: LoadedConfig;
+    switch (fetched.kind) {
+      case 'missing':
+        loaded = { config: DEFAULT_CONFIG, problems: [], source: 'missing' };
+        break;
+      case 'found': {
+        const parsed = parseConfig(fetched.data);
+        if (parsed.ok) {
+          loaded = { config: parsed.config, problems: [], source: 'file' };
+          this.rememberValid(ref, fetched.data);
+        } else {
+          loaded = this.fallback(ref, parsed.problems);
+        }
+        break;
+      }
+      case 'unparsable':
+        loaded = this.fallback(ref, [{ path: '(file)', message: fetched.message }]);
+        break;
+      case 'error': {
+        // the last decision stands: use what we knew rather than guessing
+        if (hit) return hit.loaded;
+        const stored = this.lastValid(ref);
+        if (stored) return { config: stored, problems: [], source: 'last-valid' };
+        throw new ConfigUnavailableError(fetched.message);
+      }
+    }
+    this.cache.set(cacheKey, { loaded, at: now });
+    return loaded;
+  }
+
+  /** The account's own config (its `.github` repository), which rules account-scoped actions. */
+  async getAccount(port: GitHubPort, account: string): Promise<LoadedConfig> {
+    return this.get(port, { owner: account, repo: '.github' });
+  }
+
+  /** A push to the default branch of a repository drops its cache; of `.github`, the whole account's. */
+  invalidate(account: string, repo: string): void {
+    const prefix = `${key(account)}/`;
+    if (key(repo) === '.github') {
+      for (const k of this.cache.keys()) if (k.startsWith(prefix)) this.cache.delete(k);
+    } else {
+      this.cache.delete(`${prefix}${key(repo)}`);
+    }
+  }
+
+  private rememberValid(ref: RepoRef, raw: unknown): void {
+    if (this.store.getRepo(ref.owner, ref.repo)) this.store.setLastValidConfig(ref.owner, ref.repo, JSON.stringify(raw ?? {}));
+  }
+
+  private lastValid(ref: RepoRef): Config | null {
+    const json = this.store.getRepo(ref.owner, ref.repo)?.lastValidConfig;
+    if (!json) return null;
+    const parsed = parseConfig(JSON.parse(json));
+    return parsed.ok ? parsed.config : null;
+  }
+
+  private fallback(ref: RepoRef, problems: ConfigProblem[]): LoadedConfig {
+    const last = this.lastValid(ref);
+    return last ? { config: last, problems, source: 'last-valid' } : { config: DEFAULT_CONFIG, problems, source: 'defaults' };
+  }
+}

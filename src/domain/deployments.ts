@@ -1,0 +1,199 @@
+/**
+ * The deploy side (SPEC 6): the custom deployment protection rule (approve, reject, or hold and
+ * approve when the gate opens, oldest first and only as many as the cadence's free slots allow),
+ * and counting what cadence counts (merged PRs, successful deployments).
+ */
+import type { LoadedConfig } from '../config/load.js';
+import { evaluateGate } from '../gate/evaluate.js';
+import { hotfixStatus } from '../gate/hotfix.js';
+import { isGatedBranch } from '../gate/branches.js';
+import type { Decision, DeploymentChange } from '../gate/types.js';
+import type { GitHubPort, PullInfo, RepoRef } from '../github/port.js';
+import type { HeldDeployment } from '../store/store.js';
+import { key } from '../store/store.js';
+import type { Services } from '../services.js';
+import { gateStateFor } from './gate-state.js';
+
+/** GitHub waits up to 30 days for an answer; give one, with a reason, before that. */
+export const HOLD_LIMIT_MS = 29 * 86_400_000;
+
+export interface ProtectionRequest {
+  installationId: number;
+  owner: string;
+  repo: string;
+  environment: string;
+  callbackUrl: string;
+  deploymentId: number | null;
+  sha: string;
+  ref: string | null;
+  prNumbers: number[];
+}
+
+export interface HeldCheckPayload {
+  installationId: number;
+  account: string;
+  repo: string | null;
+}
+
+export type ProtectionOutcome = { answer: 'approved' | 'rejected' | 'held'; comment: string; decision: Decision | null };
+
+export class Deployments {
+  constructor(private readonly s: Services) {}
+
+  /** What shipped in a deploy: hotfix when its commit is the merge commit of a hotfix or overridden PR, or every PR is one. */
+  private async classify(port: GitHubPort, ref: RepoRef, loaded: LoadedConfig, sha: string, prNumbers: number[]): Promise<{ hotfix: { is: boolean; why: string }; overridden: boolean }> {
+    const pulls = new Map<number, PullInfo>();
+    for (const p of await port.pullsForCommit(ref, sha).catch(() => [] as PullInfo[])) pulls.set(p.number, p);
+    for (const n of prNumbers) {
+      if (pulls.has(n)) continue;
+      const p = await port.getPull(ref, n);
+      if (p) pulls.set(n, p);
+    }
+    const repo = await this.s.repoInfo(port, ref);
+    const verdicts: { pull: PullInfo; hotfix: boolean; overridden: boolean; why: string }[] = [];
+    for (const pull of pulls.values()) {
+      const change = await this.s.gatekeeper.changeFor(port, ref, repo.defaultBranch, pull, loaded);
+      const h = hotfixStatus(loaded.config, change);
+      const o = this.s.store.overrideForSha(ref.owner, ref.repo, pull.headSha);
+      verdicts.push({ pull, hotfix: h.is, overridden: o !== null, why: h.is ? `#${pull.number}: ${h.why}` : o ? `#${pull.number} was overridden by ${o.by}` : `#${pull.number}: ${h.why}` });
+    }
+    const merged = verdicts.find((v) => v.pull.mergeCommitSha === sha);
+    if (merged && (merged.hotfix || merged.overridden)) return { hotfix: { is: merged.hotfix, why: merged.why }, overridden: merged.overridden && !merged.hotfix };
+    if (verdicts.length && verdicts.every((v) => v.hotfix || v.overridden)) {
+      const allHotfix = verdicts.every((v) => v.hotfix);
+      return { hotfix: { is: allHotfix, why: verdicts.map((v) => v.why).join('; ') }, overridden: !allHotfix };
+    }
+    return { hotfix: { is: false, why: verdicts.length ? 'not every PR in it is a hotfix' : 'no hotfix PR is associated with this commit' }, overridden: false };
+  }
+
+  private decide(loaded: LoadedConfig, change: DeploymentChange, extraDeploys: number[]): Decision {
+    const now = this.s.clock.now();
+    const state = gateStateFor(this.s.store, loaded, change, now);
+    if (extraDeploys.length) state.deploys = [...state.deploys, ...extraDeploys].sort((a, b) => a - b);
+    return evaluateGate({ config: loaded.config, state, change, now });
+  }
+
+  async handleProtectionRule(port: GitHubPort, req: ProtectionRequest): Promise<ProtectionOutcome> {
+    const ref = { owner: req.owner, repo: req.repo };
+    const loaded = await this.s.configs.get(port, ref);
+    if (!loaded.config.deployments.environments.includes(req.environment)) {
+      const comment = `Moratorium does not gate the "${req.environment}" environment (deployments.environments), so it is approved.`;
+      await port.answerDeployment(req.callbackUrl, req.environment, 'approved', comment);
+      return { answer: 'approved', comment, decision: null };
+    }
+    const classified = await this.classify(port, ref, loaded, req.sha, req.prNumbers);
+    const change: DeploymentChange = { kind: 'deployment', account: req.owner, repo: req.repo, environment: req.environment, sha: req.sha, hotfix: classified.hotfix, overridden: classified.overridden };
+    const decision = this.decide(loaded, change, []);
+    if (decision.conclusion === 'success') {
+      const comment = `Moratorium: ${decision.title}.`;
+      await port.answerDeployment(req.callbackUrl, req.environment, 'approved', comment);
+      return { answer: 'approved', comment, decision };
+    }
+    if (loaded.config.deployments.when_blocked === 'reject') {
+      const comment = rejectComment(decision);
+      await port.answerDeployment(req.callbackUrl, req.environment, 'rejected', comment);
+      return { answer: 'rejected', comment, decision };
+    }
+    this.s.store.holdDeployment({
+      account: key(req.owner),
+      repo: key(req.repo),
+      installationId: req.installationId,
+      environment: req.environment,
+      callbackUrl: req.callbackUrl,
+      deploymentId: req.deploymentId,
+      sha: req.sha,
+      ref: req.ref,
+      prNumbers: req.prNumbers,
+      requestedAt: this.s.clock.now(),
+    });
+    if (decision.nextChangeAt !== null) this.s.boundaries.wakeBy(decision.nextChangeAt);
+    this.s.boundaries.wakeBy(this.s.clock.now() + HOLD_LIMIT_MS);
+    return { answer: 'held', comment: `held: ${decision.title}`, decision };
+  }
+
+  /** Queue a check of the held requests of a scope, if it has any. */
+  queueHeldCheck(installationId: number, account: string, repo: string | null): void {
+    const waiting = this.s.store.waitingDeployments().filter((h) => h.account === key(account) && (repo === null || h.repo === key(repo)));
+    if (!waiting.length) return;
+    const now = this.s.clock.now();
+    this.s.store.enqueueJob('held-check', { installationId, account: key(account), repo: repo ? key(repo) : null } satisfies HeldCheckPayload, now, now);
+    this.s.jobs.kick();
+  }
+
+  queueAllHeldChecks(): void {
+    const seen = new Set<string>();
+    for (const h of this.s.store.waitingDeployments()) {
+      const k = `${h.installationId}:${h.account}`;
+      if (seen.has(k)) continue;
+      seen.add(k);
+      this.queueHeldCheck(h.installationId, h.account, null);
+    }
+  }
+
+  /** Approves held requests whose gate is open: oldest first, no more than the free cadence slots. */
+  async releaseHeld(payload: HeldCheckPayload): Promise<void> {
+    const held = this.s.store.waitingDeployments().filter((h) => h.account === payload.account && (payload.repo === null || h.repo === payload.repo));
+    if (!held.length) return;
+    const port = await this.s.ports(payload.installationId);
+    const approvedNow = new Map<string, number[]>();
+    for (const h of held) {
+      const ref = { owner: h.account, repo: h.repo };
+      const now = this.s.clock.now();
+      if (now - h.requestedAt >= HOLD_LIMIT_MS) {
+        const comment = 'Moratorium held this deployment for 29 days and the gate never opened; rejected before GitHub\'s 30-day limit. Request it again when the gate is open.';
+        await port.answerDeployment(h.callbackUrl, h.environment, 'rejected', comment);
+        this.s.store.decideHeld(h.id, 'rejected', comment, now);
+        continue;
+      }
+      const loaded = await this.s.configs.get(port, ref);
+      const classified = await this.classify(port, ref, loaded, h.sha, h.prNumbers);
+      const change: DeploymentChange = { kind: 'deployment', account: h.account, repo: h.repo, environment: h.environment, sha: h.sha, hotfix: classified.hotfix, overridden: classified.overridden };
+      // approvals made in this pass count as deploys: a slot is used once, however many were waiting
+      const slotKey = `${h.repo}:${h.environment}`;
+      const decision = this.decide(loaded, change, approvedNow.get(slotKey) ?? []);
+      if (decision.conclusion !== 'success') {
+        if (decision.nextChangeAt !== null) this.s.boundaries.wakeBy(decision.nextChangeAt);
+        continue;
+      }
+      const comment = `Moratorium: the gate opened (${decision.title}); approved.`;
+      await port.answerDeployment(h.callbackUrl, h.environment, 'approved', comment);
+      this.s.store.decideHeld(h.id, 'approved', comment, now);
+      approvedNow.set(slotKey, [...(approvedNow.get(slotKey) ?? []), now]);
+      this.s.log.info({ event: 'deployment_protection_rule', repo: `${h.account}/${h.repo}`, environment: h.environment, sha: h.sha, decision: 'approved', held_ms: now - h.requestedAt }, 'held deployment approved');
+    }
+  }
+
+  /** A successful deployment of a configured environment counts once (by deployment id). */
+  async recordDeploymentStatus(port: GitHubPort, d: { owner: string; repo: string; deploymentId: number; environment: string; state: string; sha: string; actor: string | null }): Promise<boolean> {
+    if (d.state !== 'success') return false;
+    const loaded = await this.s.configs.get(port, { owner: d.owner, repo: d.repo });
+    const counted = loaded.config.cadence?.counts === 'deployments' && loaded.config.cadence.environments.includes(d.environment);
+    const gated = loaded.config.deployments.environments.includes(d.environment);
+    if (!counted && !gated) return false;
+    const held = this.s.store.waitingDeploymentsOfRepo(d.owner, d.repo).length > 0;
+    const inserted = this.s.store.recordDeploy({ dedupeKey: `deployment:${d.deploymentId}`, account: d.owner, repo: d.repo, kind: 'deployment', environment: d.environment, sha: d.sha, actor: d.actor, at: this.s.clock.now() });
+    if (inserted && held) this.queueHeldCheck(port.installationId, d.owner, d.repo);
+    return inserted;
+  }
+
+  /** A PR merged into a gated branch counts once; the other PRs' gates may change (cadence). */
+  async recordMerge(port: GitHubPort, ref: RepoRef, defaultBranch: string, pull: PullInfo, actor: string | null): Promise<boolean> {
+    const loaded = await this.s.configs.get(port, ref);
+    if (!isGatedBranch(loaded.config, pull.baseRef, defaultBranch)) return false;
+    const change = await this.s.gatekeeper.changeFor(port, ref, defaultBranch, pull, loaded);
+    const h = hotfixStatus(loaded.config, change);
+    const o = this.s.store.activeOverride(ref.owner, ref.repo, pull.number);
+    const exemption = o && o.sha === pull.headSha ? `override by ${o.by}: ${o.reason}` : h.is ? `hotfix: ${h.why}` : null;
+    const inserted = this.s.store.recordDeploy({ dedupeKey: `merge:${key(ref.owner)}/${key(ref.repo)}#${pull.number}`, account: ref.owner, repo: ref.repo, kind: 'merge', sha: pull.mergeCommitSha, prNumber: pull.number, title: pull.title, actor, at: this.s.clock.now(), exemption });
+    const cadenceInForce = loaded.config.cadence?.counts !== 'deployments' && (loaded.config.cadence !== null || this.s.store.activeIncidents(ref.owner).some((i) => i.phase === 'resolved'));
+    if (inserted && cadenceInForce) this.s.queueFanOut(port.installationId, ref.owner, ref.repo, `#${pull.number} merged`);
+    return inserted;
+  }
+}
+
+function rejectComment(decision: Decision): string {
+  const when = decision.blockedUntil ? ` It can go after ${new Date(decision.blockedUntil).toISOString()}.` : ' It can go once the block is lifted.';
+  return `Moratorium: ${decision.title}.${when}`;
+}
+
+export type { HeldDeployment };

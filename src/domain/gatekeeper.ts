@@ -1,0 +1,151 @@
+/**
+ * Computes a PR's gate and posts it when it changed: "compute" is the pure core, "write" is the
+ * GitHub port, and the store's record of what was posted decides whether a write is owed.
+ */
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
+import type { ConfigService, LoadedConfig } from '../config/load.js';
+import { evaluateGate } from '../gate/evaluate.js';
+import { isGatedBranch } from '../gate/branches.js';
+import type { Decision, LabelState, PullRequestChange } from '../gate/types.js';
+import type { GitHubPort, PullInfo, RepoRef } from '../github/port.js';
+import type { Store } from '../store/store.js';
+import { key } from '../store/store.js';
+import { holds } from '../commands/authorize.js';
+import { gateStateFor } from './gate-state.js';
+
+export interface GateOutcome {
+  decision: Decision;
+  posted: boolean;
+}
+
+export interface GatekeeperEvents {
+  /** a decision with a time boundary was recorded: the scheduler may need to wake earlier */
+  onBoundary?(at: number): void;
+  onPosted?(decision: Decision, ref: RepoRef, sha: string): void;
+}
+
+export class Gatekeeper {
+  constructor(
+    private readonly store: Store,
+    private readonly configs: ConfigService,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+    private readonly events: GatekeeperEvents = {},
+  ) {}
+
+  /** The PR as the gate sees it, with who added its exempt labels resolved (cached in the store). */
+  async changeFor(port: GitHubPort, ref: RepoRef, defaultBranch: string, pull: PullInfo, loaded: LoadedConfig): Promise<PullRequestChange> {
+    const exempt = new Set(loaded.config.exempt.labels.map((l) => l.toLowerCase()));
+    const labels: LabelState[] = [];
+    for (const name of pull.labels) {
+      if (!exempt.has(name.toLowerCase())) {
+        labels.push({ name, addedBy: null, addedByAuthorized: null });
+        continue;
+      }
+      let grant = this.store.getLabelGrant(ref.owner, ref.repo, pull.number, name);
+      if (!grant) {
+        const actor = await port.labelAddedBy(ref, pull.number, name);
+        const answer = actor ? await holds(port, ref, actor, loaded.config.exempt.labeled_by, ref.owner) : null;
+        // an error while checking leaves it unknown (null): it does not count, and is asked again later
+        const authorized = answer && !answer.error ? answer.allowed : null;
+        if (authorized !== null || !actor) this.store.setLabelGrant(ref.owner, ref.repo, pull.number, name, actor, authorized ?? false, this.clock.now());
+        grant = { actor, authorized: authorized ?? (actor ? null : false), checkedAt: this.clock.now() };
+      }
+      labels.push({ name, addedBy: grant.actor, addedByAuthorized: grant.authorized });
+    }
+    return {
+      kind: 'pull_request',
+      account: ref.owner,
+      repo: ref.repo,
+      defaultBranch,
+      number: pull.number,
+      baseRef: pull.baseRef,
+      headRef: pull.headRef,
+      headSha: pull.headSha,
+      headInRepo: pull.headRepoFullName?.toLowerCase() === `${ref.owner}/${ref.repo}`.toLowerCase(),
+      labels,
+    };
+  }
+
+  /** Pure evaluation of one PR with the store's state at `now`. */
+  decide(loaded: LoadedConfig, change: PullRequestChange, now: number): Decision {
+    return evaluateGate({ config: loaded.config, state: gateStateFor(this.store, loaded, change, now), change, now });
+  }
+
+  /**
+   * Gates one PR: evaluates it (with every open PR that shares its head SHA: the strictest wins) and
+   * posts the check or status when the conclusion, decisive reason or blocked-until time changed,
+   * or always with `force` (a re-run request).
+   */
+  async gatePull(port: GitHubPort, ref: RepoRef, defaultBranch: string, pull: PullInfo, opts: { force?: boolean; extraProblems?: LoadedConfig['problems'] } = {}): Promise<GateOutcome> {
+    const loaded = await this.configs.get(port, ref);
+    const effective = opts.extraProblems?.length ? { ...loaded, problems: [...loaded.problems, ...opts.extraProblems] } : loaded;
+    const now = this.clock.now();
+    let decision = this.decide(effective, await this.changeFor(port, ref, defaultBranch, pull, effective), now);
+    for (const other of this.store.openPullsBySha(ref.owner, ref.repo, pull.headSha)) {
+      if (other.number === pull.number || decision.conclusion === 'failure') continue;
+      const otherPull: PullInfo = { ...pull, number: other.number, baseRef: other.baseRef, headRef: other.headRef, labels: other.labels };
+      const otherDecision = this.decide(effective, await this.changeFor(port, ref, defaultBranch, otherPull, effective), now);
+      if (otherDecision.conclusion === 'failure') decision = otherDecision;
+    }
+    const posted = await this.post(port, ref, pull.headSha, decision, loaded, opts.force ?? false);
+    return { decision, posted };
+  }
+
+  /** Posts `decision` on `sha` unless the store says the same decision is already there. */
+  async post(port: GitHubPort, ref: RepoRef, sha: string, decision: Decision, loaded: LoadedConfig, force: boolean): Promise<boolean> {
+    const previous = this.store.getPosted(ref.owner, ref.repo, sha);
+    if (decision.nextChangeAt !== null) this.events.onBoundary?.(decision.nextChangeAt);
+    if (!force && previous?.decisionKey === decision.key) {
+      if (previous.nextChangeAt !== decision.nextChangeAt) this.store.setPostedNextChange(ref.owner, ref.repo, sha, decision.nextChangeAt);
+      return false;
+    }
+    if (loaded.config.enforcement === 'status') {
+      await port.postStatus(ref, sha, decision.conclusion, decision.title);
+    } else {
+      await port.postCheck(ref, sha, { conclusion: decision.conclusion, title: decision.title, summary: decision.summary });
+    }
+    this.store.setPosted({
+      account: ref.owner,
+      repo: ref.repo,
+      sha,
+      decisionKey: decision.key,
+      conclusion: decision.conclusion,
+      title: decision.title,
+      blockedUntil: decision.blockedUntil,
+      nextChangeAt: decision.nextChangeAt,
+      postedAt: this.clock.now(),
+    });
+    this.events.onPosted?.(decision, ref, sha);
+    return true;
+  }
+
+  /** Whether `baseRef` is gated in this repository (for callers that skip work on ungated branches). */
+  isGated(loaded: LoadedConfig, baseRef: string, defaultBranch: string): boolean {
+    return isGatedBranch(loaded.config, baseRef, defaultBranch);
+  }
+
+  /** Records the PR as last seen, so fan-outs, boundaries and shared-SHA checks can find it. */
+  remember(installationId: number, ref: RepoRef, pull: PullInfo): void {
+    this.store.upsertPull({
+      account: key(ref.owner),
+      repo: key(ref.repo),
+      number: pull.number,
+      installationId,
+      headSha: pull.headSha,
+      headRef: pull.headRef,
+      baseRef: pull.baseRef,
+      headInRepo: pull.headRepoFullName?.toLowerCase() === `${ref.owner}/${ref.repo}`.toLowerCase(),
+      draft: pull.draft,
+      labels: pull.labels,
+      title: pull.title,
+      state: pull.state,
+      updatedAt: pull.updatedAt,
+    });
+  }
+
+  get logger(): Logger {
+    return this.log;
+  }
+}

@@ -1,0 +1,51 @@
+/** The environment of SPEC section 1, validated once at start. */
+import { getPrivateKey } from '@probot/get-private-key';
+import { z } from 'zod';
+import { parseDuration } from './config/duration.js';
+
+const duration = (name: string, fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((s, ctx) => {
+      const ms = parseDuration(s);
+      if (ms === null) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be a duration such as 10m, 90s or 1h30m` });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+const envSchema = z.object({
+  APP_ID: z.string().regex(/^\d+$/, 'APP_ID must be the numeric GitHub App id'),
+  WEBHOOK_SECRET: z.string().min(1, 'WEBHOOK_SECRET is required: webhooks without a valid signature are refused'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().optional(),
+  WEBHOOK_PATH: z.string().default('/api/github/webhooks'),
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  GHE_HOST: z.string().optional(),
+  GHE_PROTOCOL: z.enum(['http', 'https']).default('https'),
+  MORATORIUM_DB: z.string().default('./data/moratorium.db'),
+  MORATORIUM_API_TOKEN: z.string().optional(),
+  MORATORIUM_RECONCILE_INTERVAL: duration('MORATORIUM_RECONCILE_INTERVAL', '10m'),
+  MORATORIUM_PAGERDUTY_SECRET: z.string().optional(),
+  MORATORIUM_PAGERDUTY_SERVICES: z.string().optional(),
+  MORATORIUM_STATUSPAGE_TOKEN: z.string().optional(),
+  MORATORIUM_SLACK_WEBHOOK_URL: z.string().url().optional(),
+  /** for tests against a local fake API only: turns Octokit's write throttle off */
+  MORATORIUM_GITHUB_THROTTLE: z.enum(['on', 'off']).default('on'),
+});
+
+export type Env = z.output<typeof envSchema> & { privateKey: string; baseUrl: string };
+
+export function readEnv(source: NodeJS.ProcessEnv): Env {
+  const parsed = envSchema.safeParse(Object.fromEntries(Object.entries(source).filter(([, v]) => v !== '')));
+  if (!parsed.success) {
+    throw new Error(`invalid environment:\n${parsed.error.issues.map((i) => `- ${i.path.join('.')}: ${i.message}`).join('\n')}`);
+  }
+  const privateKey = getPrivateKey({ env: source });
+  if (!privateKey) throw new Error('invalid environment:\n- PRIVATE_KEY or PRIVATE_KEY_PATH is required (the GitHub App private key)');
+  const e = parsed.data;
+  const baseUrl = e.GHE_HOST ? `${e.GHE_PROTOCOL}://${e.GHE_HOST}/api/v3` : 'https://api.github.com';
+  return { ...e, privateKey: String(privateKey), baseUrl };
+}

@@ -1,0 +1,80 @@
+/**
+ * A cadence (SPEC 2): at most `max` deploys in any rolling `per`, and at least `min_interval` between
+ * two. A deploy at `d` counts while `d > now - per`. Every deploy counts, hotfixes included.
+ */
+import type { RecoveryCadenceConfig } from '../config/schema.js';
+import { parseDuration } from '../config/duration.js';
+
+/** The limits of a cadence: the normal one (which also has counts/environments) or the recovery one. */
+export type CadenceLimits = Pick<RecoveryCadenceConfig, 'max' | 'per' | 'min_interval'>;
+
+export interface CadenceStatus {
+  /** deploys within the rolling `per` ending now */
+  used: number;
+  max: number;
+  /** ms */
+  per: number;
+  /** ms, null when not set */
+  minInterval: number | null;
+  /** the last deploy (null when none) */
+  last: number | null;
+  blocked: boolean;
+  /** what blocks: the count, the minimum interval (the later slot decides when both do), or nothing */
+  blockedBy: 'count' | 'interval' | null;
+  /** when the next deploy is allowed (null when one is allowed now) */
+  nextSlot: number | null;
+}
+
+const durations = new Map<string, number>();
+
+/** Milliseconds of a (schema-validated) duration; a bounded memo, since configs repeat. */
+export function durationMs(text: string): number {
+  let ms = durations.get(text);
+  if (ms === undefined) {
+    const parsed = parseDuration(text);
+    if (parsed === null) throw new Error(`invalid duration in a validated config: ${JSON.stringify(text)}`);
+    ms = parsed;
+    if (durations.size >= 256) durations.clear();
+    durations.set(text, ms);
+  }
+  return ms;
+}
+
+/** Index of the first element of the ascending `xs` that is > `bound`. */
+function firstAfter(xs: readonly number[], bound: number): number {
+  let lo = 0;
+  let hi = xs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (xs[mid]! > bound) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+/**
+ * @param deploys the times of the counted deploys, ascending
+ */
+export function evaluateCadence(limits: CadenceLimits, deploys: readonly number[], now: number): CadenceStatus {
+  const per = durationMs(limits.per);
+  const minInterval = limits.min_interval === undefined ? null : durationMs(limits.min_interval);
+  const from = firstAfter(deploys, now - per);
+  const used = deploys.length - from;
+  const last = deploys.length > 0 ? deploys[deploys.length - 1]! : null;
+
+  let countSlot: number | null = null;
+  if (used >= limits.max) countSlot = deploys[deploys.length - limits.max]! + per;
+  let intervalSlot: number | null = null;
+  if (minInterval !== null && last !== null && last + minInterval > now) intervalSlot = last + minInterval;
+
+  let blockedBy: CadenceStatus['blockedBy'] = null;
+  let nextSlot: number | null = null;
+  if (countSlot !== null && (intervalSlot === null || countSlot >= intervalSlot)) {
+    blockedBy = 'count';
+    nextSlot = countSlot;
+  } else if (intervalSlot !== null) {
+    blockedBy = 'interval';
+    nextSlot = intervalSlot;
+  }
+  return { used, max: limits.max, per, minInterval, last, blocked: nextSlot !== null, blockedBy, nextSlot };
+}

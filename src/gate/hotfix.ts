@@ -1,0 +1,69 @@
+/**
+ * Is a PR a hotfix (SPEC 2)? It carries an `exempt.labels` label added by someone holding
+ * `exempt.labeled_by`, or its head branch matches `exempt.branches` and lives in the same repository.
+ * Who added a label and whether they may is resolved by the caller; this only reads the result.
+ * `why` is raw text (logins, label and branch names unescaped): whoever renders it escapes it.
+ */
+import type { Config, Permission } from '../config/schema.js';
+import type { PullRequestChange } from './types.js';
+import { firstMatchingPattern } from './branches.js';
+
+export interface HotfixStatus {
+  is: boolean;
+  why: string;
+}
+
+/** `write`, or `one of: write, @acme/sre` for a list. */
+export function describePermission(p: Permission): string {
+  if (typeof p === 'string') return p;
+  return p.length === 1 ? p[0]! : `one of: ${p.join(', ')}`;
+}
+
+function lacks(p: Permission): string {
+  return typeof p === 'string' ? `who lacks ${p}` : `who is not ${describePermission(p)}`;
+}
+
+function quote(s: string): string {
+  return `"${s}"`;
+}
+
+/** Label names compare case-insensitively, as GitHub's do. */
+function isExemptLabel(exempt: readonly string[], name: string): boolean {
+  for (const l of exempt) if (l === name || l.toLowerCase() === name.toLowerCase()) return true;
+  return false;
+}
+
+export function hotfixStatus(
+  config: Pick<Config, 'exempt'>,
+  change: Pick<PullRequestChange, 'labels' | 'headRef' | 'headInRepo'>,
+): HotfixStatus {
+  const { exempt } = config;
+  const yes: string[] = [];
+  const no: string[] = [];
+
+  for (const label of change.labels) {
+    if (!isExemptLabel(exempt.labels, label.name)) continue;
+    const by = label.addedBy === null ? null : `@${label.addedBy}`;
+    if (label.addedByAuthorized === true) {
+      yes.push(`label ${quote(label.name)} added by ${by ?? 'an authorised person'} (${describePermission(exempt.labeled_by)})`);
+    } else if (label.addedByAuthorized === false) {
+      no.push(`label ${quote(label.name)} was added by ${by ?? 'someone'}, ${lacks(exempt.labeled_by)}`);
+    } else {
+      no.push(
+        by === null
+          ? `label ${quote(label.name)}: who added it could not be established, so it does not count`
+          : `label ${quote(label.name)} was added by ${by}, whose permission could not be checked, so it does not count`,
+      );
+    }
+  }
+
+  const pattern = firstMatchingPattern(exempt.branches, change.headRef);
+  if (pattern !== null) {
+    if (change.headInRepo) yes.push(`head branch ${change.headRef} matches ${quote(pattern)}`);
+    else no.push(`head branch ${change.headRef} matches ${quote(pattern)} but comes from a fork`);
+  }
+
+  if (yes.length > 0) return { is: true, why: yes.join('; ') };
+  if (no.length > 0) return { is: false, why: no.join('; ') };
+  return { is: false, why: 'no hotfix label or branch' };
+}

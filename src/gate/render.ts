@@ -1,0 +1,316 @@
+/**
+ * The words of a decision: the one-line title (SPEC 5) and the markdown summary. Deterministic: every
+ * time is formatted against the `now` of the evaluation, and every piece of user text (titles, reasons,
+ * logins, names, config messages) is escaped here: `escapePlain` in the title, `escapeMarkdown` in
+ * the summary.
+ */
+import type { Config, ConfigProblem, Mode } from '../config/schema.js';
+import { formatLong, formatShort, utcToNaive } from '../schedule/tz.js';
+import { codeSpan, escapeMarkdown, escapePlain } from '../util/escape.js';
+import type { HotfixStatus } from './hotfix.js';
+import type { CadenceReason, Change, IncidentState, OverrideState, Reason } from './types.js';
+
+export interface RenderContext {
+  config: Config;
+  change: Change;
+  now: number;
+  gated: boolean;
+  /** in priority order */
+  reasons: Reason[];
+  decisive: Reason | null;
+  blockedUntil: number | null;
+  hotfix: HotfixStatus;
+  overridden: boolean;
+  /** the override that applies (PR, current head SHA) */
+  override: OverrideState | null;
+  /** an override of this PR for another (older) head SHA: ignored */
+  staleOverride: OverrideState | null;
+  /** open only because the change is a hotfix passing a `features` constraint */
+  passedAsHotfix: boolean;
+  /** open or resolved incidents whose severity does not freeze */
+  recordedIncidents: IncidentState[];
+  configProblems: ConfigProblem[];
+  configFallback: 'last-valid' | 'defaults' | undefined;
+}
+
+/** Titles stay under this many characters when shortening user text can do it (commit status descriptions hold 140). */
+export const TITLE_LIMIT = 139;
+
+const MODE_SUFFIX: Record<Mode, string> = { features: '(hotfixes only)', all: '(all changes)' };
+
+const DAY = 86_400_000;
+
+/**
+ * `14:05 UTC` later the same local day, `Mon 09:00 Europe/Berlin` within six days, else
+ * `2027-01-04 09:00 UTC` (SPEC 5's examples: a slot later today is written with the time alone).
+ */
+export function shortTime(t: number, tz: string, now: number): string {
+  const naive = utcToNaive(t, tz);
+  const day = Math.floor(naive / DAY);
+  if (t >= now && day === Math.floor(utcToNaive(now, tz) / DAY)) {
+    const minutes = Math.floor((naive - day * DAY) / 60_000);
+    return `${pad2(Math.floor(minutes / 60))}:${pad2(minutes % 60)} ${tz}`;
+  }
+  return `${formatShort(t, tz, now)} ${tz}`;
+}
+
+function pad2(n: number): string {
+  return n < 10 ? `0${n}` : String(n);
+}
+
+function longTime(t: number, tz: string): string {
+  return formatLong(t, tz);
+}
+
+/**
+ * `prefix + "user" + suffix` within TITLE_LIMIT, shortening the user text (already escaped for a
+ * plain field) with an ellipsis when needed.
+ */
+function fit(prefix: string, user: string, suffix: string): string {
+  const room = TITLE_LIMIT - prefix.length - suffix.length;
+  if (user.length <= room) return prefix + user + suffix;
+  const keep = Math.max(8, room - 1);
+  // do not cut a surrogate pair in half
+  let cut = user.slice(0, keep);
+  if (/[\ud800-\udbff]$/.test(cut)) cut = cut.slice(0, -1);
+  return `${prefix}${cut}…${suffix}`;
+}
+
+export function renderTitle(ctx: RenderContext): string {
+  if (!ctx.gated) return 'Not gated';
+  const r = ctx.decisive;
+  if (r === null) {
+    const wouldBlock = ctx.overridden && anyWouldBlock(ctx);
+    if (wouldBlock) {
+      if (ctx.override !== null) return fit('Open (override by ', escapePlain(`@${ctx.override.by}`), ')');
+      return 'Open (override)';
+    }
+    if (ctx.passedAsHotfix) return 'Open (hotfix)';
+    return 'Open';
+  }
+  const now = ctx.now;
+  switch (r.kind) {
+    case 'incident': {
+      const i = r.incident;
+      const tail = `"${r.incident.phase === 'resolved' ? ' in recovery' : ''} ${MODE_SUFFIX[r.mode]}`;
+      return fit(`Frozen: ${i.severity} incident INC-${i.id} "`, escapePlain(i.title), tail);
+    }
+    case 'freeze': {
+      const who = r.freeze.scope.repo === null ? 'organisation' : 'repository';
+      const tail =
+        r.until === null
+          ? ` ${MODE_SUFFIX[r.mode]}`
+          : ` until ${shortTime(r.until, 'UTC', now)}${r.mode === 'features' ? ` ${MODE_SUFFIX.features}` : ''}`;
+      return fit(`Frozen: ${who} freeze by `, escapePlain(`@${r.freeze.createdBy}`), tail);
+    }
+    case 'window': {
+      const tail = `" until ${shortTime(r.end, r.timezone, now)}${r.mode === 'features' ? ` ${MODE_SUFFIX.features}` : ''}`;
+      return fit('Frozen: window "', escapePlain(r.window), tail);
+    }
+    case 'cadence': {
+      const slot = r.nextSlot === null ? '' : `, next slot ${shortTime(r.nextSlot, 'UTC', now)}`;
+      return `${r.label}${slot}`;
+    }
+  }
+}
+
+/** Would this reason block the change were there no override? */
+function wouldBlockWithoutOverride(ctx: RenderContext, r: Reason): boolean {
+  return r.kind === 'cadence' ? r.nextSlot !== null : r.mode === 'all' || !ctx.hotfix.is;
+}
+
+function anyWouldBlock(ctx: RenderContext): boolean {
+  for (const r of ctx.reasons) if (wouldBlockWithoutOverride(ctx, r)) return true;
+  return false;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Summary
+
+function who(login: string): string {
+  return escapeMarkdown(`@${login}`);
+}
+
+function sha7(sha: string): string {
+  return codeSpan(sha.slice(0, 7));
+}
+
+const MODE_TEXT: Record<Mode, string> = {
+  all: 'blocks all changes',
+  features: 'blocks every change that is not a hotfix',
+};
+
+function configSection(ctx: RenderContext, out: string[]): void {
+  if (ctx.configProblems.length === 0) return;
+  const fallback =
+    ctx.configFallback === 'last-valid'
+      ? 'the last valid configuration it saw for this repository'
+      : ctx.configFallback === 'defaults'
+        ? 'the default configuration (no valid one has been seen for this repository)'
+        : 'the last valid configuration it saw for this repository, or the defaults when there was none';
+  out.push('### ⚠️ Configuration problems', '');
+  out.push(`${codeSpan('.github/moratorium.yml')} is invalid, so the gate used ${fallback}. Fix these:`, '');
+  for (const p of ctx.configProblems) out.push(`- ${codeSpan(p.path)}: ${escapeMarkdown(p.message)}`);
+  out.push('');
+}
+
+function changeNoun(change: Change): string {
+  return change.kind === 'pull_request' ? 'pull request' : 'deployment';
+}
+
+function statusLine(ctx: RenderContext): string {
+  const noun = changeNoun(ctx.change);
+  const r = ctx.decisive;
+  if (r !== null) {
+    const ends =
+      ctx.blockedUntil !== null
+        ? `It opens on its own at ${longTime(ctx.blockedUntil, 'UTC')}, unless something else starts by then.`
+        : 'It stays blocked until someone lifts what blocks it (see below).';
+    return `**Blocked:** ${escapeMarkdown(r.label)}. ${ends}`;
+  }
+  if (ctx.overridden && anyWouldBlock(ctx)) {
+    return ctx.override !== null
+      ? `**Open** by override: ${who(ctx.override.by)} overrode the constraints below for head commit ${sha7(ctx.override.sha)}.`
+      : '**Open** by override: this deployment is the merge commit of an overridden pull request.';
+  }
+  if (ctx.passedAsHotfix) return `**Open.** This ${noun} is a hotfix, so the constraints below that allow hotfixes do not block it.`;
+  if (ctx.reasons.length > 0) return `**Open.** Nothing below blocks this ${noun} now.`;
+  return `**Open.** No incident, freeze, window or deploy limit is in force.`;
+}
+
+function mark(ctx: RenderContext, r: Reason): string {
+  if (r.blocks) return '⛔ **blocks**';
+  if (wouldBlockWithoutOverride(ctx, r)) return '✅ overridden';
+  if (r.kind === 'cadence') return '✅ within the limit';
+  return '✅ hotfix passes';
+}
+
+function cadenceLine(r: CadenceReason): string {
+  const parts = [`${r.used} of ${r.max} deploys in the last ${escapeMarkdown(r.perText)}`];
+  if (r.minIntervalText !== null) parts.push(`at least ${escapeMarkdown(r.minIntervalText)} between deploys`);
+  let text = parts.join(', ');
+  if (r.lastDeploy !== null) text += ` (last deploy ${longTime(r.lastDeploy, 'UTC')})`;
+  return text;
+}
+
+function reasonLine(ctx: RenderContext, r: Reason): string {
+  const m = mark(ctx, r);
+  switch (r.kind) {
+    case 'incident': {
+      const i = r.incident;
+      const where = i.scope.repo === null ? `the whole ${escapeMarkdown(i.scope.account)} account` : 'this repository';
+      const phase =
+        i.phase === 'resolved'
+          ? `resolved${i.resolvedAt !== null ? ` ${longTime(i.resolvedAt, 'UTC')}` : ''}, in recovery until closed`
+          : `open since ${longTime(i.openedAt, 'UTC')}`;
+      return (
+        `- ${m} — **${i.severity} incident INC-${i.id}** "${escapeMarkdown(i.title)}" (${phase}; declared by ${who(i.openedBy)}) ` +
+        `freezes ${where} and ${MODE_TEXT[r.mode]}. Ends when someone with the \`lift\` permission runs \`/incident close INC-${i.id}\`.`
+      );
+    }
+    case 'freeze': {
+      const f = r.freeze;
+      const org = f.scope.repo === null;
+      const unfreeze = org ? '`/unfreeze --org`' : '`/unfreeze`';
+      const reason = f.reason.trim() === '' ? '' : `: "${escapeMarkdown(f.reason.trim())}"`;
+      const ends =
+        f.until === null
+          ? `Ends when someone with the \`lift\` permission runs ${unfreeze}.`
+          : `Ends ${longTime(f.until, 'UTC')}, or earlier when someone with the \`lift\` permission runs ${unfreeze}.`;
+      return (
+        `- ${m} — **${org ? `Organisation freeze (${escapeMarkdown(f.scope.account)})` : 'Repository freeze'}** by ${who(f.createdBy)} ` +
+        `since ${longTime(f.createdAt, 'UTC')}${reason}; ${MODE_TEXT[r.mode]}. ${ends}`
+      );
+    }
+    case 'window':
+      return (
+        `- ${m} — **Window "${escapeMarkdown(r.window)}"** since ${longTime(r.start, r.timezone)}; ` +
+        `${MODE_TEXT[r.mode]}. Ends ${longTime(r.end, r.timezone)}; ` +
+        'someone with the `lift` permission can end this occurrence early with `/unfreeze`.'
+      );
+    case 'cadence': {
+      const title = r.which === 'normal' ? 'Deploy limit' : 'Deploy limit in recovery';
+      const scope =
+        r.which === 'normal'
+          ? 'from the configuration'
+          : 'while an incident is in recovery, until it is closed';
+      const next = r.nextSlot === null ? 'A deploy is allowed now.' : `Next slot ${longTime(r.nextSlot, 'UTC')}.`;
+      return `- ${m} — **${title}** (${scope}): ${cadenceLine(r)}. ${next} It applies to hotfixes too; only an override exempts.`;
+    }
+  }
+}
+
+function notGatedLine(ctx: RenderContext): string {
+  const change = ctx.change;
+  if (change.kind !== 'pull_request') return '**Not gated.**';
+  const branches = ctx.config.branches;
+  const which =
+    branches.length === 0
+      ? `only the default branch (${escapeMarkdown(change.defaultBranch)}) is gated`
+      : `the gated branches are those matching ${branches.map((b) => codeSpan(b)).join(', ')}`;
+  return `**Not gated.** This pull request targets ${escapeMarkdown(change.baseRef)}, and ${which}, so the gate does not apply.`;
+}
+
+function changeSection(ctx: RenderContext, out: string[]): void {
+  const change = ctx.change;
+  if (change.kind === 'pull_request') {
+    out.push('### This pull request', '');
+    out.push(`- Hotfix: ${ctx.hotfix.is ? '**yes**' : 'no'} — ${escapeMarkdown(ctx.hotfix.why)}.`);
+    if (ctx.override !== null) {
+      const reason = ctx.override.reason.trim() === '' ? '' : `: "${escapeMarkdown(ctx.override.reason.trim())}"`;
+      out.push(
+        `- Override: **yes**, by ${who(ctx.override.by)} for head commit ${sha7(ctx.override.sha)}${reason}. ` +
+          'A new push ends it; `/override cancel` ends it now.',
+      );
+    } else {
+      if (ctx.staleOverride !== null) {
+        out.push(
+          `- Override: the override by ${who(ctx.staleOverride.by)} was for an older commit ` +
+            `(${sha7(ctx.staleOverride.sha)}) and does not cover the head commit ${sha7(change.headSha)}.`,
+        );
+      }
+      out.push(
+        `- To override freezes, windows, incidents and deploy limits for head commit ${sha7(change.headSha)}, ` +
+          'someone with the `override` permission comments `/override <reason>` on this pull request.',
+      );
+    }
+  } else {
+    out.push('### This deployment', '');
+    out.push(`- Hotfix: ${ctx.hotfix.is ? '**yes**' : 'no'} — ${escapeMarkdown(ctx.hotfix.why)}.`);
+    out.push(
+      ctx.overridden
+        ? '- Override: **yes**, its commit is the merge commit of an overridden pull request.'
+        : '- A deployment is overridden when its commit is the merge commit of a pull request overridden with `/override <reason>`.',
+    );
+  }
+}
+
+function recordedSection(ctx: RenderContext, out: string[]): void {
+  if (ctx.recordedIncidents.length === 0) return;
+  out.push('', '### Incidents recorded (gate nothing)', '');
+  for (const i of ctx.recordedIncidents) {
+    out.push(
+      `- ${i.severity} incident INC-${i.id} "${escapeMarkdown(i.title)}" (${i.phase}): recorded, gates nothing ` +
+        `(${i.severity} is not in ${codeSpan('incidents.freeze')}).`,
+    );
+  }
+}
+
+export function renderSummary(ctx: RenderContext): string {
+  const out: string[] = [];
+  configSection(ctx, out);
+  if (!ctx.gated) {
+    out.push(notGatedLine(ctx));
+    recordedSection(ctx, out);
+    return out.join('\n');
+  }
+  out.push(statusLine(ctx), '');
+  if (ctx.reasons.length > 0) {
+    out.push('### Active constraints', '');
+    for (const r of ctx.reasons) out.push(reasonLine(ctx, r));
+    out.push('');
+  }
+  changeSection(ctx, out);
+  recordedSection(ctx, out);
+  return out.join('\n');
+}

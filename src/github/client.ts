@@ -1,0 +1,43 @@
+/**
+ * The Octokit class the app runs with: Probot's, plus a throttle keyed per installation (GitHub's
+ * write limits are per installation: one organisation's fan-out must not slow another's gates) and
+ * retries after secondary rate limits, which Probot's default handler does not do.
+ */
+import { ProbotOctokit } from 'probot';
+
+interface ThrottleOptions {
+  enabled?: boolean;
+  id?: string;
+  [k: string]: unknown;
+}
+
+interface RequestOptions {
+  method: string;
+  url: string;
+}
+
+export function createOctokitClass(opts: { throttle: boolean }) {
+  return ProbotOctokit.defaults((options: Record<string, unknown>) => {
+    const auth = options.auth as { installationId?: number } | undefined;
+    const throttle = (options.throttle ?? {}) as ThrottleOptions;
+    const log = options.log as { warn(msg: string): void } | undefined;
+    return {
+      ...options,
+      throttle: opts.throttle
+        ? {
+            ...throttle,
+            enabled: true,
+            id: auth?.installationId ? `installation-${auth.installationId}` : (throttle.id ?? 'app'),
+            onSecondaryRateLimit: (retryAfter: number, o: RequestOptions, _octokit: unknown, retryCount: number) => {
+              log?.warn(`secondary rate limit on ${o.method} ${o.url}: retry ${retryCount + 1} in ${retryAfter}s`);
+              return retryCount < 3;
+            },
+            onRateLimit: (retryAfter: number, o: RequestOptions, _octokit: unknown, retryCount: number) => {
+              log?.warn(`rate limit on ${o.method} ${o.url}: retry ${retryCount + 1} in ${retryAfter}s`);
+              return retryCount < 2 && retryAfter <= 15 * 60;
+            },
+          }
+        : { enabled: false },
+    };
+  });
+}

@@ -1,0 +1,220 @@
+/**
+ * The GitHub port over an installation-authenticated ProbotOctokit. The only code that knows
+ * endpoints. Retries of 5xx and rate limits are Octokit's plugins' job (configured in client.ts).
+ */
+import type { ProbotOctokit } from 'probot';
+import type { CheckOutput, ConfigFetch, DeploymentAnswer, GitHubPort, PullInfo, RepoInfo, RepoRef, Role } from './port.js';
+
+export type Octokit = InstanceType<typeof ProbotOctokit>;
+
+export const CHECK_NAME = 'moratorium';
+const CONFIG_PATH = '.github/moratorium.yml';
+
+interface RawPull {
+  number: number;
+  state: string;
+  draft?: boolean | null;
+  title: string;
+  head: { sha: string; ref: string; repo: { full_name: string } | null };
+  base: { ref: string };
+  labels: Array<{ name?: string } | string>;
+  updated_at: string;
+  merged_at?: string | null;
+  merged?: boolean | null;
+  merge_commit_sha?: string | null;
+}
+
+export function pullFromApi(p: RawPull): PullInfo {
+  return {
+    number: p.number,
+    state: p.state === 'open' ? 'open' : 'closed',
+    draft: Boolean(p.draft),
+    title: p.title,
+    headSha: p.head.sha,
+    headRef: p.head.ref,
+    headRepoFullName: p.head.repo?.full_name ?? null,
+    baseRef: p.base.ref,
+    labels: p.labels.map((l) => (typeof l === 'string' ? l : (l.name ?? ''))).filter(Boolean),
+    updatedAt: Date.parse(p.updated_at),
+    merged: Boolean(p.merged ?? p.merged_at),
+    mergeCommitSha: p.merge_commit_sha ?? null,
+  };
+}
+
+const r = (ref: RepoRef): { owner: string; repo: string } => ({ owner: ref.owner, repo: ref.repo });
+
+function status(error: unknown): number | undefined {
+  return typeof error === 'object' && error !== null && 'status' in error ? Number((error as { status: unknown }).status) : undefined;
+}
+
+export class OctokitPort implements GitHubPort {
+  constructor(
+    readonly installationId: number,
+    private readonly octokit: Octokit,
+  ) {}
+
+  async listRepositories(): Promise<RepoInfo[]> {
+    const repos = await this.octokit.paginate(this.octokit.rest.apps.listReposAccessibleToInstallation, { per_page: 100 });
+    return repos.map((r) => ({ owner: r.owner.login, repo: r.name, defaultBranch: r.default_branch, archived: Boolean(r.archived) }));
+  }
+
+  async getRepository(ref: RepoRef): Promise<RepoInfo> {
+    const { data } = await this.octokit.rest.repos.get(r(ref));
+    return { owner: data.owner.login, repo: data.name, defaultBranch: data.default_branch, archived: data.archived };
+  }
+
+  async listOpenPulls(ref: RepoRef): Promise<PullInfo[]> {
+    const pulls = await this.octokit.paginate(this.octokit.rest.pulls.list, {
+      ...r(ref),
+      state: 'open',
+      sort: 'updated',
+      direction: 'desc',
+      per_page: 100,
+    });
+    return pulls.map((p) => pullFromApi(p as unknown as RawPull));
+  }
+
+  async getPull(ref: RepoRef, number: number): Promise<PullInfo | null> {
+    try {
+      const { data } = await this.octokit.rest.pulls.get({ ...r(ref), pull_number: number });
+      return pullFromApi(data as unknown as RawPull);
+    } catch (error) {
+      if (status(error) === 404) return null;
+      throw error;
+    }
+  }
+
+  async pullsForCommit(ref: RepoRef, sha: string): Promise<PullInfo[]> {
+    const { data } = await this.octokit.rest.repos.listPullRequestsAssociatedWithCommit({ ...r(ref), commit_sha: sha, per_page: 100 });
+    return data.map((p) => pullFromApi(p as unknown as RawPull));
+  }
+
+  async postCheck(ref: RepoRef, sha: string, output: CheckOutput): Promise<void> {
+    await this.octokit.rest.checks.create({
+      ...r(ref),
+      name: CHECK_NAME,
+      head_sha: sha,
+      status: 'completed',
+      conclusion: output.conclusion,
+      output: { title: output.title.slice(0, 1000), summary: output.summary.slice(0, 65_535) },
+    });
+  }
+
+  async postStatus(ref: RepoRef, sha: string, state: 'success' | 'failure', description: string): Promise<void> {
+    await this.octokit.rest.repos.createCommitStatus({
+      ...r(ref),
+      sha,
+      state,
+      context: CHECK_NAME,
+      description: description.length > 140 ? `${description.slice(0, 139)}…` : description,
+    });
+  }
+
+  async fetchConfig(ref: RepoRef): Promise<ConfigFetch> {
+    try {
+      // Probot's config plugin: the repository's file, else the account's `.github` repository, with _extends
+      const { config, files } = await this.octokit.config.get({ ...r(ref), path: CONFIG_PATH });
+      if (files.every((f) => f.config === null)) return { kind: 'missing' };
+      return { kind: 'found', data: config };
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (status(error) === undefined && /could not be parsed|not an object|directory or a submodule/i.test(message)) {
+        const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message.split('\n')[0]}` : '';
+        return { kind: 'unparsable', message: `${message.replace(/^\[@probot\/octokit-plugin-config\]\s*/, '')}${cause}` };
+      }
+      return { kind: 'error', message };
+    }
+  }
+
+  async fileAt(ref: RepoRef, path: string, sha: string): Promise<string | null> {
+    try {
+      const { data } = await this.octokit.rest.repos.getContent({ ...r(ref), path, ref: sha });
+      if (Array.isArray(data) || data.type !== 'file' || !('content' in data)) return null;
+      return Buffer.from(data.content, 'base64').toString('utf8');
+    } catch (error) {
+      if (status(error) === 404) return null;
+      throw error;
+    }
+  }
+
+  async getRole(ref: RepoRef, login: string): Promise<Role> {
+    try {
+      const { data } = await this.octokit.rest.repos.getCollaboratorPermissionLevel({ ...r(ref), username: login });
+      const role = (data as { role_name?: string }).role_name;
+      if (role === 'admin' || role === 'maintain' || role === 'write' || role === 'triage' || role === 'read') return role;
+      // custom roles: map through the permission booleans of the user object
+      const p = (data.user as { permissions?: Record<string, boolean> } | null)?.permissions;
+      if (p?.admin) return 'admin';
+      if (p?.maintain) return 'maintain';
+      if (p?.push) return 'write';
+      if (p?.triage) return 'triage';
+      if (p?.pull) return 'read';
+      const legacy = data.permission;
+      if (legacy === 'admin' || legacy === 'write' || legacy === 'read') return legacy;
+      return 'none';
+    } catch (error) {
+      if (status(error) === 404) return 'none';
+      throw error;
+    }
+  }
+
+  async isActiveTeamMember(org: string, teamSlug: string, login: string): Promise<boolean> {
+    try {
+      const { data } = await this.octokit.rest.teams.getMembershipForUserInOrg({ org, team_slug: teamSlug, username: login });
+      return data.state === 'active';
+    } catch (error) {
+      if (status(error) === 404) return false;
+      throw error;
+    }
+  }
+
+  async labelAddedBy(ref: RepoRef, number: number, label: string): Promise<string | null> {
+    const events = await this.octokit.paginate(this.octokit.rest.issues.listEvents, { ...r(ref), issue_number: number, per_page: 100 });
+    let actor: string | null = null;
+    for (const e of events) {
+      const name = (e as { label?: { name?: string } }).label?.name;
+      if (name?.toLowerCase() !== label.toLowerCase()) continue;
+      if (e.event === 'labeled') actor = e.actor?.login ?? null;
+      if (e.event === 'unlabeled') actor = null;
+    }
+    return actor;
+  }
+
+  async createComment(ref: RepoRef, issueNumber: number, body: string): Promise<number> {
+    const { data } = await this.octokit.rest.issues.createComment({ ...r(ref), issue_number: issueNumber, body });
+    return data.id;
+  }
+
+  async addReaction(ref: RepoRef, commentId: number, content: '+1' | '-1' | 'confused' | 'eyes'): Promise<void> {
+    await this.octokit.rest.reactions.createForIssueComment({ ...r(ref), comment_id: commentId, content });
+  }
+
+  async answerDeployment(callbackUrl: string, environment: string, state: DeploymentAnswer, comment: string): Promise<void> {
+    // the payload carries no run id: the callback URL is the endpoint to answer
+    await this.octokit.request(`POST ${callbackUrl}`, { environment_name: environment, state, comment: comment.slice(0, 1024) });
+  }
+
+  async requiresCheck(ref: RepoRef, branch: string, name: string): Promise<boolean | null> {
+    let known = false;
+    try {
+      const { data } = await this.octokit.rest.repos.getBranchRules({ ...r(ref), branch, per_page: 100 });
+      known = true;
+      for (const rule of data) {
+        if (rule.type !== 'required_status_checks') continue;
+        const checks = (rule as { parameters?: { required_status_checks?: { context: string }[] } }).parameters?.required_status_checks ?? [];
+        if (checks.some((c) => c.context === name)) return true;
+      }
+    } catch (error) {
+      if (status(error) !== 404 && status(error) !== 403) throw error;
+    }
+    try {
+      const { data } = await this.octokit.rest.repos.getBranch({ ...r(ref), branch });
+      known = true;
+      const rsc = data.protection?.required_status_checks;
+      if (rsc?.contexts?.includes(name) || rsc?.checks?.some((c) => c.context === name)) return true;
+    } catch (error) {
+      if (status(error) !== 404 && status(error) !== 403) throw error;
+    }
+    return known ? false : null;
+  }
+}

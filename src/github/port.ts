@@ -1,0 +1,74 @@
+/**
+ * What the domain needs from GitHub, for one installation. Only src/github/ knows endpoints;
+ * unit tests use a hand-written fake of this interface.
+ */
+export interface RepoRef {
+  owner: string;
+  repo: string;
+}
+
+export interface RepoInfo extends RepoRef {
+  defaultBranch: string;
+  archived: boolean;
+}
+
+export interface PullInfo {
+  number: number;
+  state: 'open' | 'closed';
+  draft: boolean;
+  title: string;
+  headSha: string;
+  headRef: string;
+  /** full name of the head repository (null when it was deleted) */
+  headRepoFullName: string | null;
+  baseRef: string;
+  labels: string[];
+  updatedAt: number;
+  merged: boolean;
+  mergeCommitSha: string | null;
+}
+
+export interface CheckOutput {
+  conclusion: 'success' | 'failure';
+  title: string;
+  summary: string;
+}
+
+export type ConfigFetch =
+  | { kind: 'found'; data: unknown }
+  | { kind: 'missing' }
+  /** the file exists but is not YAML or not a mapping */
+  | { kind: 'unparsable'; message: string }
+  /** GitHub could not be asked (network, 5xx, auth) */
+  | { kind: 'error'; message: string };
+
+/** role_name of the collaborator permission endpoint, or 'none' */
+export type Role = 'read' | 'triage' | 'write' | 'maintain' | 'admin' | 'none';
+
+export type DeploymentAnswer = 'approved' | 'rejected';
+
+export interface GitHubPort {
+  readonly installationId: number;
+  listRepositories(): Promise<RepoInfo[]>;
+  getRepository(ref: RepoRef): Promise<RepoInfo>;
+  /** open PRs, most recently updated first, every page */
+  listOpenPulls(ref: RepoRef): Promise<PullInfo[]>;
+  getPull(ref: RepoRef, number: number): Promise<PullInfo | null>;
+  pullsForCommit(ref: RepoRef, sha: string): Promise<PullInfo[]>;
+  postCheck(ref: RepoRef, sha: string, output: CheckOutput): Promise<void>;
+  postStatus(ref: RepoRef, sha: string, state: 'success' | 'failure', description: string): Promise<void>;
+  fetchConfig(ref: RepoRef): Promise<ConfigFetch>;
+  /** a file's text at a commit; null when it does not exist there */
+  fileAt(ref: RepoRef, path: string, sha: string): Promise<string | null>;
+  /** exact role via role_name (custom roles mapped through the permission booleans) */
+  getRole(ref: RepoRef, login: string): Promise<Role>;
+  /** true only for an `active` membership */
+  isActiveTeamMember(org: string, teamSlug: string, login: string): Promise<boolean>;
+  /** who last added this label to the issue/PR, from its events; null when none is found */
+  labelAddedBy(ref: RepoRef, number: number, label: string): Promise<string | null>;
+  createComment(ref: RepoRef, issueNumber: number, body: string): Promise<number>;
+  addReaction(ref: RepoRef, commentId: number, content: '+1' | '-1' | 'confused' | 'eyes'): Promise<void>;
+  answerDeployment(callbackUrl: string, environment: string, state: DeploymentAnswer, comment: string): Promise<void>;
+  /** does any branch rule or protection of this branch require a check named `name`? null when unknown */
+  requiresCheck(ref: RepoRef, branch: string, name: string): Promise<boolean | null>;
+}

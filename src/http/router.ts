@@ -1,0 +1,46 @@
+/**
+ * HTTP routes next to Probot's webhook middleware (Probot 14 has no Express: routes are node
+ * handlers added with `addHandler`). A handler returns true when it answered.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Services } from '../services.js';
+import type { Env } from '../env.js';
+
+export type Route = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean> | boolean;
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): true {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+  return true;
+}
+
+export function healthRoute(s: Services): Route {
+  return (req, res, url) => {
+    if (url.pathname !== '/moratorium/health' || (req.method !== 'GET' && req.method !== 'HEAD')) return false;
+    try {
+      return sendJson(res, s.store.ping() ? 200 : 503, { ok: s.store.ping() });
+    } catch {
+      return sendJson(res, 503, { ok: false });
+    }
+  };
+}
+
+export function createHttpHandler(s: Services, env: Env, extra: Route[] = []) {
+  const routes: Route[] = [healthRoute(s), ...extra];
+  return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    for (const route of routes) {
+      try {
+        if (await route(req, res, url)) return true;
+      } catch (error) {
+        s.log.error({ event: 'http', path: url.pathname, err: error }, 'route failed');
+        if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
+        else res.end();
+        return true;
+      }
+    }
+    void env;
+    return false;
+  };
+}

@@ -1,0 +1,98 @@
+/**
+ * The composition root: reads the environment, opens the database, builds the services, starts
+ * Probot's server with our routes, the job runner, the boundary timer and the reconcile, and closes
+ * all of them on SIGTERM and SIGINT. The only place that reads the system clock.
+ */
+import { pino } from 'pino';
+import { Probot, Server } from 'probot';
+import { wireEvents } from './app.js';
+import { systemClock } from './clock.js';
+import { readEnv } from './env.js';
+import { createOctokitClass } from './github/client.js';
+import { OctokitPort, type Octokit } from './github/octokit-port.js';
+import { createHttpHandler } from './http/router.js';
+import { extraRoutes } from './http/routes.js';
+import { Reconciler } from './schedule/reconcile.js';
+import { Services } from './services.js';
+import { openDatabase, Store } from './store/store.js';
+
+async function main(): Promise<void> {
+  let env;
+  try {
+    env = readEnv(process.env);
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  }
+  const log = pino({ level: env.LOG_LEVEL, name: 'moratorium' });
+  const store = new Store(openDatabase(env.MORATORIUM_DB));
+  log.info({ db: env.MORATORIUM_DB }, 'database ready');
+
+  const Octokit = createOctokitClass({ throttle: env.MORATORIUM_GITHUB_THROTTLE === 'on' });
+  const server = new Server({
+    host: env.HOST ?? 'localhost',
+    port: env.PORT,
+    webhookPath: env.WEBHOOK_PATH,
+    log,
+    enableStaticFiles: false,
+    Probot: Probot.defaults({ appId: env.APP_ID, privateKey: env.privateKey, secret: env.WEBHOOK_SECRET, baseUrl: env.baseUrl, log, Octokit }),
+  });
+
+  let services: Services | null = null;
+  let reconciler: Reconciler | null = null;
+  await server.load(async (app, { addHandler }) => {
+    const s = new Services({
+      store,
+      clock: systemClock,
+      log,
+      ports: async (installationId) => new OctokitPort(installationId, (await app.auth(installationId)) as Octokit),
+    });
+    services = s;
+    wireEvents(app, s);
+    reconciler = new Reconciler(s, env.MORATORIUM_RECONCILE_INTERVAL, async () => {
+      const octokit = (await app.auth()) as Octokit;
+      const list = await octokit.paginate(octokit.rest.apps.listInstallations, { per_page: 100 });
+      return list.map((i) => ({
+        id: i.id,
+        account: (i.account as { login?: string } | null)?.login ?? '',
+        accountType: (i.account as { type?: string } | null)?.type ?? 'Organization',
+        suspended: Boolean(i.suspended_at),
+      })).filter((i) => i.account !== '');
+    });
+    addHandler(createHttpHandler(s, env, extraRoutes(s, env)));
+  });
+  await server.start();
+  const s = services as unknown as Services;
+  const r = reconciler as unknown as Reconciler;
+  await s.start();
+  r.start();
+  // downtime must never leave a stale green check: reconcile once at start
+  void r.run('start-up').catch((error: unknown) => log.error({ err: error }, 'start-up reconcile failed'));
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    try {
+      await r.stop();
+      await server.stop();
+      await s.stop();
+    } catch (error) {
+      log.error({ err: error }, 'error while shutting down');
+    } finally {
+      store.close();
+      clearTimeout(force);
+      process.exit(0);
+    }
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+void main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

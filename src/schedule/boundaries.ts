@@ -1,0 +1,142 @@
+/**
+ * Time boundaries without waiting for an event: one precise timer for the earliest moment any posted
+ * decision can change on its own (a window starts or ends, a timed freeze expires, a cadence slot
+ * opens). At that moment the affected PRs are re-gated from the store, with no GitHub read.
+ * Everything is recomputed from the store, so a restart or a clock jump re-plans instead of firing twice.
+ */
+import type { Services } from '../services.js';
+import type { PullInfo } from '../github/port.js';
+import type { PullRecord } from '../store/store.js';
+import { MAX_TIMER_MS } from '../domain/jobs.js';
+
+/** Fire a little after the boundary so the evaluation sees it passed. */
+const SLACK_MS = 25;
+const RETRY_MS = 5_000;
+
+export function pullInfoFromRecord(p: PullRecord): PullInfo {
+  return {
+    number: p.number,
+    state: p.state,
+    draft: p.draft,
+    title: p.title,
+    headSha: p.headSha,
+    headRef: p.headRef,
+    headRepoFullName: p.headInRepo ? `${p.account}/${p.repo}` : null,
+    baseRef: p.baseRef,
+    labels: p.labels,
+    updatedAt: p.updatedAt,
+    merged: false,
+    mergeCommitSha: null,
+  };
+}
+
+export class Boundaries {
+  private timer: NodeJS.Timeout | null = null;
+  private plannedAt: number | null = null;
+  private running: Promise<void> | null = null;
+  private stopped = true;
+  private ranOnce = false;
+  /** boundaries known only in memory until a decision is stored (held deployments) */
+  private readonly extra = new Set<number>();
+
+  constructor(private readonly s: Services) {}
+
+  start(): void {
+    this.stopped = false;
+    this.plan();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.plannedAt = null;
+  }
+
+  /** Make sure the timer fires no later than `at`. */
+  wakeBy(at: number): void {
+    this.extra.add(at);
+    if (this.plannedAt === null || at < this.plannedAt) this.plan();
+  }
+
+  /** The earliest pending boundary, from the store (and any in-memory wake-ups). */
+  nextBoundary(): number | null {
+    const now = this.s.clock.now();
+    for (const t of this.extra) if (t <= now - 60_000) this.extra.delete(t);
+    const candidates = [this.s.store.nextPostedChange(now - 60_000), this.s.store.nextFreezeExpiry(now - 60_000), ...this.extra].filter(
+      (t): t is number => t !== null,
+    );
+    return candidates.length ? Math.min(...candidates) : null;
+  }
+
+  plan(): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const next = this.nextBoundary();
+    this.plannedAt = next;
+    if (next === null) return;
+    const wait = next - this.s.clock.now();
+    // something still due after a run failed to re-gate it: try again shortly, not in a tight loop
+    const delay = Math.min(MAX_TIMER_MS, wait <= 0 && this.ranOnce ? RETRY_MS : Math.max(0, wait + SLACK_MS));
+    this.timer = setTimeout(() => void this.fire(), delay);
+    this.timer.unref?.();
+  }
+
+  /** Re-gates everything due now. Safe to call at any time (the reconcile calls it too). */
+  async fire(): Promise<void> {
+    if (this.running) return this.running;
+    this.running = this.runDue().finally(() => {
+      this.running = null;
+      this.ranOnce = true;
+      this.plan();
+    });
+    return this.running;
+  }
+
+  private async runDue(): Promise<void> {
+    const { store, clock, log } = this.s;
+    const now = clock.now();
+    for (const t of this.extra) if (t <= now) this.extra.delete(t);
+    store.tx(() => this.s.actions.expireFreezes());
+    this.s.committed();
+
+    const due = store.postedDue(now);
+    const byInstallation = new Map<number, PullRecord[]>();
+    for (const d of due) {
+      const pulls = store.openPullsBySha(d.account, d.repo, d.sha).filter((p) => !p.draft);
+      if (pulls.length === 0) {
+        store.setPostedNextChange(d.account, d.repo, d.sha, null);
+        continue;
+      }
+      const first = pulls[0]!;
+      const list = byInstallation.get(first.installationId) ?? [];
+      list.push(first);
+      byInstallation.set(first.installationId, list);
+    }
+    await Promise.all(
+      [...byInstallation].map(async ([installationId, pulls]) => {
+        let port;
+        try {
+          port = await this.s.ports(installationId);
+        } catch (error) {
+          log.warn({ event: 'boundary', installation: installationId, err: error }, 'could not authenticate for a boundary');
+          return;
+        }
+        pulls.sort((a, b) => b.updatedAt - a.updatedAt);
+        for (const p of pulls) {
+          try {
+            const ref = { owner: p.account, repo: p.repo };
+            const repo = await this.s.repoInfo(port, ref);
+            const outcome = await this.s.gatekeeper.gatePull(port, ref, repo.defaultBranch, pullInfoFromRecord(p));
+            log.info({ event: 'boundary', repo: `${p.account}/${p.repo}`, pr: p.number, sha: p.headSha, decision: outcome.decision.conclusion, changed: outcome.posted }, 'boundary re-gate');
+          } catch (error) {
+            // leave next_change_at due: the next boundary or reconcile tries again
+            log.warn({ event: 'boundary', repo: `${p.account}/${p.repo}`, pr: p.number, err: error instanceof Error ? error.message : String(error) }, 'boundary re-gate failed');
+          }
+        }
+      }),
+    );
+    this.s.deployments.queueAllHeldChecks();
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * The recurring work: node-cron wakes every few seconds (noOverlap) and, every
+ * MORATORIUM_RECONCILE_INTERVAL since the last run (persisted, so restarts keep the rhythm), fixes
+ * any open PR whose posted decision is out of date, over every installation. Cron only wakes us up;
+ * "is it time" is decided from timestamps. The same reconcile runs once at start-up.
+ */
+import cron, { type ScheduledTask } from 'node-cron';
+import type { Services } from '../services.js';
+
+export interface InstallationInfo {
+  id: number;
+  account: string;
+  accountType: string;
+  suspended: boolean;
+}
+
+const LAST_RUN_KEY = 'reconcile:last-run';
+
+export class Reconciler {
+  private task: ScheduledTask | null = null;
+  private running: Promise<void> | null = null;
+
+  constructor(
+    private readonly s: Services,
+    private readonly intervalMs: number,
+    private readonly listInstallations: () => Promise<InstallationInfo[]>,
+  ) {}
+
+  start(): void {
+    this.task = cron.schedule('*/5 * * * * *', () => this.tick(), { noOverlap: true, name: 'moratorium-reconcile' });
+  }
+
+  async stop(): Promise<void> {
+    await this.task?.destroy();
+    this.task = null;
+    await this.running;
+  }
+
+  /** Called by cron: run when the interval has passed since the last run (or the clock went backwards). */
+  async tick(): Promise<void> {
+    const now = this.s.clock.now();
+    const last = Number(this.s.store.getMeta(LAST_RUN_KEY) ?? 0);
+    if (now - last >= this.intervalMs || now < last) await this.run('interval');
+    // a clock jump or a missed timer: boundaries are recomputed from the store, never fired twice
+    this.s.boundaries.plan();
+  }
+
+  async run(reason: string): Promise<void> {
+    if (this.running) return this.running;
+    this.running = this.reconcile(reason).finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  private async reconcile(reason: string): Promise<void> {
+    const { store, clock, log } = this.s;
+    const started = Date.now();
+    store.setMeta(LAST_RUN_KEY, String(clock.now()));
+    store.prune(clock.now());
+    let installations: InstallationInfo[];
+    try {
+      installations = await this.listInstallations();
+      for (const i of installations) store.upsertInstallation(i.id, i.account, i.accountType, i.suspended, clock.now());
+    } catch (error) {
+      log.warn({ event: 'reconcile', err: error instanceof Error ? error.message : String(error) }, 'could not list installations; using the stored ones');
+      installations = store.listInstallations();
+    }
+    let posted = 0;
+    let failed = 0;
+    for (const inst of installations) {
+      if (inst.suspended) continue;
+      try {
+        const result = await this.s.fanout.run({ installationId: inst.id, account: inst.account, repo: null, reason: `reconcile (${reason})` });
+        posted += result.posted;
+        failed += result.failedRepos.length;
+      } catch (error) {
+        failed++;
+        log.warn({ event: 'reconcile', installation: inst.id, err: error instanceof Error ? error.message : String(error) }, 'reconcile failed for an installation');
+      }
+    }
+    await this.s.boundaries.fire();
+    this.s.deployments.queueAllHeldChecks();
+    log.info({ event: 'reconcile', reason, installations: installations.length, posted, failed, duration_ms: Date.now() - started }, 'reconcile done');
+  }
+}

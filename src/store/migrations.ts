@@ -1,0 +1,225 @@
+/**
+ * Numbered, append-only migrations. Never edit one that has shipped: add the next number.
+ * Account and repository names are stored lower-cased (GitHub treats them case-insensitively);
+ * an account-wide scope is stored with repo = ''.
+ */
+export const MIGRATIONS: readonly { id: number; name: string; sql: string }[] = [
+  {
+    id: 1,
+    name: 'initial state',
+    sql: `
+      CREATE TABLE deliveries (
+        id TEXT PRIMARY KEY,
+        event TEXT NOT NULL,
+        received_at INTEGER NOT NULL
+      );
+      CREATE TABLE installations (
+        id INTEGER PRIMARY KEY,
+        account TEXT NOT NULL,
+        account_type TEXT NOT NULL DEFAULT 'Organization',
+        suspended INTEGER NOT NULL DEFAULT 0,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE INDEX installations_by_account ON installations(account);
+
+      CREATE TABLE repos (
+        account TEXT NOT NULL,
+        repo TEXT NOT NULL,
+        installation_id INTEGER NOT NULL,
+        full_name TEXT NOT NULL,
+        default_branch TEXT,
+        last_valid_config TEXT,
+        required_checked_at INTEGER,
+        required_state TEXT,
+        PRIMARY KEY (account, repo)
+      ) WITHOUT ROWID;
+      CREATE INDEX repos_by_installation ON repos(installation_id);
+
+      CREATE TABLE incidents (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        account TEXT NOT NULL,
+        repo TEXT NOT NULL DEFAULT '',
+        severity TEXT NOT NULL,
+        title TEXT NOT NULL,
+        phase TEXT NOT NULL CHECK (phase IN ('open', 'resolved', 'closed')),
+        opened_at INTEGER NOT NULL,
+        opened_by TEXT NOT NULL,
+        resolved_at INTEGER,
+        closed_at INTEGER,
+        source TEXT NOT NULL
+      );
+      CREATE INDEX incidents_by_account_phase ON incidents(account, phase);
+
+      CREATE TABLE freezes (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        account TEXT NOT NULL,
+        repo TEXT NOT NULL DEFAULT '',
+        mode TEXT NOT NULL CHECK (mode IN ('all', 'features')),
+        reason TEXT NOT NULL DEFAULT '',
+        created_by TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        until INTEGER,
+        ended_at INTEGER,
+        ended_by TEXT,
+        source TEXT NOT NULL
+      );
+      -- active freezes of an account: ended_at IS NULL
+      CREATE INDEX freezes_active ON freezes(account, ended_at, repo);
+      CREATE INDEX freezes_timed ON freezes(until) WHERE ended_at IS NULL AND until IS NOT NULL;
+
+      CREATE TABLE window_suppressions (
+        account TEXT NOT NULL,
+        repo TEXT NOT NULL DEFAULT '',
+        window TEXT NOT NULL,
+        occurrence_start INTEGER NOT NULL,
+        occurrence_end INTEGER NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (account, repo, window, occurrence_start)
+      ) WITHOUT ROWID;
+      CREATE INDEX window_suppressions_live ON window_suppressions(account, occurrence_end);
+
+      CREATE TABLE overrides (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        account TEXT NOT NULL,
+        repo TEXT NOT NULL,
+        number INTEGER NOT NULL,
+        sha TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        ended_at INTEGER
+      );
+      CREATE INDEX overrides_by_pr ON overrides(account, repo, number, ended_at);
+      CREATE INDEX overrides_by_sha ON overrides(account, repo, sha);
+
+      -- everything counted by a cadence: merges (environment '') and successful deployments
+      CREATE TABLE deploys (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        dedupe_key TEXT NOT NULL UNIQUE,
+        account TEXT NOT NULL,
+        repo TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('merge', 'deployment')),
+        environment TEXT NOT NULL DEFAULT '',
+        sha TEXT,
+        pr_number INTEGER,
+        title TEXT,
+        actor TEXT,
+        at INTEGER NOT NULL,
+        exemption TEXT
+      );
+      CREATE INDEX deploys_by_repo_time ON deploys(account, repo, kind, environment, at);
+      CREATE INDEX deploys_by_account_time ON deploys(account, at);
+
+      -- what was last posted on each head SHA: read before write
+      CREATE TABLE posted (
+        account TEXT NOT NULL,
+        repo TEXT NOT NULL,
+        sha TEXT NOT NULL,
+        decision_key TEXT NOT NULL,
+        conclusion TEXT NOT NULL,
+        title TEXT NOT NULL,
+        blocked_until INTEGER,
+        next_change_at INTEGER,
+        posted_at INTEGER NOT NULL,
+        PRIMARY KEY (account, repo, sha)
+      ) WITHOUT ROWID;
+      CREATE INDEX posted_next_change ON posted(next_change_at) WHERE next_change_at IS NOT NULL;
+
+      -- open pull requests as last seen (webhooks and listings)
+      CREATE TABLE pulls (
+        account TEXT NOT NULL,
+        repo TEXT NOT NULL,
+        number INTEGER NOT NULL,
+        installation_id INTEGER NOT NULL,
+        head_sha TEXT NOT NULL,
+        head_ref TEXT NOT NULL,
+        base_ref TEXT NOT NULL,
+        head_in_repo INTEGER NOT NULL,
+        draft INTEGER NOT NULL,
+        labels TEXT NOT NULL,
+        title TEXT NOT NULL DEFAULT '',
+        state TEXT NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (account, repo, number)
+      ) WITHOUT ROWID;
+      CREATE INDEX pulls_by_sha ON pulls(account, repo, head_sha);
+      CREATE INDEX pulls_open_by_account ON pulls(state, account, updated_at);
+
+      -- who added an exempt label, and whether they held exempt.labeled_by
+      CREATE TABLE label_grants (
+        account TEXT NOT NULL,
+        repo TEXT NOT NULL,
+        number INTEGER NOT NULL,
+        label TEXT NOT NULL,
+        actor TEXT,
+        authorized INTEGER,
+        checked_at INTEGER NOT NULL,
+        PRIMARY KEY (account, repo, number, label)
+      ) WITHOUT ROWID;
+
+      CREATE TABLE audit (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at INTEGER NOT NULL,
+        account TEXT NOT NULL,
+        repo TEXT NOT NULL DEFAULT '',
+        actor TEXT NOT NULL,
+        source TEXT NOT NULL CHECK (source IN ('command', 'api', 'schedule', 'webhook')),
+        action TEXT NOT NULL,
+        target TEXT NOT NULL DEFAULT '',
+        reason TEXT NOT NULL DEFAULT '',
+        delivery_id TEXT,
+        incident_id INTEGER,
+        details TEXT
+      );
+      CREATE INDEX audit_by_account ON audit(account, id);
+      CREATE INDEX audit_by_account_time ON audit(account, at);
+      CREATE INDEX audit_by_incident ON audit(incident_id, id) WHERE incident_id IS NOT NULL;
+
+      -- each command comment runs once, however often it is delivered
+      CREATE TABLE command_comments (
+        comment_id INTEGER PRIMARY KEY,
+        account TEXT NOT NULL,
+        received_at INTEGER NOT NULL
+      );
+
+      -- work owed after a committed state change (replies, fan-outs), retried until done
+      CREATE TABLE jobs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'done', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        run_at INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        finished_at INTEGER,
+        last_error TEXT
+      );
+      CREATE INDEX jobs_due ON jobs(state, run_at);
+
+      -- deployment protection rule requests waiting for the gate to open
+      CREATE TABLE held_deployments (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        account TEXT NOT NULL,
+        repo TEXT NOT NULL,
+        installation_id INTEGER NOT NULL,
+        environment TEXT NOT NULL,
+        callback_url TEXT NOT NULL UNIQUE,
+        deployment_id INTEGER,
+        sha TEXT NOT NULL,
+        ref TEXT,
+        pr_numbers TEXT NOT NULL DEFAULT '[]',
+        requested_at INTEGER NOT NULL,
+        state TEXT NOT NULL DEFAULT 'waiting' CHECK (state IN ('waiting', 'approved', 'rejected')),
+        decided_at INTEGER,
+        comment TEXT
+      );
+      CREATE INDEX held_waiting ON held_deployments(state, account, repo, requested_at);
+
+      CREATE TABLE meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      );
+    `,
+  },
+];
