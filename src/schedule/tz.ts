@@ -47,6 +47,8 @@ interface Zone {
   midnights: Map<number, number>;
   /** UTC hour number -> its offset, or the transition inside it (only for days that change). */
   hours: Map<number, number | Transition>;
+  /** UTC day number -> the transitions inside it (only for days that change). */
+  dayTransitions: Map<number, Transition[]>;
 }
 
 const MAX_CACHED = 200_000;
@@ -88,7 +90,7 @@ function zone(tz: string): Zone {
   });
   const canonical = fmt.resolvedOptions().timeZone;
   const fixed = canonical === 'UTC' || canonical === 'Etc/UTC' || canonical === 'Etc/GMT' ? 0 : null;
-  z = { fmt, fixed, days: new Map(), midnights: new Map(), hours: new Map() };
+  z = { fmt, fixed, days: new Map(), midnights: new Map(), hours: new Map(), dayTransitions: new Map() };
   zones.set(tz, z);
   return z;
 }
@@ -244,13 +246,42 @@ export function utcToNaive(t: number, tz: string): number {
   return t + offsetIn(zone(tz), t);
 }
 
-/** First instant in (lo, hi] whose offset differs from the offset at lo; hi if none found earlier. */
+/** The transitions inside a UTC day whose offset changes (remembered per zone). */
+function transitionsOfDay(z: Zone, d: number): Transition[] {
+  let list = z.dayTransitions.get(d);
+  if (list === undefined) {
+    list = [];
+    let previous = midnightOffset(z, d);
+    for (let h = d * 24; h < d * 24 + 24; h++) {
+      const info = hourInfo(z, h);
+      if (typeof info === 'number') {
+        if (info !== previous) list.push({ before: previous, after: info, at: h * HOUR });
+        previous = info;
+      } else {
+        list.push(info);
+        previous = info.after;
+      }
+    }
+    if (z.dayTransitions.size >= MAX_CACHED) z.dayTransitions.clear();
+    z.dayTransitions.set(d, list);
+  }
+  return list;
+}
+
+/** First instant in (lo, hi] whose offset differs from the offset at lo; hi if there is none. */
 function firstChange(z: Zone, lo: number, hi: number): number {
   const base = offsetIn(z, lo);
-  while (hi - lo > 1) {
-    const mid = lo + Math.floor((hi - lo) / 2);
-    if (offsetIn(z, mid) === base) lo = mid;
-    else hi = mid;
+  const lastDay = Math.floor(hi / DAY);
+  for (let d = Math.floor(lo / DAY); d <= lastDay; d++) {
+    offsetIn(z, d * DAY); // makes sure the day is known
+    const whole = z.days.get(d)!;
+    if (whole === whole) {
+      if (whole !== base) return Math.min(Math.max(d * DAY, lo + 1), hi);
+      continue;
+    }
+    for (const tr of transitionsOfDay(z, d)) {
+      if (tr.at > lo && tr.after !== base) return Math.min(tr.at, hi);
+    }
   }
   return hi;
 }

@@ -24,7 +24,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac, generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -72,6 +72,8 @@ export interface AppHandle {
   readonly apiToken: string;
   /** the running child's pid (npm's), or null when stopped */
   readonly pid: number | null;
+  /** the app's own process (the deepest descendant of npm; Linux /proc), or null */
+  readonly appPid: number | null;
   /** Deliver a webhook: the exact JSON body signed with X-Hub-Signature-256, X-GitHub-Event, X-GitHub-Delivery. */
   send(event: string, payload: unknown, opts?: { deliveryId?: string }): Promise<SendResult>;
   /** POST exactly these headers and body to the webhook path (for bad signatures, odd content types...). */
@@ -99,8 +101,10 @@ interface Running {
 
 const running = new Set<ChildProcess>();
 
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+/** Signal the child's whole process group (npm, sh, the app). `force`: even after npm itself exited (orphans). */
+function killGroup(child: ChildProcess, signal: NodeJS.Signals, force = false): void {
+  if (child.pid === undefined) return;
+  if (!force && (child.exitCode !== null || child.signalCode !== null)) return;
   try {
     process.kill(-child.pid, signal);
   } catch {
@@ -137,6 +141,39 @@ try {
   afterAll(stopAllApps);
 } catch {
   // imported outside a vitest test file: the exit handler still kills children
+}
+
+/** The deepest single-line descendant of `pid` (npm -> sh -> node), read from /proc; undefined elsewhere. */
+function leafPid(pid: number): number | undefined {
+  let parents: Map<number, number[]>;
+  try {
+    parents = new Map();
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      let stat: string;
+      try {
+        stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      } catch {
+        continue;
+      }
+      // "pid (comm) state ppid ...": comm may hold spaces and parentheses
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const list = parents.get(ppid) ?? [];
+      list.push(Number(entry));
+      parents.set(ppid, list);
+    }
+  } catch {
+    return undefined;
+  }
+  let current = pid;
+  let found: number | undefined;
+  for (let depth = 0; depth < 8; depth++) {
+    const children = parents.get(current);
+    if (!children || children.length === 0) break;
+    current = children[0]!;
+    found = current;
+  }
+  return found;
 }
 
 export async function freePort(): Promise<number> {
@@ -214,6 +251,8 @@ export async function startApp(opts: StartAppOptions): Promise<AppHandle> {
     const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
       child.once('exit', (code, signal) => {
         running.delete(child);
+        // nothing of this run may outlive npm (an app orphaned by a killed `sh` would hold the port)
+        killGroup(child, 'SIGKILL', true);
         resolve({ code, signal });
       });
       child.once('error', (error) => {
@@ -254,16 +293,24 @@ export async function startApp(opts: StartAppOptions): Promise<AppHandle> {
   const stop = async (signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 15_000): Promise<number | null> => {
     const run = current;
     if (!run) return null;
-    // npm forwards SIGTERM and SIGINT to the script; signal npm only so the app gets the signal once
-    if (run.child.exitCode === null && run.child.signalCode === null) run.child.kill(signal);
+    // npm runs the script through `sh -c`, and a signal to npm reaches sh, not the app (npm then
+    // exits by that signal, losing the app's code). Signal the app process itself, once: npm then
+    // exits with the app's exit code.
+    if (run.child.exitCode === null && run.child.signalCode === null) {
+      const leaf = run.child.pid === undefined ? undefined : leafPid(run.child.pid);
+      try {
+        if (leaf !== undefined) process.kill(leaf, signal);
+        else run.child.kill(signal);
+      } catch {
+        run.child.kill(signal);
+      }
+    }
     const timer = setTimeout(() => {
       append(Buffer.from(`\n[harness] no exit ${timeoutMs} ms after ${signal}: SIGKILL\n`));
       killGroup(run.child, 'SIGKILL');
     }, timeoutMs);
     const { code } = await run.exit;
     clearTimeout(timer);
-    // npm has exited; make sure nothing it started lingers in the group
-    killGroup(run.child, 'SIGKILL');
     current = null;
     return code;
   };
@@ -279,6 +326,10 @@ export async function startApp(opts: StartAppOptions): Promise<AppHandle> {
     apiToken,
     get pid() {
       return current?.child.pid ?? null;
+    },
+    get appPid() {
+      const pid = current?.child.pid;
+      return pid === undefined ? null : (leafPid(pid) ?? null);
     },
     async send(event, payload, sendOpts = {}) {
       const body = JSON.stringify(payload);

@@ -155,7 +155,6 @@ export function repository(u: Urls, r: RepoRecord, extra: { full?: boolean } = {
       allow_merge_commit: true,
       allow_auto_merge: false,
       delete_branch_on_merge: false,
-      temp_clone_token: null,
       ...(r.owner.type === 'Organization' ? { organization: simpleUser(u, r.owner) } : {}),
     });
   }
@@ -200,7 +199,7 @@ export function label(u: Urls, repo: RepoRecord, l: LabelRecord): Record<string,
     node_id: nodeId('Label', l.id),
     url: `${u.api}/repos/${repo.owner.login}/${repo.name}/labels/${encodeURIComponent(l.name)}`,
     name: l.name,
-    description: l.description,
+    description: l.description ?? '',
     color: l.color,
     default: false,
   };

@@ -275,6 +275,7 @@ function label(at: string): string {
 function check(raw: Schema, value: unknown, at: string, depth: number, options: ValidateOptions, errors: string[]): void {
   const schema = resolve(raw, options);
   if (value === undefined) return;
+  if (value === null && schema.nullable) return;
   if (schema.allOf) for (const s of schema.allOf) check(s, value, at, depth, options, errors);
   const alternatives = schema.anyOf ?? schema.oneOf;
   if (alternatives) {

@@ -108,7 +108,7 @@ const worldArb = fc
     fc.record({ freezes: fc.array(freezeArb(w.now), { maxLength: 3 }) }).map(({ freezes }) => ({ ...w, freezes })),
   );
 
-type World = fc.ArbitraryOutputType<typeof worldArb>;
+type World = typeof worldArb extends fc.Arbitrary<infer T> ? T : never;
 
 /** The GateInput of a world at a given moment (state fixed, only `now` moves). */
 function inputAt(w: World, now: number, extra: { freezes?: FreezeState[]; overrideSha?: string } = {}) {
@@ -155,6 +155,8 @@ function essence(d: Decision) {
     reasons: d.reasons.map((r) => `${r.key}:${r.blocks}:${r.until}`),
   };
 }
+
+const MINUTES: Record<string, number> = { '1m': 1, '10m': 10, '15m': 15, '30m': 30, '45m': 45, '1h': 60, '2h': 120, '6h': 360, '12h': 720, '24h': 1440 };
 
 describe('gate properties', () => {
   it('an all freeze passes nothing but an override', () => {
@@ -273,13 +275,15 @@ describe('gate properties', () => {
             else if (gap === -2 && d.nextChangeAt !== null && d.nextChangeAt - 1 > t) t = d.nextChangeAt - 1;
             else t += Math.max(gap, 0);
           }
-          const limits = [{ max: sim.max, per: sim.per, min: sim.minInterval }];
+          const limits: { max: number; per: string; min: string | undefined }[] = [
+            { max: sim.max, per: sim.per, min: sim.minInterval },
+          ];
           if (sim.recovery !== null) {
             limits.push({ max: sim.recovery.max, per: sim.recovery.per, min: sim.recovery.min_interval });
           }
           for (const l of limits) {
-            const per = { '30m': 30, '1h': 60, '6h': 360, '12h': 720, '24h': 1440 }[l.per]! * MINUTE;
-            const min = l.min === undefined ? 0 : { '1m': 1, '10m': 10, '45m': 45, '15m': 15, '2h': 120 }[l.min]! * MINUTE;
+            const per = MINUTES[l.per]! * MINUTE;
+            const min = l.min === undefined ? 0 : MINUTES[l.min]! * MINUTE;
             for (let i = 0; i < deploys.length; i++) {
               const inWindow = deploys.filter((d) => d > deploys[i]! - per && d <= deploys[i]!).length;
               expect(inWindow).toBeLessThanOrEqual(l.max);

@@ -146,7 +146,9 @@ interface Model {
   active: boolean[];
   /** a non-empty occurrence starts or ends at this step */
   changes: boolean[];
-  /** the end (UTC ms) of the non-empty occurrence that starts at this step, if one does */
+  /** a non-empty occurrence starts at this step */
+  starts: boolean[];
+  /** the end (UTC ms) of the occurrence that starts at this step, when it ends inside the walk */
   startsEnding: (number | undefined)[];
 }
 
@@ -154,6 +156,7 @@ function model(walk: Walk, matches: (x: number) => boolean, d: number): Model {
   const n = walk.local.length;
   const active: boolean[] = new Array(n).fill(false);
   const changes: boolean[] = new Array(n).fill(false);
+  const starts: boolean[] = new Array(n).fill(false);
   const startsEnding: (number | undefined)[] = new Array(n).fill(undefined);
   const high: number[] = new Array(n);
   const firstX = walk.local[0]!;
@@ -168,6 +171,7 @@ function model(walk: Walk, matches: (x: number) => boolean, d: number): Model {
         count++;
         if (x + d > top) {
           changes[i] = true; // a non-empty occurrence starts
+          starts[i] = true;
           pendingEnds.push({ step: i, endLocal: x + d });
         }
       }
@@ -187,7 +191,7 @@ function model(walk: Walk, matches: (x: number) => boolean, d: number): Model {
     while (j < n && high[j]! < endLocal) j++;
     if (j < n) startsEnding[step] = Math.max(startsEnding[step] ?? 0, walk.w0 + j * MIN);
   }
-  return { active, changes, startsEnding };
+  return { active, changes, starts, startsEnding };
 }
 
 function window(tz: string, cron: string, durationMin: number): WindowConfig {
@@ -207,29 +211,39 @@ function checkAgainstModel(c: {
   const w = window(c.tz, c.shape.cron, c.durationMin);
   const lastStep = walk.local.length - 1;
   const lastInstant = walk.w0 + lastStep * MIN;
+  // Plain comparisons in the loop (expect() per minute would dominate the run time).
+  const fail = (t: number, what: string, actual: unknown, expected: unknown): never => {
+    throw new Error(
+      `${c.shape.cron} for ${c.durationMin}m in ${c.tz} at ${new Date(t).toISOString()}: ${what} is ${JSON.stringify(actual)}, the model says ${JSON.stringify(expected)}`,
+    );
+  };
+  // The next step with a change, and with a start, after each step (-1: none in the walk).
+  const nextChange: number[] = new Array(lastStep + 1).fill(-1);
+  const nextStart: number[] = new Array(lastStep + 1).fill(-1);
+  for (let i = lastStep - 1; i >= 0; i--) {
+    nextChange[i] = m.changes[i + 1] ? i + 1 : nextChange[i + 1]!;
+    nextStart[i] = m.starts[i + 1] ? i + 1 : nextStart[i + 1]!;
+  }
   for (let i = walk.checkFrom; i <= walk.checkTo; i++) {
     const t = walk.w0 + i * MIN + c.jitter;
     const at = occurrencesAt(w, t);
-    if (at.length > 0 !== m.active[i]) {
-      throw new Error(`${c.shape.cron} ${c.durationMin}m ${c.tz}: at ${new Date(t).toISOString()} model says ${m.active[i]}`);
-    }
-    for (const o of at) if (!(o.start <= t && t < o.end)) throw new Error(`occurrence does not contain t`);
+    if (at.length > 0 !== m.active[i]) fail(t, 'occurrencesAt(w, t).length > 0', at.length > 0, m.active[i]);
+    for (const o of at) if (!(o.start <= t && t < o.end)) fail(t, 'an occurrence at t', o, 'it contains t');
 
-    let k = i + 1;
-    while (k <= lastStep && !m.changes[k]) k++;
+    const k = nextChange[i]!;
     const boundary = nextBoundary(w, t);
-    if (k <= lastStep) expect(boundary, `nextBoundary at ${new Date(t).toISOString()}`).toBe(walk.w0 + k * MIN);
-    else expect(boundary === null || boundary > lastInstant).toBe(true);
+    if (k !== -1) {
+      if (boundary !== walk.w0 + k * MIN) fail(t, 'nextBoundary', boundary, walk.w0 + k * MIN);
+    } else if (boundary !== null && boundary <= lastInstant) fail(t, 'nextBoundary', boundary, 'after the walk');
 
-    let s = i + 1;
-    while (s <= lastStep && m.startsEnding[s] === undefined) s++;
+    const s = nextStart[i]!;
     const [next] = nextOccurrences(w, t, 1);
-    if (s <= lastStep) {
-      expect(next?.start, `next start at ${new Date(t).toISOString()}`).toBe(walk.w0 + s * MIN);
-      expect(next?.end).toBe(m.startsEnding[s]);
-    } else {
-      expect(next === undefined || next.start > lastInstant).toBe(true);
-    }
+    if (s !== -1) {
+      const start = walk.w0 + s * MIN;
+      const end = m.startsEnding[s];
+      if (next === undefined || next.start !== start) fail(t, 'the next occurrence', next, { start });
+      if (end !== undefined ? next.end !== end : next.end <= lastInstant) fail(t, 'the next occurrence', next, { start, end });
+    } else if (next !== undefined && next.start <= lastInstant) fail(t, 'the next occurrence', next, 'after the walk');
   }
 }
 
