@@ -128,6 +128,10 @@ const window = z
 
 export const configSchema = z
   .object({
+    _extends: z
+      .string()
+      .optional()
+      .describe("Inherit another repository's file (Probot): `repo` or `owner/repo`; resolved before validation"),
     branches: z
       .array(z.string().min(1))
       .default([])

@@ -100,6 +100,8 @@ interface Running {
 }
 
 const running = new Set<ChildProcess>();
+/** temporary directories (databases) of this process's apps, removed by stopAllApps */
+const dirs = new Set<string>();
 
 /** Signal the child's whole process group (npm, sh, the app). `force`: even after npm itself exited (orphans). */
 function killGroup(child: ChildProcess, signal: NodeJS.Signals, force = false): void {
@@ -120,7 +122,10 @@ process.once('exit', () => {
   for (const child of running) killGroup(child, 'SIGKILL');
 });
 
-/** Kill every app this process started (SIGTERM, then SIGKILL after 5 s). Registered in afterAll. */
+/**
+ * Kill every app this process started (SIGTERM, then SIGKILL after 5 s) and remove their temporary
+ * directories (keep them with MORATORIUM_E2E_KEEP=1). Registered in afterAll.
+ */
 export async function stopAllApps(): Promise<void> {
   await Promise.all(
     [...running].map(async (child) => {
@@ -135,6 +140,10 @@ export async function stopAllApps(): Promise<void> {
       running.delete(child);
     }),
   );
+  if (process.env.MORATORIUM_E2E_KEEP !== '1') {
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    dirs.clear();
+  }
 }
 
 try {
@@ -206,6 +215,7 @@ export async function startApp(opts: StartAppOptions): Promise<AppHandle> {
   });
   fake.setAppKey(publicKey);
   const dir = mkdtempSync(join(tmpdir(), 'moratorium-e2e-'));
+  dirs.add(dir);
   const dbPath = join(dir, 'm.db');
   const port = await freePort();
   const webhookSecret = opts.webhookSecret ?? `whsec-${randomBytes(8).toString('hex')}`;
@@ -404,6 +414,7 @@ export async function startApp(opts: StartAppOptions): Promise<AppHandle> {
   try {
     await spawnChild();
   } catch (error) {
+    dirs.delete(dir);
     rmSync(dir, { recursive: true, force: true });
     throw error;
   }

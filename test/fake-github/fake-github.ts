@@ -592,7 +592,7 @@ export class FakeGitHub extends EventEmitter {
     r.shas.add(p.baseSha);
     if (patch.authorAssociation !== undefined) p.authorAssociation = patch.authorAssociation;
     if (patch.createdAt !== undefined) p.createdAt = toMs(patch.createdAt)!;
-    p.updatedAt = toMs(patch.updatedAt) ?? this.stamp();
+    p.updatedAt = toMs(patch.updatedAt) ?? this.stamp(true);
     if (patch.state !== undefined && patch.state !== p.state) {
       p.state = patch.state;
       p.closedAt = patch.state === 'closed' ? p.updatedAt : null;
@@ -641,7 +641,7 @@ export class FakeGitHub extends EventEmitter {
   addComment(owner: string, repo: string, number: number, input: { body: string; user?: string; id?: number; authorAssociation?: string }): Record<string, any> {
     const r = this.mustRepo(owner, repo);
     if (!r.pulls.has(number) && !r.issues.has(number)) throw new Error(`fake-github: no issue or pull request #${number} in ${owner}/${repo}`);
-    const t = this.stamp();
+    const t = this.stamp(true);
     const c: CommentRecord = {
       id: input.id ?? this.nextId(),
       repoKey: this.key(owner, repo),
@@ -683,7 +683,7 @@ export class FakeGitHub extends EventEmitter {
     if (!target) throw new Error(`fake-github: no issue or pull request #${number} in ${owner}/${repo}`);
     const event = opts.event ?? 'labeled';
     const l = this.ensureLabel(r, label);
-    const at = toMs(opts.at) ?? this.stamp();
+    const at = toMs(opts.at) ?? this.stamp(true);
     if (opts.apply !== false) {
       const has = target.labels.some((x) => lc(x) === lc(label));
       if (event === 'labeled' && !has) target.labels.push(l.name);
@@ -928,13 +928,18 @@ export class FakeGitHub extends EventEmitter {
   // internals: state
 
   private resetClock(): void {
-    // timestamps start an hour in the past and strictly increase (one second at least) per change
     this.clock = Math.floor(Date.now() / 1000) * 1000 - 3_600_000;
   }
 
-  /** A strictly increasing timestamp (ms, whole seconds like GitHub's). */
-  private stamp(): number {
-    this.clock = Math.max(this.clock + 1000, Math.floor(Date.now() / 1000) * 1000 - 3_600_000);
+  /**
+   * A strictly increasing timestamp (ms, whole seconds like GitHub's). Set-up (repositories, new PRs
+   * and issues) is stamped from an hour ago onwards, one second apart; changes that happen "now"
+   * (`now`: updates, pushes, merges, labels, comments) get the current time (or one second after
+   * the previous stamp, if that is later).
+   */
+  private stamp(now = false): number {
+    const wall = Math.floor(Date.now() / 1000) * 1000;
+    this.clock = Math.max(this.clock + 1000, now ? wall : wall - 3_600_000);
     return this.clock;
   }
 
@@ -1601,7 +1606,7 @@ export class FakeGitHub extends EventEmitter {
       if (!r.pulls.has(n) && !r.issues.has(n)) throw new HttpError(404, 'Not Found');
       const body = String(ctx.body.body);
       if (body.length > 65536) throw new HttpError(422, 'Validation Failed', { errors: [{ resource: 'IssueComment', code: 'custom', field: 'body', message: 'body is too long (maximum is 65536 characters)' }] });
-      const t = this.stamp();
+      const t = this.stamp(true);
       const c: CommentRecord = {
         id: this.nextId(),
         repoKey: this.key(r.record.owner.login, r.record.name),

@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { evaluateGate } from '../../../src/gate/evaluate.js';
 import type { Decision, FreezeState, IncidentState, LabelState, OverrideState } from '../../../src/gate/types.js';
-import { DAY, HEAD, HOUR, MINUTE, NOW, config, freeze, incident, label, override, scenario } from './scenario.js';
+import { occurrencesAt } from '../../../src/schedule/windows.js';
+import { DAY, HEAD, HOUR, MINUTE, NOW, config, freeze, incident, label, override, scenario, suppression } from './scenario.js';
 
 const WINDOWS = [
   { name: 'weekend', cron: '0 18 * * FRI', duration: '63h', timezone: 'Europe/Berlin', mode: 'all' },
@@ -122,9 +123,14 @@ function inputAt(w: World, now: number, extra: { freezes?: FreezeState[]; overri
           ? override({ sha: 'f'.repeat(40) })
           : null;
   const { labels, pr } = prFor(w.hotfix);
+  // with `suppress`, the occurrences active at the world's own moment were ended with /unfreeze
+  const windowSuppressions = w.suppress
+    ? cfg.windows.flatMap((win) => occurrencesAt(win, w.now).map((o) => suppression(win.name, o.start)))
+    : [];
   return scenario({
     parsedConfig: cfg,
     now,
+    windowSuppressions,
     freezes: [...w.freezes, ...(extra.freezes ?? [])],
     incidents: w.incidents,
     override: ov,

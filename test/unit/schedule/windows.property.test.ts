@@ -54,7 +54,7 @@ function walkAround(tz: string, transition: number): Walk {
     hour: 'numeric',
     minute: 'numeric',
   });
-  const w0 = transition - CHECK_BEFORE - MAX_DURATION_MIN * MIN - 2 * DAY;
+  const w0 = transition - CHECK_BEFORE - MAX_DURATION_MIN * MIN - DAY;
   const end = transition + CHECK_AFTER + LOOKAHEAD;
   const local: number[] = [];
   for (let u = w0; u <= end; u += MIN) {
@@ -212,11 +212,11 @@ function checkAgainstModel(c: {
   const lastStep = walk.local.length - 1;
   const lastInstant = walk.w0 + lastStep * MIN;
   // Plain comparisons in the loop (expect() per minute would dominate the run time).
-  const fail = (t: number, what: string, actual: unknown, expected: unknown): never => {
+  function fail(t: number, what: string, actual: unknown, expected: unknown): never {
     throw new Error(
       `${c.shape.cron} for ${c.durationMin}m in ${c.tz} at ${new Date(t).toISOString()}: ${what} is ${JSON.stringify(actual)}, the model says ${JSON.stringify(expected)}`,
     );
-  };
+  }
   // The next step with a change, and with a start, after each step (-1: none in the walk).
   const nextChange: number[] = new Array(lastStep + 1).fill(-1);
   const nextStart: number[] = new Array(lastStep + 1).fill(-1);
@@ -249,11 +249,11 @@ function checkAgainstModel(c: {
 
 describe('windows agree with a minute-by-minute brute-force model across DST changes', () => {
   it('in Europe/Berlin and America/New_York (2026 spring forward and fall back)', () => {
-    fc.assert(fc.property(caseArb(['Europe/Berlin', 'America/New_York']), checkAgainstModel), { numRuns: 80 });
+    fc.assert(fc.property(caseArb(['Europe/Berlin', 'America/New_York']), checkAgainstModel), { numRuns: 60 });
   });
 
   it('in Australia/Sydney (2026 fall back in April, spring forward in October)', () => {
-    fc.assert(fc.property(caseArb(['Australia/Sydney']), checkAgainstModel), { numRuns: 30 });
+    fc.assert(fc.property(caseArb(['Australia/Sydney']), checkAgainstModel), { numRuns: 25 });
   });
 
   it('the model itself sees the weekend example the SPEC describes', () => {
