@@ -2,7 +2,7 @@
  * Who may do what (SPEC 3 `permissions`, SPEC 4 authority). Always asked of GitHub, never taken
  * from the comment payload's author_association. When the check itself fails, the answer is no.
  */
-import { LEVELS, type Level, type Permission } from '../config/schema.js';
+import { describePermission, LEVELS, type Level, type Permission } from '../config/schema.js';
 import type { GitHubPort, RepoRef, Role } from '../github/port.js';
 
 const RANK: Record<Role, number> = { none: -1, read: 0, triage: 1, write: 2, maintain: 3, admin: 4 };
@@ -19,16 +19,9 @@ export interface AuthorityAnswer {
 
 const isLevel = (s: string): s is Level => (LEVELS as readonly string[]).includes(s);
 
-/** Human form of a permission rule. */
-export function describePermission(permission: Permission): string {
-  const entries = typeof permission === 'string' ? [permission] : permission;
-  return entries
-    .map((e) => {
-      const bare = e.replace(/^@/, '');
-      if (isLevel(bare)) return `${bare} (or higher)`;
-      return bare.includes('/') ? `team ${bare}` : `user ${bare}`;
-    })
-    .join(', or ');
+/** Human form of a permission rule, for replies: "maintain or higher", "one of: maintain, @acme/sre". */
+export function neededFor(permission: Permission): string {
+  return typeof permission === 'string' ? `${permission} or higher` : describePermission(permission);
 }
 
 /** true when `role` is at least `level` */
@@ -42,7 +35,7 @@ export function roleAtLeast(role: Role, level: Level): boolean {
  */
 export async function holds(port: GitHubPort, ref: RepoRef, login: string, permission: Permission, org: string): Promise<AuthorityAnswer> {
   const entries = typeof permission === 'string' ? [permission] : permission;
-  const needed = describePermission(permission);
+  const needed = neededFor(permission);
   let role: Role | null = null;
   try {
     for (const raw of entries) {

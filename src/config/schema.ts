@@ -45,6 +45,12 @@ const permission = z
 
 export type Permission = z.infer<typeof permission>;
 
+/** `write`, or `one of: write, @acme/sre` for a list. */
+export function describePermission(p: Permission): string {
+  if (typeof p === 'string') return p;
+  return p.length === 1 ? p[0]! : `one of: ${p.join(', ')}`;
+}
+
 const mode = z.enum(MODES).describe('all blocks every gated change; features blocks everything but hotfixes');
 
 const cadenceLimits = {

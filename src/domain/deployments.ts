@@ -11,6 +11,7 @@ import type { Decision, DeploymentChange } from '../gate/types.js';
 import type { GitHubPort, PullInfo, RepoRef } from '../github/port.js';
 import type { HeldDeployment } from '../store/store.js';
 import { key } from '../store/store.js';
+import { escapeMarkdown } from '../util/escape.js';
 import type { Services } from '../services.js';
 import { gateStateFor } from './gate-state.js';
 
@@ -85,7 +86,7 @@ export class Deployments {
     const change: DeploymentChange = { kind: 'deployment', account: req.owner, repo: req.repo, environment: req.environment, sha: req.sha, hotfix: classified.hotfix, overridden: classified.overridden };
     const decision = this.decide(loaded, change, []);
     if (decision.conclusion === 'success') {
-      const comment = `Moratorium: ${decision.title}.`;
+      const comment = `Moratorium: ${escapeMarkdown(decision.title)}.`;
       await port.answerDeployment(req.callbackUrl, req.environment, 'approved', comment);
       return { answer: 'approved', comment, decision };
     }
@@ -155,7 +156,7 @@ export class Deployments {
         if (decision.nextChangeAt !== null) this.s.boundaries.wakeBy(decision.nextChangeAt);
         continue;
       }
-      const comment = `Moratorium: the gate opened (${decision.title}); approved.`;
+      const comment = `Moratorium: the gate opened (${escapeMarkdown(decision.title)}); approved.`;
       await port.answerDeployment(h.callbackUrl, h.environment, 'approved', comment);
       this.s.store.decideHeld(h.id, 'approved', comment, now);
       approvedNow.set(slotKey, [...(approvedNow.get(slotKey) ?? []), now]);
@@ -193,7 +194,7 @@ export class Deployments {
 
 function rejectComment(decision: Decision): string {
   const when = decision.blockedUntil ? ` It can go after ${new Date(decision.blockedUntil).toISOString()}.` : ' It can go once the block is lifted.';
-  return `Moratorium: ${decision.title}.${when}`;
+  return `Moratorium: ${escapeMarkdown(decision.title)}.${when}`;
 }
 
 export type { HeldDeployment };

@@ -36,5 +36,6 @@ export function gateStateFor(store: Store, loaded: LoadedConfig, change: Change,
     override: change.kind === 'pull_request' ? store.activeOverride(account, repo, change.number) : null,
     deploys: back > 0 ? store.deployTimes(account, repo, counted.kind, counted.environment, now - back) : [],
     configProblems: loaded.problems,
+    ...(loaded.problems.length ? { configFallback: loaded.source === 'last-valid' ? ('last-valid' as const) : ('defaults' as const) } : {}),
   };
 }

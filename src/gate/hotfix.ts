@@ -4,7 +4,7 @@
  * Who added a label and whether they may is resolved by the caller; this only reads the result.
  * `why` is raw text (logins, label and branch names unescaped): whoever renders it escapes it.
  */
-import type { Config, Permission } from '../config/schema.js';
+import { describePermission, type Config, type Permission } from '../config/schema.js';
 import type { PullRequestChange } from './types.js';
 import { firstMatchingPattern } from './branches.js';
 
@@ -13,11 +13,6 @@ export interface HotfixStatus {
   why: string;
 }
 
-/** `write`, or `one of: write, @acme/sre` for a list. */
-export function describePermission(p: Permission): string {
-  if (typeof p === 'string') return p;
-  return p.length === 1 ? p[0]! : `one of: ${p.join(', ')}`;
-}
 
 function lacks(p: Permission): string {
   return typeof p === 'string' ? `who lacks ${p}` : `who is not ${describePermission(p)}`;

@@ -150,7 +150,7 @@ export function nextOccurrences(w: WindowConfig, t: number, n: number): Occurren
   if (c.kind === 'range') return c.start > t && c.end > c.start ? [{ start: c.start, end: c.end }] : [];
   const high = wallClockHighWater(t, c.tz);
   const out: Occurrence[] = [];
-  let pending: Occurrence | null = null;
+  let pending = null as Occurrence | null; // (a cast: assigned in the callback, so not narrowed to null)
   scan(c, high, high + HORIZON_DAYS * DAY, (s) => {
     const start = naiveToUtc(s, c.tz);
     const end = naiveToUtc(s + c.duration, c.tz);
@@ -169,7 +169,7 @@ export function nextOccurrences(w: WindowConfig, t: number, n: number): Occurren
     pending = { start, end };
     return true;
   });
-  if (pending !== null && out.length < n && (pending as Occurrence).end > (pending as Occurrence).start) out.push(pending);
+  if (pending !== null && out.length < n && pending.end > pending.start) out.push(pending);
   return out;
 }
 
@@ -186,7 +186,7 @@ export function nextBoundary(w: WindowConfig, t: number): number | null {
     return null;
   }
   const high = wallClockHighWater(t, c.tz);
-  let best: number | null = null;
+  let best = null as number | null; // (a cast: assigned in the callbacks, so not narrowed to null)
   // Ends are monotone in the local start, so the earliest containing occurrence ends first.
   scan(c, high - c.duration, high, (s) => {
     best = naiveToUtc(s + c.duration, c.tz);

@@ -72,7 +72,7 @@ export interface AppHandle {
   readonly apiToken: string;
   /** the running child's pid (npm's), or null when stopped */
   readonly pid: number | null;
-  /** the app's own process (the deepest descendant of npm; Linux /proc), or null */
+  /** the app's own process (npm's first descendant that is not a shell; Linux /proc), or null */
   readonly appPid: number | null;
   /** Deliver a webhook: the exact JSON body signed with X-Hub-Signature-256, X-GitHub-Event, X-GitHub-Delivery. */
   send(event: string, payload: unknown, opts?: { deliveryId?: string }): Promise<SendResult>;
@@ -152,11 +152,14 @@ try {
   // imported outside a vitest test file: the exit handler still kills children
 }
 
-/** The deepest single-line descendant of `pid` (npm -> sh -> node), read from /proc; undefined elsewhere. */
+/**
+ * The app's own process under npm: the first descendant of `pid` that is not a shell (npm -> sh ->
+ * node; the app may have children of its own, such as tsx's esbuild service). Read from /proc;
+ * undefined elsewhere.
+ */
 function leafPid(pid: number): number | undefined {
-  let parents: Map<number, number[]>;
+  const children = new Map<number, Array<{ pid: number; comm: string }>>();
   try {
-    parents = new Map();
     for (const entry of readdirSync('/proc')) {
       if (!/^\d+$/.test(entry)) continue;
       let stat: string;
@@ -166,23 +169,23 @@ function leafPid(pid: number): number | undefined {
         continue;
       }
       // "pid (comm) state ppid ...": comm may hold spaces and parentheses
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      const list = parents.get(ppid) ?? [];
-      list.push(Number(entry));
-      parents.set(ppid, list);
+      const list = children.get(ppid) ?? [];
+      list.push({ pid: Number(entry), comm });
+      children.set(ppid, list);
     }
   } catch {
     return undefined;
   }
   let current = pid;
-  let found: number | undefined;
-  for (let depth = 0; depth < 8; depth++) {
-    const children = parents.get(current);
-    if (!children || children.length === 0) break;
-    current = children[0]!;
-    found = current;
+  for (let depth = 0; depth < 6; depth++) {
+    const next = children.get(current)?.[0];
+    if (!next) return undefined;
+    if (!/^(sh|dash|bash|npm.*)$/.test(next.comm)) return next.pid;
+    current = next.pid;
   }
-  return found;
+  return undefined;
 }
 
 export async function freePort(): Promise<number> {

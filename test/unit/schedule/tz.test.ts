@@ -125,7 +125,7 @@ describe('utcToLocal', () => {
           expect(weekday).toBe(new Date(naive(expected)).getUTCDay());
         },
       ),
-      { numRuns: 2000 },
+      { numRuns: 1000 },
     );
   });
 });
@@ -203,7 +203,7 @@ describe('localToUtc', () => {
           expect(naive(intlLocal(u - 3_600_000, tz))).toBeLessThan(target);
         },
       ),
-      { numRuns: 1500 },
+      { numRuns: 800 },
     );
   });
 
@@ -218,7 +218,7 @@ describe('localToUtc', () => {
           expect(back === t || back === t - 3_600_000).toBe(true);
         }
       }),
-      { numRuns: 1000 },
+      { numRuns: 500 },
     );
   });
 });
