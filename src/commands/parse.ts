@@ -278,13 +278,18 @@ function scanInline(
   let kept = '';
   let copied = from;
   let i = from;
+  // A closer missing after one position is missing after every later one: remember, so that a line
+  // full of unclosed openers is read in linear time.
+  const runAbsent = new Set<number>();
+  let commentCloseAbsent = false;
   while (i < text.length) {
     const ch = text[i];
     if (ch === '\\') {
       i += 2;
     } else if (ch === '`') {
       const run = runLength(text, i);
-      const close = findRun(text, i + run, run);
+      const close = runAbsent.has(run) ? -1 : findRun(text, i + run, run);
+      if (close < 0) runAbsent.add(run);
       if (close >= 0) {
         i = close + run;
         continue;
@@ -293,7 +298,8 @@ function scanInline(
       if (closesLater(closer)) return { kept: kept + text.slice(copied, i), open: closer };
       i += run;
     } else if (ch === '<' && text.startsWith('<!--', i)) {
-      const close = text.indexOf('-->', i + 4);
+      const close = commentCloseAbsent ? -1 : text.indexOf('-->', i + 4);
+      if (close < 0) commentCloseAbsent = true;
       if (close >= 0) {
         kept += text.slice(copied, i);
         i = copied = close + 3;
@@ -628,6 +634,7 @@ function nextFlag(args: Args, usage: UsageKey, known: readonly string[]): Flag |
     return null;
   }
   const name = match[1]!.toLowerCase();
+  args.next();
   if (!known.includes(name)) {
     const takes = known.length ? `takes ${listOr(known.map((k) => `--${k}`))}` : 'takes no flags';
     throw new Misuse(

@@ -13,6 +13,9 @@ import type { Store } from '../store/store.js';
 import { key } from '../store/store.js';
 import { holds } from '../commands/authorize.js';
 import { gateStateFor } from './gate-state.js';
+import { CHECK_NAME } from '../github/octokit-port.js';
+
+const REQUIRED_CHECK_TTL_MS = 86_400_000;
 
 export interface GateOutcome {
   decision: Decision;
@@ -89,22 +92,47 @@ export class Gatekeeper {
       const otherDecision = this.decide(effective, await this.changeFor(port, ref, defaultBranch, otherPull, effective), now);
       if (otherDecision.conclusion === 'failure') decision = otherDecision;
     }
-    const posted = await this.post(port, ref, pull.headSha, decision, loaded, opts.force ?? false);
+    const posted = await this.post(port, ref, pull.headSha, decision, loaded, opts.force ?? false, pull.baseRef);
     return { decision, posted };
   }
 
   /** Posts `decision` on `sha` unless the store says the same decision is already there. */
-  async post(port: GitHubPort, ref: RepoRef, sha: string, decision: Decision, loaded: LoadedConfig, force: boolean): Promise<boolean> {
+  /**
+   * Whether the branch requires the `moratorium` check: asked of GitHub at most once a day per
+   * repository, and only when a blocking gate is posted (a gate nobody requires protects nothing).
+   */
+  private async requiredState(port: GitHubPort, ref: RepoRef, branch: string): Promise<string | null> {
+    const repo = this.store.getRepo(ref.owner, ref.repo);
+    const now = this.clock.now();
+    if (repo?.requiredCheckedAt && now - repo.requiredCheckedAt < REQUIRED_CHECK_TTL_MS) return repo.requiredState;
+    if (!repo) return null;
+    let state: string;
+    try {
+      const required = await port.requiresCheck(ref, branch, CHECK_NAME);
+      state = required === null ? 'unknown' : required ? 'required' : 'not-required';
+    } catch (error) {
+      this.log.warn({ event: 'required-check', repo: `${ref.owner}/${ref.repo}`, err: error instanceof Error ? error.message : String(error) }, 'could not tell whether the check is required');
+      state = 'unknown';
+    }
+    this.store.setRequiredState(ref.owner, ref.repo, state, now);
+    return state;
+  }
+
+  async post(port: GitHubPort, ref: RepoRef, sha: string, decision: Decision, loaded: LoadedConfig, force: boolean, baseRef: string | null = null): Promise<boolean> {
     const previous = this.store.getPosted(ref.owner, ref.repo, sha);
     if (decision.nextChangeAt !== null) this.events.onBoundary?.(decision.nextChangeAt);
     if (!force && previous?.decisionKey === decision.key) {
       if (previous.nextChangeAt !== decision.nextChangeAt) this.store.setPostedNextChange(ref.owner, ref.repo, sha, decision.nextChangeAt);
       return false;
     }
+    let summary = decision.summary;
+    if (decision.conclusion === 'failure' && baseRef !== null && (await this.requiredState(port, ref, baseRef)) === 'not-required') {
+      summary += `\n\n**Warning:** no branch protection rule or ruleset of \`${baseRef.replace(/`/g, '')}\` requires the \`moratorium\` check, so this failure does not block merging. Require it, with this app as its source.`;
+    }
     if (loaded.config.enforcement === 'status') {
       await port.postStatus(ref, sha, decision.conclusion, decision.title);
     } else {
-      await port.postCheck(ref, sha, { conclusion: decision.conclusion, title: decision.title, summary: decision.summary });
+      await port.postCheck(ref, sha, { conclusion: decision.conclusion, title: decision.title, summary });
     }
     this.store.setPosted({
       account: ref.owner,

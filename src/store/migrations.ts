@@ -222,4 +222,24 @@ export const MIGRATIONS: readonly { id: number; name: string; sql: string }[] = 
       );
     `,
   },
+  {
+    id: 2,
+    name: 'incident tools and all-account reads',
+    sql: `
+      -- incidents opened by an incident tool, by the tool's own incident id, so a later
+      -- "resolved" finds ours and a repeated "triggered" opens nothing new
+      CREATE TABLE external_incidents (
+        source TEXT NOT NULL CHECK (source IN ('pagerduty', 'statuspage')),
+        external_id TEXT NOT NULL,
+        incident_id INTEGER NOT NULL REFERENCES incidents(id),
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (source, external_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX external_incidents_by_incident ON external_incidents(incident_id);
+
+      -- the dashboard and the metrics gauges read the active rows of every account
+      CREATE INDEX incidents_active ON incidents(phase) WHERE phase IN ('open', 'resolved');
+      CREATE INDEX freezes_open ON freezes(until) WHERE ended_at IS NULL;
+    `,
+  },
 ];

@@ -11,6 +11,8 @@ import type { Mode, Severity } from '../config/schema.js';
 import type { FreezeState, IncidentState, OverrideState, Phase, Scope, WindowSuppression } from '../gate/types.js';
 
 export type AuditSource = 'command' | 'api' | 'schedule' | 'webhook';
+/** incident tools whose incidents are linked to ours (migration 2) */
+export type ExternalSource = 'pagerduty' | 'statuspage';
 
 export interface AuditEntry {
   id: number;
@@ -358,6 +360,17 @@ export class Store {
       waitingHeld: p(`SELECT * FROM held_deployments WHERE state = 'waiting' ORDER BY requested_at, id`),
       waitingHeldOfRepo: p(`SELECT * FROM held_deployments WHERE state = 'waiting' AND account = ? AND repo = ? ORDER BY requested_at, id`),
       decideHeld: p(`UPDATE held_deployments SET state = ?, decided_at = ?, comment = ? WHERE id = ? AND state = 'waiting'`),
+
+      // incident tools, dashboard and metrics (migration 2)
+      getExternalIncident: p('SELECT incident_id FROM external_incidents WHERE source = ? AND external_id = ?'),
+      insertExternalIncident: p('INSERT OR IGNORE INTO external_incidents (source, external_id, incident_id, created_at) VALUES (?, ?, ?, ?)'),
+      externalOfIncident: p('SELECT source, external_id FROM external_incidents WHERE incident_id = ? ORDER BY source, external_id'),
+      recentAudit: p('SELECT * FROM audit ORDER BY id DESC LIMIT ?'),
+      reposOfAccount: p('SELECT * FROM repos WHERE account = ? ORDER BY repo'),
+      allRepos: p('SELECT * FROM repos ORDER BY account, repo'),
+      countActiveIncidents: p(`SELECT phase, severity, COUNT(*) AS n FROM incidents WHERE phase IN ('open', 'resolved') GROUP BY phase, severity`),
+      countActiveFreezes: p('SELECT mode, COUNT(*) AS n FROM freezes WHERE ended_at IS NULL AND (until IS NULL OR until > ?) GROUP BY mode'),
+      pendingJobsByKind: p(`SELECT kind, COUNT(*) AS n FROM jobs WHERE state = 'pending' GROUP BY kind`),
 
       getMeta: p('SELECT value FROM meta WHERE key = ?'),
       setMeta: p('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
@@ -708,6 +721,42 @@ export class Store {
   }
   decideHeld(id: number, state: 'approved' | 'rejected', comment: string, now: number): boolean {
     return this.s.decideHeld.run(state, now, comment, id).changes === 1;
+  }
+
+  // incident tools (PagerDuty, Statuspage): their incident id -> ours
+
+  externalIncident(source: ExternalSource, externalId: string): number | null {
+    const row = this.s.getExternalIncident.get(source, externalId) as Row | undefined;
+    return row ? (row.incident_id as number) : null;
+  }
+  /** false when that external incident was already linked */
+  linkExternalIncident(source: ExternalSource, externalId: string, incidentId: number, now: number): boolean {
+    return this.s.insertExternalIncident.run(source, externalId, incidentId, now).changes === 1;
+  }
+  externalOfIncident(incidentId: number): { source: ExternalSource; externalId: string }[] {
+    return (this.s.externalOfIncident.all(incidentId) as Row[]).map((r) => ({ source: r.source as ExternalSource, externalId: r.external_id as string }));
+  }
+
+  // reads across accounts (dashboard, metrics)
+
+  /** the newest audit entries of every account */
+  recentAudit(limit: number): AuditEntry[] {
+    return (this.s.recentAudit.all(limit) as Row[]).map(auditFrom);
+  }
+  reposOfAccount(account: string): RepoRecord[] {
+    return (this.s.reposOfAccount.all(key(account)) as Row[]).map(repoFrom);
+  }
+  allRepos(): RepoRecord[] {
+    return (this.s.allRepos.all() as Row[]).map(repoFrom);
+  }
+  countActiveIncidents(): { phase: Phase; severity: Severity; count: number }[] {
+    return (this.s.countActiveIncidents.all() as Row[]).map((r) => ({ phase: r.phase as Phase, severity: r.severity as Severity, count: r.n as number }));
+  }
+  countActiveFreezes(now: number): { mode: Mode; count: number }[] {
+    return (this.s.countActiveFreezes.all(now) as Row[]).map((r) => ({ mode: r.mode as Mode, count: r.n as number }));
+  }
+  pendingJobsByKind(): { kind: string; count: number }[] {
+    return (this.s.pendingJobsByKind.all() as Row[]).map((r) => ({ kind: r.kind as string, count: r.n as number }));
   }
 
   getMeta(k: string): string | null {

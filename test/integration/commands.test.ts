@@ -1,6 +1,6 @@
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
 import nock from 'nock';
-import { API, createTestApp, mockToken, type TestApp } from './setup.js';
+import { API, createTestApp, mockRequired, mockToken, type TestApp } from './setup.js';
 import { commentEvent, pullPayload } from '../fixtures/payloads.js';
 
 const R = { owner: 'acme', repo: 'api', installationId: 21 };
@@ -29,6 +29,8 @@ describe('commands in comments (Probot in-process, GitHub mocked with nock)', ()
     mockToken(21);
     noConfigAnywhere();
     role('alice', 'write');
+    mockRequired('acme', 'api', 'main', true);
+    mockRequired('acme', 'web', 'main', true);
     const reactions: string[] = [];
     const replies: string[] = [];
     nock(API).post('/repos/acme/api/issues/comments/501/reactions', (b) => (reactions.push(b.content), true)).reply(201, {});

@@ -1,6 +1,6 @@
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
 import nock from 'nock';
-import { API, createTestApp, mockConfig, mockNoConfig, mockToken, T0, type TestApp } from './setup.js';
+import { API, createTestApp, mockConfig, mockNoConfig, mockRequired, mockToken, T0, type TestApp } from './setup.js';
 import { pullRequestEvent } from '../fixtures/payloads.js';
 
 const R = { owner: 'acme', repo: 'api', installationId: 11 };
@@ -43,6 +43,7 @@ describe('the moratorium check on pull requests (Probot in-process, GitHub mocke
   it('blocks a feature PR while the repository is frozen, with the reason in the title', async () => {
     t.store.createFreeze({ account: 'acme', repo: 'api', mode: 'features', reason: 'release', by: 'alice', until: null, source: 'command', now: T0 - 1000 });
     let body: any;
+    mockRequired('acme', 'api', 'main', true);
     mockToken(11);
     mockNoConfig('acme', 'api');
     nock(API).post('/repos/acme/api/check-runs', (b) => ((body = b), true)).reply(201, { id: 1 });
@@ -56,6 +57,7 @@ describe('the moratorium check on pull requests (Probot in-process, GitHub mocke
   it('lets a same-repository hotfix/* branch through a features freeze but not a fork with the same branch name', async () => {
     t.store.createFreeze({ account: 'acme', repo: null, mode: 'features', reason: '', by: 'alice', until: null, source: 'command', now: T0 - 1000 });
     const bodies: any[] = [];
+    mockRequired('acme', 'api', 'main', true);
     mockToken(11);
     mockNoConfig('acme', 'api');
     nock(API).post('/repos/acme/api/check-runs', (b) => (bodies.push(b), true)).times(2).reply(201, { id: 1 });
@@ -68,6 +70,7 @@ describe('the moratorium check on pull requests (Probot in-process, GitHub mocke
   it('reports every config problem at the top of the summary and gates with the defaults', async () => {
     t.store.createFreeze({ account: 'acme', repo: null, mode: 'features', reason: '', by: 'alice', until: null, source: 'command', now: T0 - 1000 });
     let body: any;
+    mockRequired('acme', 'api', 'main', true);
     mockToken(11);
     mockConfig('acme', 'api', 'enforcement: sometimes\nwindows:\n  - name: w\n    cron: "61 * * * *"\n    duration: 1h\n');
     nock(API).post('/repos/acme/api/check-runs', (b) => ((body = b), true)).reply(201, { id: 1 });
@@ -83,6 +86,7 @@ describe('the moratorium check on pull requests (Probot in-process, GitHub mocke
   it('posts a commit status instead with enforcement: status, its description at most 140 characters', async () => {
     t.store.createIncident({ account: 'acme', repo: null, severity: 'sev1', title: 'x'.repeat(200), by: 'alice', source: 'command', now: T0 - 1000 });
     let body: any;
+    mockRequired('acme', 'api', 'main', true);
     mockToken(11);
     mockConfig('acme', 'api', 'enforcement: status\n');
     nock(API).post(`/repos/acme/api/statuses/${'1'.repeat(40)}`, (b) => ((body = b), true)).reply(201, { id: 1 });
@@ -90,6 +94,22 @@ describe('the moratorium check on pull requests (Probot in-process, GitHub mocke
     expect(t.unmatched).toEqual([]);
     expect(body).toMatchObject({ state: 'failure', context: 'moratorium' });
     expect(body.description.length).toBeLessThanOrEqual(140);
+  });
+
+  it('warns in the summary when no branch rule requires the check, asking GitHub once a day', async () => {
+    t.store.createFreeze({ account: 'acme', repo: 'api', mode: 'all', reason: '', by: 'alice', until: null, source: 'command', now: T0 - 1000 });
+    t.store.upsertRepo('acme', 'api', 11, 'acme/api', 'main');
+    const bodies: any[] = [];
+    mockToken(11);
+    mockNoConfig('acme', 'api');
+    const rules = mockRequired('acme', 'api', 'main', false);
+    nock(API).post('/repos/acme/api/check-runs', (b) => (bodies.push(b), true)).times(2).reply(201, { id: 1 });
+    await t.receive('pull_request', pullRequestEvent('opened', { number: 20, sha: '5'.repeat(40) }, R));
+    await t.receive('pull_request', pullRequestEvent('opened', { number: 21, sha: '6'.repeat(40) }, R));
+    expect(rules.isDone()).toBe(true);
+    expect(t.unmatched).toEqual([]);
+    expect(bodies).toHaveLength(2);
+    for (const b of bodies) expect(b.output.summary).toContain('requires the `moratorium` check');
   });
 
   it('says "Not gated" on PRs into a branch that is not gated', async () => {

@@ -88,3 +88,15 @@ export function mockNoConfig(owner: string, repo: string): nock.Scope {
 export function mockConfig(owner: string, repo: string, yaml: string): nock.Scope {
   return nock(API).get(`/repos/${owner}/${repo}/contents/.github%2Fmoratorium.yml`).reply(200, yaml, { 'content-type': 'application/vnd.github.raw; charset=utf-8' });
 }
+
+/** The branch's rules and protection summary, asked once a day when a blocking gate is posted. */
+export function mockRequired(owner: string, repo: string, branch: string, required: boolean): nock.Scope {
+  const rules = required ? [{ type: 'required_status_checks', parameters: { required_status_checks: [{ context: 'moratorium' }], strict_required_status_checks_policy: false } }] : [];
+  return nock(API)
+    .get(`/repos/${owner}/${repo}/rules/branches/${branch}`)
+    .query(true)
+    .reply(200, rules)
+    .get(`/repos/${owner}/${repo}/branches/${branch}`)
+    .optionally()
+    .reply(200, { name: branch, protected: false, protection: { enabled: false, required_status_checks: { enforcement_level: 'off', contexts: [], checks: [] } } });
+}
