@@ -433,7 +433,8 @@ function parseFreeze(args: Args): Command {
   let forMs: number | null = null;
   let until: number | null = null;
   let timed: Flag | null = null;
-  for (let flag = nextFlag(args, usage, ['org', 'all', 'for', 'until']); flag; flag = nextFlag(args, usage, ['org', 'all', 'for', 'until'])) {
+  const known = ['org', 'all', 'for', 'until'];
+  for (let flag = nextFlag(args, usage, known); flag; flag = nextFlag(args, usage, known)) {
     if (flag.name === 'org' || flag.name === 'all') {
       noValue(flag, usage);
       if (flag.name === 'org') org = true;

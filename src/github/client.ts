@@ -16,7 +16,32 @@ interface RequestOptions {
   url: string;
 }
 
-export function createOctokitClass(opts: { throttle: boolean }) {
+export interface OctokitClassOptions {
+  throttle: boolean;
+  /** called once per API request with its final status (after retries), 'error' when none came back (metrics) */
+  onRequest?: (method: string, status: number | 'error') => void;
+}
+
+export function createOctokitClass(opts: OctokitClassOptions) {
+  const Base = withThrottle(opts);
+  const onRequest = opts.onRequest;
+  if (!onRequest) return Base;
+  return Base.plugin((octokit) => {
+    octokit.hook.wrap('request', async (request, options) => {
+      try {
+        const response = await request(options);
+        onRequest(options.method, response.status);
+        return response;
+      } catch (error) {
+        const status = typeof error === 'object' && error !== null && 'status' in error ? Number((error as { status: unknown }).status) : NaN;
+        onRequest(options.method, Number.isFinite(status) ? status : 'error');
+        throw error;
+      }
+    });
+  });
+}
+
+function withThrottle(opts: OctokitClassOptions) {
   return ProbotOctokit.defaults((options: Record<string, unknown>) => {
     const auth = options.auth as { installationId?: number } | undefined;
     const throttle = (options.throttle ?? {}) as ThrottleOptions;

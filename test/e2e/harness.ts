@@ -121,6 +121,13 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals, force = false): 
 process.once('exit', () => {
   for (const child of running) killGroup(child, 'SIGKILL');
 });
+// 'exit' does not run when the test process dies of a signal: kill the apps, then die of it as before
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.once(signal, () => {
+    for (const child of running) killGroup(child, 'SIGKILL');
+    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+  });
+}
 
 /**
  * Kill every app this process started (SIGTERM, then SIGKILL after 5 s) and remove their temporary
@@ -299,7 +306,8 @@ export async function startApp(opts: StartAppOptions): Promise<AppHandle> {
   };
 
   const postWebhook = async (headers: Record<string, string>, body: string | Buffer): Promise<{ status: number; body: string }> => {
-    const res = await fetch(`${url}${opts.env?.WEBHOOK_PATH ?? '/api/github/webhooks'}`, { method: 'POST', headers, body });
+    // Probot answers at the latest ~9 s after a delivery arrives; anything much longer is a hung app
+    const res = await fetch(`${url}${opts.env?.WEBHOOK_PATH ?? '/api/github/webhooks'}`, { method: 'POST', headers, body, signal: AbortSignal.timeout(30_000) });
     return { status: res.status, body: await res.text() };
   };
 
@@ -368,7 +376,7 @@ export async function startApp(opts: StartAppOptions): Promise<AppHandle> {
       const headers: Record<string, string> = {};
       if (token !== null) headers.authorization = `Bearer ${token}`;
       if (body !== undefined) headers['content-type'] = 'application/json';
-      const res = await fetch(`${url}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+      const res = await fetch(`${url}${path}`, { method, headers, signal: AbortSignal.timeout(30_000), ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
       const text = await res.text();
       let parsed: unknown = text;
       try {

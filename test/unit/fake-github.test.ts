@@ -4,7 +4,7 @@
  * it prove nothing.
  */
 import { generateKeyPairSync, createSign } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Octokit } from '@octokit/rest';
@@ -556,6 +556,7 @@ describe('shapes match the OpenAPI description', () => {
 
 describe('e2e harness', () => {
   const stubDir = mkdtempSync(join(tmpdir(), 'moratorium-stub-'));
+  afterAll(() => rmSync(stubDir, { recursive: true, force: true }));
   beforeAll(() => {
     const probot = import.meta.resolve('probot');
     writeFileSync(join(stubDir, 'package.json'), JSON.stringify({ name: 'stub', private: true, type: 'module', scripts: { start: 'node main.mjs' } }));

@@ -1,0 +1,124 @@
+/** A small hand-written fake of the GitHub port for unit tests of the domain. */
+import type { CheckOutput, ConfigFetch, DeploymentAnswer, GitHubPort, PullInfo, RepoInfo, RepoRef, Role } from '../../src/github/port.js';
+import { pino } from 'pino';
+import { openDatabase, Store } from '../../src/store/store.js';
+import { Services } from '../../src/services.js';
+
+export interface Posted {
+  repo: string;
+  sha: string;
+  conclusion: string;
+  title: string;
+  summary: string;
+}
+
+export class FakePort implements GitHubPort {
+  repos: RepoInfo[] = [];
+  pulls = new Map<string, PullInfo[]>();
+  roles = new Map<string, Role>();
+  config: ConfigFetch = { kind: 'missing' };
+  posted: Posted[] = [];
+  answers: { url: string; environment: string; state: DeploymentAnswer; comment: string }[] = [];
+  comments: { number: number; body: string }[] = [];
+  reactions: { commentId: number; content: string }[] = [];
+  failRepos = new Set<string>();
+  requests = 0;
+  log: string[] = [];
+
+  constructor(readonly installationId = 1) {}
+
+  addRepo(owner: string, repo: string): void {
+    this.repos.push({ owner, repo, defaultBranch: 'main', archived: false });
+    this.pulls.set(repo, []);
+  }
+  addPull(repo: string, p: Partial<PullInfo> & { number: number }): PullInfo {
+    const pull: PullInfo = { state: 'open', draft: false, title: `PR ${p.number}`, headSha: `sha-${repo}-${p.number}`, headRef: `feature-${p.number}`, headRepoFullName: `acme/${repo}`, baseRef: 'main', labels: [], updatedAt: 1000 + p.number, merged: false, mergeCommitSha: null, ...p };
+    this.pulls.get(repo)!.push(pull);
+    return pull;
+  }
+
+  async listRepositories() {
+    this.requests++;
+    this.log.push('listRepositories');
+    return this.repos;
+  }
+  async getRepository(ref: RepoRef) {
+    this.requests++;
+    this.log.push('getRepository');
+    const r = this.repos.find((x) => x.repo === ref.repo);
+    if (!r) throw Object.assign(new Error('Not Found'), { status: 404 });
+    return r;
+  }
+  async listOpenPulls(ref: RepoRef) {
+    this.requests++;
+    this.log.push('listOpenPulls');
+    if (this.failRepos.has(ref.repo)) throw Object.assign(new Error('Server Error'), { status: 502 });
+    return (this.pulls.get(ref.repo) ?? []).filter((p) => p.state === 'open');
+  }
+  async getPull(ref: RepoRef, number: number) {
+    this.requests++;
+    this.log.push('getPull');
+    return (this.pulls.get(ref.repo) ?? []).find((p) => p.number === number) ?? null;
+  }
+  async pullsForCommit(ref: RepoRef, sha: string) {
+    this.requests++;
+    this.log.push('pullsForCommit');
+    return (this.pulls.get(ref.repo) ?? []).filter((p) => p.mergeCommitSha === sha || p.headSha === sha);
+  }
+  async postCheck(ref: RepoRef, sha: string, o: CheckOutput) {
+    this.requests++;
+    this.log.push('postCheck');
+    if (this.failRepos.has(ref.repo)) throw Object.assign(new Error('Server Error'), { status: 502 });
+    this.posted.push({ repo: ref.repo, sha, conclusion: o.conclusion, title: o.title, summary: o.summary });
+  }
+  async postStatus(ref: RepoRef, sha: string, state: 'success' | 'failure', description: string) {
+    this.requests++;
+    this.log.push('postStatus');
+    this.posted.push({ repo: ref.repo, sha, conclusion: state, title: description, summary: '' });
+  }
+  async fetchConfig() {
+    this.requests++;
+    this.log.push('fetchConfig');
+    return this.config;
+  }
+  async fileAt() {
+    return null;
+  }
+  async getRole(_ref: RepoRef, login: string) {
+    this.requests++;
+    this.log.push('getRole');
+    return this.roles.get(login) ?? 'none';
+  }
+  async isActiveTeamMember() {
+    return false;
+  }
+  async labelAddedBy() {
+    return null;
+  }
+  async createComment(_ref: RepoRef, number: number, body: string) {
+    this.comments.push({ number, body });
+    return this.comments.length;
+  }
+  async addReaction(_ref: RepoRef, commentId: number, content: string) {
+    this.reactions.push({ commentId, content });
+  }
+  async answerDeployment(url: string, environment: string, state: DeploymentAnswer, comment: string) {
+    this.answers.push({ url, environment, state, comment });
+  }
+  async requiresCheck() {
+    return true;
+  }
+
+  /** the last posted decision per sha */
+  last(sha: string): Posted | undefined {
+    return [...this.posted].reverse().find((p) => p.sha === sha);
+  }
+}
+
+export function testServices(port: FakePort, t0: number) {
+  const store = new Store(openDatabase(':memory:'));
+  const clock = { t: t0, now() { return this.t; } };
+  const services = new Services({ store, clock, log: pino({ level: 'silent' }), ports: async () => port });
+  store.upsertInstallation(port.installationId, 'acme', 'Organization', false, t0);
+  return { store, clock, services };
+}
