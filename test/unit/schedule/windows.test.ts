@@ -268,20 +268,21 @@ describe('window configuration', () => {
     expect(occurrencesAt(w, t)).toHaveLength(0);
   });
 
-  it('is fast enough for the gate: a weekly window evaluates in microseconds', () => {
+  // speed is measured by `npm run bench`, not asserted here
+  it('walks a weekly window across years, finding it active on weekends only', () => {
     const w = cronWindow('0 18 * * FRI', '63h', 'Europe/Berlin');
     const t0 = iso('2026-03-20T00:00:00Z');
     occurrencesAt(w, t0);
     const n = 20_000;
-    const started = performance.now();
     let active = 0;
     for (let i = 0; i < n; i++) {
       const t = t0 + i * 97 * MIN; // walks across the spring-forward weekend and on for ~3.7 years
       if (occurrencesAt(w, t).length > 0) active++;
       nextBoundary(w, t);
     }
-    const perCall = (performance.now() - started) / n;
     expect(active).toBeGreaterThan(0);
-    expect(perCall).toBeLessThan(0.2); // ms; typically a few microseconds
+    // 63h of every 168h: a bit over a third of the samples
+    expect(active / n).toBeGreaterThan(0.3);
+    expect(active / n).toBeLessThan(0.45);
   });
 });

@@ -1,0 +1,289 @@
+/**
+ * The HTTP API (SPEC 7) under /moratorium/api/v1: bearer-token JSON endpoints over the same
+ * domain actions as the comment commands, so every change is audited (source `api`) and fans out
+ * to the open PRs of its scope.
+ *
+ * Answers: 503 while MORATORIUM_API_TOKEN is unset; 401 (with `WWW-Authenticate: Bearer`) for a
+ * missing or wrong token on every /moratorium/api path; 404 for unknown paths, ids, accounts the app
+ * is not installed on and repositories it does not know; 405 (with `Allow`) for a wrong method; 400
+ * for bad JSON or a body that does not fit; 413 for a body over 64 KiB; 409 for a phase change the
+ * incident's phase does not allow and for ending a freeze that had ended. Bad input changes nothing.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { z } from 'zod';
+import { MODES, SEVERITIES } from '../config/schema.js';
+import { parseIsoTime } from '../commands/parse.js';
+import { NoInstallationError, PhaseError, incidentId, type Actor } from '../domain/actions.js';
+import { buildReport } from '../domain/report.js';
+import type { Env } from '../env.js';
+import type { Services } from '../services.js';
+import type { AuditEntry } from '../store/store.js';
+import { key } from '../store/store.js';
+import { HttpError, bearerToken, readJson, sanitizeActor, secretEquals } from './http-util.js';
+import { sendJson, type Route } from './router.js';
+import { accountState, freezeJson, incidentJson } from './state.js';
+
+export const API_PREFIX = '/moratorium/api/v1';
+
+/** A GitHub login (GHES allows `_` and `.` in some setups): what the store can hold as an account. */
+export const accountSchema = z
+  .string()
+  .trim()
+  .regex(/^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,99})$/, 'must be a GitHub account login (the organisation or user the app is installed on)');
+
+/** A repository name without its owner. */
+export const repoSchema = z
+  .string()
+  .trim()
+  .regex(/^[A-Za-z0-9._-]{1,100}$/, 'must be a repository name without its owner, such as "api"')
+  .refine((r) => r !== '.' && r !== '..', 'must be a repository name');
+
+const freezeBody = z.strictObject({
+  account: accountSchema,
+  repo: repoSchema.nullish(),
+  mode: z.enum(MODES).default('features'),
+  until: z.string().nullish().describe('ISO 8601; without an offset it is UTC'),
+  reason: z.string().max(1000, 'at most 1000 characters').default(''),
+});
+
+const incidentBody = z.strictObject({
+  account: accountSchema,
+  repo: repoSchema.nullish(),
+  severity: z.enum(SEVERITIES),
+  title: z.string().trim().min(1, 'must not be empty').max(500, 'at most 500 characters'),
+});
+
+const noteBody = z.strictObject({
+  note: z.string().max(2000, 'at most 2000 characters').default(''),
+});
+
+const endFreezeBody = z.strictObject({
+  reason: z.string().max(1000, 'at most 1000 characters').default(''),
+});
+
+function parseWith<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((i) => {
+    const where = i.path.length ? i.path.map(String).join('.') : 'body';
+    if (i.code === 'unrecognized_keys') return `${where}: unknown key(s) ${i.keys.map((k) => JSON.stringify(k)).join(', ')}`;
+    return `${where}: ${i.message}`;
+  });
+  throw new HttpError(400, problems.join('; '));
+}
+
+interface Ctx {
+  req: IncomingMessage;
+  res: ServerResponse;
+  url: URL;
+  params: string[];
+  actor: Actor;
+}
+
+type Handler = (c: Ctx) => Promise<true> | true;
+
+interface Endpoint {
+  pattern: RegExp;
+  methods: Record<string, Handler>;
+}
+
+/** `3`, `INC-3` (any case): the incident or freeze id of a path, or null. */
+function idOf(text: string | undefined, allowIncPrefix: boolean): number | null {
+  if (!text) return null;
+  const m = (allowIncPrefix ? /^(?:inc-)?(\d{1,15})$/i : /^(\d{1,15})$/).exec(text);
+  if (!m) return null;
+  const n = Number(m[1]);
+  return Number.isSafeInteger(n) && n > 0 ? n : null;
+}
+
+function requireAccount(s: Services, raw: unknown, what = 'account'): string {
+  const account = parseWith(accountSchema, raw ?? undefined);
+  if (s.store.installationOfAccount(account) === null) {
+    throw new HttpError(404, `the app is not installed on account ${account} (${what})`);
+  }
+  return account;
+}
+
+function requireRepo(s: Services, account: string, repo: string | null | undefined): string | null {
+  if (repo === null || repo === undefined) return null;
+  if (!s.store.getRepo(account, repo)) {
+    throw new HttpError(404, `repository ${key(account)}/${key(repo)} is not known to Moratorium: it is not in the installation, or no event or reconcile has listed it yet`);
+  }
+  return key(repo);
+}
+
+function auditJson(a: AuditEntry) {
+  return {
+    id: a.id,
+    at: new Date(a.at).toISOString(),
+    account: a.account,
+    repo: a.repo,
+    actor: a.actor,
+    source: a.source,
+    action: a.action,
+    target: a.target,
+    reason: a.reason,
+    deliveryId: a.deliveryId,
+    incident: a.incidentId === null ? null : incidentId(a.incidentId),
+    details: a.details,
+  };
+}
+
+export function createApi(s: Services, env: Pick<Env, 'MORATORIUM_API_TOKEN'>): Route {
+  const token = env.MORATORIUM_API_TOKEN && env.MORATORIUM_API_TOKEN.length > 0 ? env.MORATORIUM_API_TOKEN : null;
+
+  const change = <T>(fn: () => T): T => {
+    const result = s.store.tx(fn);
+    s.committed();
+    return result;
+  };
+
+  const endpoints: Endpoint[] = [
+    {
+      pattern: /^\/state$/,
+      methods: {
+        GET: ({ res, url }) => {
+          const account = requireAccount(s, url.searchParams.get('account'));
+          const repoParam = url.searchParams.get('repo');
+          const repo = requireRepo(s, account, repoParam === null || repoParam === '' ? null : parseWith(repoSchema, repoParam));
+          return sendJson(res, 200, accountState(s.store, account, repo, s.clock.now()));
+        },
+      },
+    },
+    {
+      pattern: /^\/freezes$/,
+      methods: {
+        POST: async ({ req, res, actor }) => {
+          const body = parseWith(freezeBody, await readJson(req));
+          const account = requireAccount(s, body.account);
+          const repo = requireRepo(s, account, body.repo);
+          let until: number | null = null;
+          if (body.until !== null && body.until !== undefined) {
+            until = parseIsoTime(body.until.trim());
+            if (until === null) throw new HttpError(400, 'until: must be an ISO 8601 time such as 2026-12-01T18:00Z or 2026-12-01T18:00+01:00 (no offset: UTC)');
+            if (until <= s.clock.now()) throw new HttpError(400, `until: must be in the future (it is ${new Date(until).toISOString()}, now is ${new Date(s.clock.now()).toISOString()})`);
+          }
+          const freeze = change(() => s.actions.freeze({ account, repo }, body.mode, until, body.reason, actor));
+          return sendJson(res, 201, freezeJson(freeze), { location: `${API_PREFIX}/freezes/${freeze.id}` });
+        },
+      },
+    },
+    {
+      pattern: /^\/freezes\/([^/]+)$/,
+      methods: {
+        GET: ({ res, params }) => {
+          const freeze = findFreeze(s, params[0]);
+          return sendJson(res, 200, freezeJson(freeze));
+        },
+        DELETE: async ({ req, res, params, actor }) => {
+          const freeze = findFreeze(s, params[0]);
+          const body = parseWith(endFreezeBody, await readJson(req, {}));
+          const now = s.clock.now();
+          if (freeze.endedAt !== null) throw new HttpError(409, `freeze ${freeze.id} had already ended (${new Date(freeze.endedAt).toISOString()}, by ${freeze.endedBy ?? 'unknown'})`);
+          if (freeze.until !== null && freeze.until <= now) throw new HttpError(409, `freeze ${freeze.id} had already ended: its time was up at ${new Date(freeze.until).toISOString()}`);
+          const ended = change(() => s.actions.endFreeze(freeze.id, body.reason, actor));
+          if (!ended) throw new HttpError(409, `freeze ${freeze.id} had already ended`);
+          return sendJson(res, 200, freezeJson(ended));
+        },
+      },
+    },
+    {
+      pattern: /^\/incidents$/,
+      methods: {
+        POST: async ({ req, res, actor }) => {
+          const body = parseWith(incidentBody, await readJson(req));
+          const account = requireAccount(s, body.account);
+          const repo = requireRepo(s, account, body.repo);
+          const incident = change(() => s.actions.openIncident({ account, repo }, body.severity, body.title, actor));
+          return sendJson(res, 201, incidentJson(s.store, incident), { location: `${API_PREFIX}/incidents/${incident.id}` });
+        },
+      },
+    },
+    {
+      pattern: /^\/incidents\/([^/]+)$/,
+      methods: {
+        GET: ({ res, params }) => sendJson(res, 200, incidentJson(s.store, findIncident(s, params[0]))),
+      },
+    },
+    {
+      pattern: /^\/incidents\/([^/]+)\/(resolve|close)$/,
+      methods: {
+        POST: async ({ req, res, params, actor }) => {
+          const incident = findIncident(s, params[0]);
+          const body = parseWith(noteBody, await readJson(req, {}));
+          const changed = change(() =>
+            params[1] === 'resolve' ? s.actions.resolveIncident(incident.id, body.note, actor) : s.actions.closeIncident(incident.id, body.note, actor),
+          );
+          return sendJson(res, 200, incidentJson(s.store, changed));
+        },
+      },
+    },
+    {
+      pattern: /^\/incidents\/([^/]+)\/report$/,
+      methods: {
+        GET: ({ res, params }) => {
+          const incident = findIncident(s, params[0]);
+          return sendJson(res, 200, buildReport(s.store, incident, s.clock.now()));
+        },
+      },
+    },
+    {
+      pattern: /^\/audit$/,
+      methods: {
+        GET: ({ res, url }) => {
+          const account = requireAccount(s, url.searchParams.get('account'));
+          const rawLimit = url.searchParams.get('limit');
+          let limit = 50;
+          if (rawLimit !== null) {
+            if (!/^\d{1,4}$/.test(rawLimit) || Number(rawLimit) < 1 || Number(rawLimit) > 500) throw new HttpError(400, 'limit: must be a whole number from 1 to 500');
+            limit = Number(rawLimit);
+          }
+          return sendJson(res, 200, { account: key(account), entries: s.store.auditOfAccount(account, limit).map(auditJson) });
+        },
+      },
+    },
+  ];
+
+  return async (req, res, url) => {
+    if (url.pathname !== '/moratorium/api' && !url.pathname.startsWith('/moratorium/api/')) return false;
+    try {
+      if (token === null) throw new HttpError(503, 'the HTTP API is disabled: set MORATORIUM_API_TOKEN to enable it');
+      const given = bearerToken(req);
+      if (given === null) throw new HttpError(401, 'an Authorization: Bearer token is required', { 'www-authenticate': 'Bearer realm="moratorium"' });
+      if (!secretEquals(given, token)) throw new HttpError(401, 'the bearer token is not valid', { 'www-authenticate': 'Bearer realm="moratorium", error="invalid_token"' });
+
+      if (!url.pathname.startsWith(`${API_PREFIX}/`)) throw new HttpError(404, `no such path: ${url.pathname} (the API lives under ${API_PREFIX})`);
+      const rest = url.pathname.slice(API_PREFIX.length);
+      for (const endpoint of endpoints) {
+        const m = endpoint.pattern.exec(rest);
+        if (!m) continue;
+        const method = req.method ?? 'GET';
+        const handler = endpoint.methods[method];
+        if (!handler) throw new HttpError(405, `${method} is not allowed on ${url.pathname}: use ${Object.keys(endpoint.methods).join(' or ')}`, { allow: Object.keys(endpoint.methods).join(', ') });
+        const actor: Actor = { login: sanitizeActor(req.headers['x-moratorium-actor']), source: 'api' };
+        return await handler({ req, res, url, params: m.slice(1).map((p) => decodeURIComponent(p)), actor });
+      }
+      throw new HttpError(404, `no such path: ${url.pathname}`);
+    } catch (error) {
+      if (error instanceof HttpError) return sendJson(res, error.status, { error: error.message }, error.headers);
+      if (error instanceof PhaseError) return sendJson(res, 409, { error: error.message });
+      if (error instanceof NoInstallationError) return sendJson(res, 404, { error: error.message });
+      if (error instanceof URIError) return sendJson(res, 404, { error: `no such path: ${url.pathname}` });
+      throw error;
+    }
+  };
+}
+
+function findFreeze(s: Services, raw: string | undefined) {
+  const id = idOf(raw, false);
+  const freeze = id === null ? null : s.store.getFreeze(id);
+  if (!freeze) throw new HttpError(404, `no freeze ${raw ?? ''}`.trim());
+  return freeze;
+}
+
+function findIncident(s: Services, raw: string | undefined) {
+  const id = idOf(raw, true);
+  const incident = id === null ? null : s.store.getIncident(id);
+  if (!incident) throw new HttpError(404, `no incident ${raw ?? ''}`.trim());
+  return incident;
+}
