@@ -83,7 +83,14 @@ export class Handlers {
     // drafts get their gate when opened and when marked ready; other events on drafts change nothing mergeable
     if (pull.draft && action !== 'opened' && action !== 'reopened') return { repo: `${r.owner}/${r.repo}`, pr: pull.number, draft: true };
     const problems = await this.configProblemsOfPull(ctx, port, ref, pull);
-    const outcome = await this.s.gatekeeper.gatePull(port, ref, r.defaultBranch, pull, { extraProblems: problems });
+    let outcome;
+    try {
+      outcome = await this.s.gatekeeper.gatePull(port, ref, r.defaultBranch, pull, { extraProblems: problems });
+    } catch (error) {
+      // GitHub failed even after Octokit's retries: a stored job keeps trying, so no stale check stays
+      this.s.queueGatePull(port.installationId, r.owner, r.repo, pull.number, this.s.clock.now() + 5_000);
+      throw error;
+    }
     return { repo: `${r.owner}/${r.repo}`, pr: pull.number, sha: pull.headSha, decision: outcome.decision.conclusion, changed: outcome.posted };
   });
 

@@ -107,6 +107,12 @@ export class Services {
     return { defaultBranch: info.defaultBranch };
   }
 
+  /** Queue a re-evaluation of one PR (a retry after GitHub failed), run at `runAt`. */
+  queueGatePull(installationId: number, account: string, repo: string, number: number, runAt: number): void {
+    this.store.enqueueJob('gate-pull', { installationId, account: account.toLowerCase(), repo: repo.toLowerCase(), number, force: false }, runAt, this.clock.now());
+    this.jobs.kick();
+  }
+
   /** Queue a fan-out outside a command (installation events, reconcile). */
   queueFanOut(installationId: number, account: string, repo: string | null, reason: string): void {
     this.store.tx(() => this.actions.fanOut({ account, repo }, reason, installationId));

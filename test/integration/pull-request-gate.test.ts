@@ -1,7 +1,7 @@
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
 import nock from 'nock';
 import { API, createTestApp, mockConfig, mockNoConfig, mockRequired, mockToken, T0, type TestApp } from './setup.js';
-import { pullRequestEvent } from '../fixtures/payloads.js';
+import { pullPayload, pullRequestEvent } from '../fixtures/payloads.js';
 
 const R = { owner: 'acme', repo: 'api', installationId: 11 };
 
@@ -130,6 +130,26 @@ describe('the moratorium check on pull requests (Probot in-process, GitHub mocke
     await t.receive('pull_request', payload, 'same-delivery');
     expect(post.isDone()).toBe(true);
     expect(t.unmatched).toEqual([]);
+  });
+
+  it('retries a check that GitHub failed to take, from a stored job, until it is posted', async () => {
+    t.store.createFreeze({ account: 'acme', repo: 'api', mode: 'all', reason: '', by: 'alice', until: null, source: 'command', now: T0 - 1000 });
+    t.store.upsertRepo('acme', 'api', 11, 'acme/api', 'main');
+    mockToken(11);
+    mockNoConfig('acme', 'api');
+    mockRequired('acme', 'api', 'main', true);
+    nock(API).post('/repos/acme/api/check-runs').reply(502, { message: 'Bad Gateway' });
+    await t.receive('pull_request', pullRequestEvent('opened', { number: 16, sha: '7'.repeat(40) }, R));
+    expect(t.store.pendingJobCount()).toBe(1);
+    let body: any;
+    nock(API).get('/repos/acme/api/pulls/16').reply(200, pullPayload({ number: 16, sha: '7'.repeat(40) }, R));
+    nock(API).post('/repos/acme/api/check-runs', (b) => ((body = b), true)).reply(201, { id: 2 });
+    t.clock.t += 6_000;
+    t.services.jobs.kick();
+    await t.settle();
+    expect(t.unmatched).toEqual([]);
+    expect(body).toMatchObject({ head_sha: '7'.repeat(40), conclusion: 'failure' });
+    expect(t.store.pendingJobCount()).toBe(0);
   });
 
   it('ignores a payload without a pull request instead of crashing', async () => {
