@@ -17,6 +17,8 @@ import { gateStateFor } from './gate-state.js';
 
 /** GitHub waits up to 30 days for an answer; give one, with a reason, before that. */
 export const HOLD_LIMIT_MS = 29 * 86_400_000;
+/** When an answer failed (after Octokit's own retries), the stored held-check tries again after this long. */
+const ANSWER_RETRY_MS = 2_000;
 
 export interface ProtectionRequest {
   installationId: number;
@@ -44,7 +46,7 @@ export class Deployments {
   /** What shipped in a deploy: hotfix when its commit is the merge commit of a hotfix or overridden PR, or every PR is one. */
   private async classify(port: GitHubPort, ref: RepoRef, loaded: LoadedConfig, sha: string, prNumbers: number[]): Promise<{ hotfix: { is: boolean; why: string }; overridden: boolean }> {
     const pulls = new Map<number, PullInfo>();
-    for (const p of await port.pullsForCommit(ref, sha).catch(() => [] as PullInfo[])) pulls.set(p.number, p);
+    if (sha) for (const p of await port.pullsForCommit(ref, sha).catch(() => [] as PullInfo[])) pulls.set(p.number, p);
     for (const n of prNumbers) {
       if (pulls.has(n)) continue;
       const p = await port.getPull(ref, n);
@@ -74,11 +76,44 @@ export class Deployments {
     return evaluateGate({ config: loaded.config, state, change, now });
   }
 
+  /**
+   * Answers a protection request, or holds it. GitHub never sends the event again and waits up to
+   * 30 days for an answer, so when anything fails here (GitHub still failing after Octokit's
+   * retries, the config unreadable) the request is held and a stored held-check job answers it,
+   * re-deciding with the gate as it is then and retrying with backoff until GitHub takes the answer.
+   */
   async handleProtectionRule(port: GitHubPort, req: ProtectionRequest): Promise<ProtectionOutcome> {
+    try {
+      return await this.decideProtectionRule(port, req);
+    } catch (error) {
+      this.holdForRetry(req);
+      throw error;
+    }
+  }
+
+  private holdForRetry(req: ProtectionRequest): void {
+    const now = this.s.clock.now();
+    this.s.store.holdDeployment({
+      account: key(req.owner),
+      repo: key(req.repo),
+      installationId: req.installationId,
+      environment: req.environment,
+      callbackUrl: req.callbackUrl,
+      deploymentId: req.deploymentId,
+      sha: req.sha,
+      ref: req.ref,
+      prNumbers: req.prNumbers,
+      requestedAt: now,
+    });
+    this.s.store.enqueueJob('held-check', { installationId: req.installationId, account: key(req.owner), repo: key(req.repo) } satisfies HeldCheckPayload, now + ANSWER_RETRY_MS, now);
+    this.s.jobs.kick();
+  }
+
+  private async decideProtectionRule(port: GitHubPort, req: ProtectionRequest): Promise<ProtectionOutcome> {
     const ref = { owner: req.owner, repo: req.repo };
     const loaded = await this.s.configs.get(port, ref);
     if (!loaded.config.deployments.environments.includes(req.environment)) {
-      const comment = `Moratorium does not gate the "${req.environment}" environment (deployments.environments), so it is approved.`;
+      const comment = notGatedComment(req.environment);
       await port.answerDeployment(req.callbackUrl, req.environment, 'approved', comment);
       return { answer: 'approved', comment, decision: null };
     }
@@ -86,7 +121,7 @@ export class Deployments {
     const change: DeploymentChange = { kind: 'deployment', account: req.owner, repo: req.repo, environment: req.environment, sha: req.sha, hotfix: classified.hotfix, overridden: classified.overridden };
     const decision = this.decide(loaded, change, []);
     if (decision.conclusion === 'success') {
-      const comment = `Moratorium: ${escapeMarkdown(decision.title)}.`;
+      const comment = approveComment(decision);
       await port.answerDeployment(req.callbackUrl, req.environment, 'approved', comment);
       return { answer: 'approved', comment, decision };
     }
@@ -131,37 +166,73 @@ export class Deployments {
     }
   }
 
-  /** Approves held requests whose gate is open: oldest first, no more than the free cadence slots. */
+  /**
+   * Answers held requests whose gate is open: oldest first, no more than the free cadence slots.
+   * A request held only because its answer failed is answered as it would be now (approved, or
+   * rejected under `when_blocked: reject`). One request's failure does not stop the others; the job
+   * is retried (with backoff) when any failed.
+   */
   async releaseHeld(payload: HeldCheckPayload): Promise<void> {
     const held = this.s.store.waitingDeployments().filter((h) => h.account === payload.account && (payload.repo === null || h.repo === payload.repo));
     if (!held.length) return;
     const port = await this.s.ports(payload.installationId);
     const approvedNow = new Map<string, number[]>();
+    const failures: string[] = [];
     for (const h of held) {
-      const ref = { owner: h.account, repo: h.repo };
-      const now = this.s.clock.now();
-      if (now - h.requestedAt >= HOLD_LIMIT_MS) {
-        const comment = 'Moratorium held this deployment for 29 days and the gate never opened; rejected before GitHub\'s 30-day limit. Request it again when the gate is open.';
-        await port.answerDeployment(h.callbackUrl, h.environment, 'rejected', comment);
-        this.s.store.decideHeld(h.id, 'rejected', comment, now);
-        continue;
+      try {
+        const answered = await this.releaseOne(port, h, approvedNow);
+        if (answered === 'approved') {
+          const slotKey = `${h.repo}:${h.environment}`;
+          approvedNow.set(slotKey, [...(approvedNow.get(slotKey) ?? []), this.s.clock.now()]);
+        }
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        this.s.log.warn({ event: 'deployment_protection_rule', repo: `${h.account}/${h.repo}`, environment: h.environment, sha: h.sha, err: message }, 'held deployment not answered yet');
+        failures.push(`${h.account}/${h.repo} ${h.environment}: ${message}`);
       }
-      const loaded = await this.s.configs.get(port, ref);
-      const classified = await this.classify(port, ref, loaded, h.sha, h.prNumbers);
-      const change: DeploymentChange = { kind: 'deployment', account: h.account, repo: h.repo, environment: h.environment, sha: h.sha, hotfix: classified.hotfix, overridden: classified.overridden };
-      // approvals made in this pass count as deploys: a slot is used once, however many were waiting
-      const slotKey = `${h.repo}:${h.environment}`;
-      const decision = this.decide(loaded, change, approvedNow.get(slotKey) ?? []);
-      if (decision.conclusion !== 'success') {
-        if (decision.nextChangeAt !== null) this.s.boundaries.wakeBy(decision.nextChangeAt);
-        continue;
-      }
-      const comment = `Moratorium: the gate opened (${escapeMarkdown(decision.title)}); approved.`;
-      await port.answerDeployment(h.callbackUrl, h.environment, 'approved', comment);
-      this.s.store.decideHeld(h.id, 'approved', comment, now);
-      approvedNow.set(slotKey, [...(approvedNow.get(slotKey) ?? []), now]);
-      this.s.log.info({ event: 'deployment_protection_rule', repo: `${h.account}/${h.repo}`, environment: h.environment, sha: h.sha, decision: 'approved', held_ms: now - h.requestedAt }, 'held deployment approved');
     }
+    if (failures.length) throw new Error(`could not answer ${failures.length} held deployment(s): ${failures.join('; ')}`.slice(0, 1000));
+  }
+
+  private async releaseOne(port: GitHubPort, h: HeldDeployment, approvedNow: Map<string, number[]>): Promise<'approved' | 'rejected' | null> {
+    const ref = { owner: h.account, repo: h.repo };
+    const now = this.s.clock.now();
+    if (now - h.requestedAt >= HOLD_LIMIT_MS) {
+      const comment = 'Moratorium held this deployment for 29 days and the gate never opened; rejected before GitHub\'s 30-day limit. Request it again when the gate is open.';
+      return this.answerHeld(port, h, 'rejected', comment);
+    }
+    const loaded = await this.s.configs.get(port, ref);
+    if (!loaded.config.deployments.environments.includes(h.environment)) return this.answerHeld(port, h, 'approved', notGatedComment(h.environment));
+    const classified = await this.classify(port, ref, loaded, h.sha, h.prNumbers);
+    const change: DeploymentChange = { kind: 'deployment', account: h.account, repo: h.repo, environment: h.environment, sha: h.sha, hotfix: classified.hotfix, overridden: classified.overridden };
+    // approvals made in this pass count as deploys: a slot is used once, however many were waiting
+    const decision = this.decide(loaded, change, approvedNow.get(`${h.repo}:${h.environment}`) ?? []);
+    if (decision.conclusion !== 'success') {
+      if (loaded.config.deployments.when_blocked === 'reject') return this.answerHeld(port, h, 'rejected', rejectComment(decision));
+      if (decision.nextChangeAt !== null) this.s.boundaries.wakeBy(decision.nextChangeAt);
+      return null;
+    }
+    return this.answerHeld(port, h, 'approved', `Moratorium: the gate opened (${escapeMarkdown(decision.title)}); approved.`);
+  }
+
+  /**
+   * Sends the answer and records it. GitHub refusing it for good (the run was cancelled, or has its
+   * answer already) also decides the request, so it is not retried forever.
+   */
+  private async answerHeld(port: GitHubPort, h: HeldDeployment, state: 'approved' | 'rejected', comment: string): Promise<'approved' | 'rejected'> {
+    const now = this.s.clock.now();
+    try {
+      await port.answerDeployment(h.callbackUrl, h.environment, state, comment);
+    } catch (error) {
+      const status = typeof error === 'object' && error !== null && 'status' in error ? Number((error as { status: unknown }).status) : NaN;
+      if (![400, 404, 410, 422].includes(status)) throw error;
+      this.s.log.error({ event: 'deployment_protection_rule', repo: `${h.account}/${h.repo}`, environment: h.environment, sha: h.sha, status, err: error instanceof Error ? error.message : String(error) }, 'GitHub refused the answer to a held deployment');
+      this.s.store.decideHeld(h.id, state, `${comment} (GitHub refused this answer: ${status})`, now);
+      return state;
+    }
+    this.s.store.decideHeld(h.id, state, comment, now);
+    this.s.log.info({ event: 'deployment_protection_rule', repo: `${h.account}/${h.repo}`, environment: h.environment, sha: h.sha, decision: state, held_ms: now - h.requestedAt }, `held deployment ${state}`);
+    return state;
   }
 
   /** A successful deployment of a configured environment counts once (by deployment id). */
@@ -190,6 +261,23 @@ export class Deployments {
     if (inserted && cadenceInForce) this.s.queueFanOut(port.installationId, ref.owner, ref.repo, `#${pull.number} merged`);
     return inserted;
   }
+}
+
+function notGatedComment(environment: string): string {
+  return `Moratorium does not gate the "${escapeMarkdown(environment)}" environment (deployments.environments), so it is approved.`;
+}
+
+/** The approval says why the gate is open: nothing in force, a hotfix, an override, or room in the cadence. */
+function approveComment(decision: Decision): string {
+  const parts = [`Moratorium: ${escapeMarkdown(decision.title)}.`];
+  if (decision.reasons.length === 0) {
+    parts.push('No incident, freeze, window or deploy limit is in force.');
+  } else {
+    if (decision.overridden) parts.push('Its commit is the merge commit of an overridden pull request.');
+    else if (decision.hotfix.is) parts.push(`It is a hotfix (${escapeMarkdown(decision.hotfix.why)}).`);
+    parts.push(`In force, and not blocking it: ${decision.reasons.map((r) => escapeMarkdown(r.label)).join('; ')}.`);
+  }
+  return parts.join(' ');
 }
 
 function rejectComment(decision: Decision): string {
