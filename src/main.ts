@@ -11,6 +11,8 @@ import { readEnv } from './env.js';
 import { createOctokitClass } from './github/client.js';
 import { OctokitPort, type Octokit } from './github/octokit-port.js';
 import { createHttpHandler } from './http/router.js';
+import { Metrics } from './http/metrics.js';
+import { createSlackNotifier } from './http/notify.js';
 import { extraRoutes } from './http/routes.js';
 import { Reconciler } from './schedule/reconcile.js';
 import { Services } from './services.js';
@@ -28,7 +30,12 @@ async function main(): Promise<void> {
   const store = new Store(openDatabase(env.MORATORIUM_DB));
   log.info({ db: env.MORATORIUM_DB }, 'database ready');
 
-  const Octokit = createOctokitClass({ throttle: env.MORATORIUM_GITHUB_THROTTLE === 'on' });
+  const metrics = new Metrics({ defaultMetrics: true });
+  const slack = env.MORATORIUM_SLACK_WEBHOOK_URL ? createSlackNotifier(env.MORATORIUM_SLACK_WEBHOOK_URL, log) : null;
+  const Octokit = createOctokitClass({
+    throttle: env.MORATORIUM_GITHUB_THROTTLE === 'on',
+    onRequest: (method, status) => metrics.recordRequest(method, status),
+  });
   const server = new Server({
     host: env.HOST ?? 'localhost',
     port: env.PORT,
@@ -45,10 +52,14 @@ async function main(): Promise<void> {
       store,
       clock: systemClock,
       log,
-      ports: async (installationId) => new OctokitPort(installationId, (await app.auth(installationId)) as Octokit),
+      ports: async (installationId) => metrics.instrumentPort(new OctokitPort(installationId, (await app.auth(installationId)) as Octokit)),
+      onStateEvents: (events) => {
+        metrics.recordStateEvents(events);
+        slack?.(events);
+      },
     });
     services = s;
-    wireEvents(app, s);
+    wireEvents(metrics.instrumentApp(app), s);
     reconciler = new Reconciler(s, env.MORATORIUM_RECONCILE_INTERVAL, async () => {
       const octokit = (await app.auth()) as Octokit;
       const list = await octokit.paginate(octokit.rest.apps.listInstallations, { per_page: 100 });
@@ -59,7 +70,7 @@ async function main(): Promise<void> {
         suspended: Boolean(i.suspended_at),
       })).filter((i) => i.account !== '');
     });
-    addHandler(createHttpHandler(s, env, extraRoutes(s, env)));
+    addHandler(createHttpHandler(s, env, extraRoutes(s, env, { metrics })));
   });
   await server.start();
   const s = services as unknown as Services;
@@ -80,6 +91,8 @@ async function main(): Promise<void> {
       await r.stop();
       await server.stop();
       await s.stop();
+      // announcements already queued get a moment to go out
+      if (slack) await Promise.race([slack.idle(), new Promise((resolve) => setTimeout(resolve, 3000).unref())]);
     } catch (error) {
       log.error({ err: error }, 'error while shutting down');
     } finally {

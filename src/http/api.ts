@@ -96,10 +96,13 @@ function idOf(text: string | undefined, allowIncPrefix: boolean): number | null 
   return Number.isSafeInteger(n) && n > 0 ? n : null;
 }
 
-function requireAccount(s: Services, raw: unknown, what = 'account'): string {
-  const account = parseWith(accountSchema, raw ?? undefined);
+function requireAccount(s: Services, raw: unknown): string {
+  if (raw === null || raw === undefined || raw === '') throw new HttpError(400, 'account: required (?account=<the GitHub organisation or user>)');
+  const parsed = accountSchema.safeParse(raw);
+  if (!parsed.success) throw new HttpError(400, `account: ${parsed.error.issues[0]?.message ?? 'not a GitHub account login'}`);
+  const account = parsed.data;
   if (s.store.installationOfAccount(account) === null) {
-    throw new HttpError(404, `the app is not installed on account ${account} (${what})`);
+    throw new HttpError(404, `the app is not installed on account ${account}`);
   }
   return account;
 }

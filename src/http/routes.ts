@@ -1,8 +1,26 @@
 /** Routes beyond /moratorium/health: the HTTP API, incident-tool webhooks, dashboard and metrics. */
 import type { Env } from '../env.js';
 import type { Services } from '../services.js';
+import { createApi } from './api.js';
+import { dashboardRoutes } from './dashboard.js';
+import { incidentWebhookRoutes } from './incident-webhooks.js';
+import { Metrics, metricsRoute } from './metrics.js';
 import type { Route } from './router.js';
 
-export function extraRoutes(_s: Services, _env: Env): Route[] {
-  return [];
+export interface ExtraRouteOptions {
+  /** the process's metrics (main.ts feeds them from Octokit, the webhook handlers and the port); a fresh set otherwise */
+  metrics?: Metrics;
+}
+
+/**
+ * - /moratorium/api/v1/...: the HTTP API (SPEC 7), bearer token
+ * - /moratorium/webhooks/pagerduty and /moratorium/webhooks/statuspage/<token>: incident tools
+ * - /moratorium/ (and /moratorium/login, /moratorium/logout): the dashboard
+ * - /metrics: Prometheus
+ *
+ * Throws when MORATORIUM_PAGERDUTY_SERVICES is not a valid map, so a bad setting stops the start.
+ */
+export function extraRoutes(s: Services, env: Env, opts: ExtraRouteOptions = {}): Route[] {
+  const metrics = (opts.metrics ?? new Metrics()).bind(s);
+  return [createApi(s, env), incidentWebhookRoutes(s, env), dashboardRoutes(s, env), metricsRoute(metrics)];
 }
