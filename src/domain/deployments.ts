@@ -69,11 +69,29 @@ export class Deployments {
     return { hotfix: { is: false, why: verdicts.length ? 'not every PR in it is a hotfix' : 'no hotfix PR is associated with this commit' }, overridden: false };
   }
 
-  private decide(loaded: LoadedConfig, change: DeploymentChange, extraDeploys: number[]): Decision {
+  private decide(loaded: LoadedConfig, change: DeploymentChange): Decision {
     const now = this.s.clock.now();
-    const state = gateStateFor(this.s.store, loaded, change, now);
-    if (extraDeploys.length) state.deploys = [...state.deploys, ...extraDeploys].sort((a, b) => a - b);
-    return evaluateGate({ config: loaded.config, state, change, now });
+    return evaluateGate({ config: loaded.config, state: gateStateFor(this.s.store, loaded, change, now), change, now });
+  }
+
+  /**
+   * An approved deployment counts at once, provisionally, when a deployment cadence counts its
+   * environment: otherwise every check before its success status would see the slot still free.
+   * Its success status settles it; a failure drops it.
+   */
+  private countApproval(loaded: LoadedConfig, owner: string, repo: string, environment: string, deploymentId: number | null, callbackUrl: string, sha: string): void {
+    const cadence = loaded.config.cadence;
+    if (cadence?.counts !== 'deployments' || !cadence.environments.includes(environment)) return;
+    this.s.store.recordDeploy({
+      dedupeKey: deploymentId !== null ? `deployment:${deploymentId}` : `approval:${callbackUrl}#${environment}`,
+      account: owner,
+      repo,
+      kind: 'deployment',
+      environment,
+      sha,
+      at: this.s.clock.now(),
+      provisional: true,
+    });
   }
 
   /**
@@ -119,13 +137,16 @@ export class Deployments {
     }
     const classified = await this.classify(port, ref, loaded, req.sha, req.prNumbers);
     const change: DeploymentChange = { kind: 'deployment', account: req.owner, repo: req.repo, environment: req.environment, sha: req.sha, hotfix: classified.hotfix, overridden: classified.overridden };
-    const decision = this.decide(loaded, change, []);
-    if (decision.conclusion === 'success') {
+    const decision = this.decide(loaded, change);
+    // held requests go first: a newcomer queues behind them rather than taking a slot they wait for
+    const queued = this.s.store.waitingDeploymentsOfRepo(req.owner, req.repo).some((h) => h.environment === req.environment);
+    if (decision.conclusion === 'success' && !queued) {
       const comment = approveComment(decision);
       await port.answerDeployment(req.callbackUrl, req.environment, 'approved', comment);
+      this.countApproval(loaded, req.owner, req.repo, req.environment, req.deploymentId, req.callbackUrl, req.sha);
       return { answer: 'approved', comment, decision };
     }
-    if (loaded.config.deployments.when_blocked === 'reject') {
+    if (decision.conclusion !== 'success' && loaded.config.deployments.when_blocked === 'reject') {
       const comment = rejectComment(decision);
       await port.answerDeployment(req.callbackUrl, req.environment, 'rejected', comment);
       return { answer: 'rejected', comment, decision };
@@ -144,7 +165,8 @@ export class Deployments {
     });
     if (decision.nextChangeAt !== null) this.s.boundaries.wakeBy(decision.nextChangeAt);
     this.s.boundaries.wakeBy(this.s.clock.now() + HOLD_LIMIT_MS);
-    return { answer: 'held', comment: `held: ${decision.title}`, decision };
+    if (queued) this.queueHeldCheck(req.installationId, req.owner, req.repo);
+    return { answer: 'held', comment: queued ? 'held behind older requests' : `held: ${decision.title}`, decision };
   }
 
   /** Queue a check of the held requests of a scope, if it has any. */
@@ -176,16 +198,16 @@ export class Deployments {
     const held = this.s.store.waitingDeployments().filter((h) => h.account === payload.account && (payload.repo === null || h.repo === payload.repo));
     if (!held.length) return;
     const port = await this.s.ports(payload.installationId);
-    const approvedNow = new Map<string, number[]>();
     const failures: string[] = [];
+    // oldest first within each repository and environment: once one waits (or fails), newer ones wait too
+    const stalled = new Set<string>();
     for (const h of held) {
+      const lane = `${h.repo}#${h.environment}`;
+      if (stalled.has(lane)) continue;
       try {
-        const answered = await this.releaseOne(port, h, approvedNow);
-        if (answered === 'approved') {
-          const slotKey = `${h.repo}:${h.environment}`;
-          approvedNow.set(slotKey, [...(approvedNow.get(slotKey) ?? []), this.s.clock.now()]);
-        }
+        if ((await this.releaseOne(port, h)) === null) stalled.add(lane);
       } catch (error) {
+        stalled.add(lane);
         const message = error instanceof Error ? error.message : String(error);
         this.s.log.warn({ event: 'deployment_protection_rule', repo: `${h.account}/${h.repo}`, environment: h.environment, sha: h.sha, err: message }, 'held deployment not answered yet');
         failures.push(`${h.account}/${h.repo} ${h.environment}: ${message}`);
@@ -194,7 +216,7 @@ export class Deployments {
     if (failures.length) throw new Error(`could not answer ${failures.length} held deployment(s): ${failures.join('; ')}`.slice(0, 1000));
   }
 
-  private async releaseOne(port: GitHubPort, h: HeldDeployment, approvedNow: Map<string, number[]>): Promise<'approved' | 'rejected' | null> {
+  private async releaseOne(port: GitHubPort, h: HeldDeployment): Promise<'approved' | 'rejected' | null> {
     const ref = { owner: h.account, repo: h.repo };
     const now = this.s.clock.now();
     if (now - h.requestedAt >= HOLD_LIMIT_MS) {
@@ -205,14 +227,16 @@ export class Deployments {
     if (!loaded.config.deployments.environments.includes(h.environment)) return this.answerHeld(port, h, 'approved', notGatedComment(h.environment));
     const classified = await this.classify(port, ref, loaded, h.sha, h.prNumbers);
     const change: DeploymentChange = { kind: 'deployment', account: h.account, repo: h.repo, environment: h.environment, sha: h.sha, hotfix: classified.hotfix, overridden: classified.overridden };
-    // approvals made in this pass count as deploys: a slot is used once, however many were waiting
-    const decision = this.decide(loaded, change, approvedNow.get(`${h.repo}:${h.environment}`) ?? []);
+    // approvals made in this pass already count (provisionally): a slot is used once, however many wait
+    const decision = this.decide(loaded, change);
     if (decision.conclusion !== 'success') {
       if (loaded.config.deployments.when_blocked === 'reject') return this.answerHeld(port, h, 'rejected', rejectComment(decision));
       if (decision.nextChangeAt !== null) this.s.boundaries.wakeBy(decision.nextChangeAt);
       return null;
     }
-    return this.answerHeld(port, h, 'approved', `Moratorium: the gate opened (${escapeMarkdown(decision.title)}); approved.`);
+    const answered = await this.answerHeld(port, h, 'approved', `Moratorium: the gate opened (${escapeMarkdown(decision.title)}); approved.`);
+    this.countApproval(loaded, h.account, h.repo, h.environment, h.deploymentId, h.callbackUrl, h.sha);
+    return answered;
   }
 
   /**
@@ -237,13 +261,20 @@ export class Deployments {
 
   /** A successful deployment of a configured environment counts once (by deployment id). */
   async recordDeploymentStatus(port: GitHubPort, d: { owner: string; repo: string; deploymentId: number; environment: string; state: string; sha: string; actor: string | null }): Promise<boolean> {
+    const dedupeKey = `deployment:${d.deploymentId}`;
+    if (d.state === 'failure' || d.state === 'error') {
+      // an approval that never shipped frees its slot
+      if (this.s.store.dropProvisionalDeploy(dedupeKey)) this.queueHeldCheck(port.installationId, d.owner, d.repo);
+      return false;
+    }
     if (d.state !== 'success') return false;
+    if (this.s.store.settleDeploy(dedupeKey, d.actor)) return true;
     const loaded = await this.s.configs.get(port, { owner: d.owner, repo: d.repo });
     const counted = loaded.config.cadence?.counts === 'deployments' && loaded.config.cadence.environments.includes(d.environment);
     const gated = loaded.config.deployments.environments.includes(d.environment);
     if (!counted && !gated) return false;
     const held = this.s.store.waitingDeploymentsOfRepo(d.owner, d.repo).length > 0;
-    const inserted = this.s.store.recordDeploy({ dedupeKey: `deployment:${d.deploymentId}`, account: d.owner, repo: d.repo, kind: 'deployment', environment: d.environment, sha: d.sha, actor: d.actor, at: this.s.clock.now() });
+    const inserted = this.s.store.recordDeploy({ dedupeKey, account: d.owner, repo: d.repo, kind: 'deployment', environment: d.environment, sha: d.sha, actor: d.actor, at: this.s.clock.now() });
     if (inserted && held) this.queueHeldCheck(port.installationId, d.owner, d.repo);
     return inserted;
   }

@@ -66,7 +66,7 @@ export function buildReport(store: Store, incident: StoredIncident, now: number)
       timeline.push({ t: d.at, e: { at: iso(d.at), kind: 'merge', actor: d.actor, text: `merged ${d.repo}#${d.prNumber ?? '?'}${d.title ? ` "${d.title}"` : ''}${how}`, reason: '' } });
     } else {
       deployments++;
-      timeline.push({ t: d.at, e: { at: iso(d.at), kind: 'deployment', actor: d.actor, text: `deployed ${d.repo}@${(d.sha ?? '').slice(0, 7)} to ${d.environment}${how}`, reason: '' } });
+      timeline.push({ t: d.at, e: { at: iso(d.at), kind: 'deployment', actor: d.actor, text: `deployed ${d.repo} ${(d.sha ?? '').slice(0, 7)} to ${d.environment}${how}`, reason: '' } });
     }
   }
   timeline.sort((a, b) => a.t - b.t);

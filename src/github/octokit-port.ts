@@ -190,8 +190,21 @@ export class OctokitPort implements GitHubPort {
   }
 
   async answerDeployment(callbackUrl: string, environment: string, state: DeploymentAnswer, comment: string): Promise<void> {
-    // the payload carries no run id: the callback URL is the endpoint to answer
-    await this.octokit.request(`POST ${callbackUrl}`, { environment_name: environment, state, comment: comment.slice(0, 1024) });
+    // the payload carries no run id: it is taken from the callback URL
+    const match = /\/repos\/([^/]+)\/([^/]+)\/actions\/runs\/(\d+)\/deployment_protection_rule\/?$/.exec(new URL(callbackUrl).pathname);
+    if (!match) {
+      await this.octokit.request(`POST ${callbackUrl}`, { environment_name: environment, state, comment: comment.slice(0, 1024) });
+      return;
+    }
+    const [, owner, repo, runId] = match as unknown as [string, string, string, string];
+    await this.octokit.rest.actions.reviewCustomGatesForRun({
+      owner: decodeURIComponent(owner),
+      repo: decodeURIComponent(repo),
+      run_id: Number(runId),
+      environment_name: environment,
+      state,
+      comment: comment.slice(0, 1024),
+    });
   }
 
   async requiresCheck(ref: RepoRef, branch: string, name: string): Promise<boolean | null> {

@@ -106,7 +106,10 @@ export const MIGRATIONS: readonly { id: number; name: string; sql: string }[] = 
         title TEXT,
         actor TEXT,
         at INTEGER NOT NULL,
-        exemption TEXT
+        exemption TEXT,
+        -- an approved deployment that has not reported success yet: counted, so approvals never
+        -- exceed the free slots; settled by its success status, dropped by its failure
+        provisional INTEGER NOT NULL DEFAULT 0
       );
       CREATE INDEX deploys_by_repo_time ON deploys(account, repo, kind, environment, at);
       CREATE INDEX deploys_by_account_time ON deploys(account, at);
@@ -204,7 +207,7 @@ export const MIGRATIONS: readonly { id: number; name: string; sql: string }[] = 
         repo TEXT NOT NULL,
         installation_id INTEGER NOT NULL,
         environment TEXT NOT NULL,
-        callback_url TEXT NOT NULL UNIQUE,
+        callback_url TEXT NOT NULL,
         deployment_id INTEGER,
         sha TEXT NOT NULL,
         ref TEXT,
@@ -214,6 +217,8 @@ export const MIGRATIONS: readonly { id: number; name: string; sql: string }[] = 
         decided_at INTEGER,
         comment TEXT
       );
+      -- one workflow run (one callback URL) may deploy to several environments, and a re-run asks again
+      CREATE UNIQUE INDEX held_request ON held_deployments(callback_url, environment, deployment_id);
       CREATE INDEX held_waiting ON held_deployments(state, account, repo, requested_at);
 
       CREATE TABLE meta (

@@ -303,10 +303,12 @@ export class Store {
       activeOverride: p('SELECT * FROM overrides WHERE account = ? AND repo = ? AND number = ? AND ended_at IS NULL ORDER BY id DESC LIMIT 1'),
       overrideForSha: p('SELECT * FROM overrides WHERE account = ? AND repo = ? AND sha = ? ORDER BY id DESC LIMIT 1'),
 
-      insertDeploy: p(`INSERT OR IGNORE INTO deploys (dedupe_key, account, repo, kind, environment, sha, pr_number, title, actor, at, exemption)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      insertDeploy: p(`INSERT OR IGNORE INTO deploys (dedupe_key, account, repo, kind, environment, sha, pr_number, title, actor, at, exemption, provisional)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      settleDeploy: p('UPDATE deploys SET provisional = 0, actor = COALESCE(?, actor) WHERE dedupe_key = ? AND provisional = 1'),
+      dropProvisional: p('DELETE FROM deploys WHERE dedupe_key = ? AND provisional = 1'),
       deployTimes: p('SELECT at FROM deploys WHERE account = ? AND repo = ? AND kind = ? AND environment = ? AND at > ? ORDER BY at'),
-      deploysOfAccount: p('SELECT * FROM deploys WHERE account = ? AND at >= ? AND at <= ? ORDER BY at'),
+      deploysOfAccount: p('SELECT * FROM deploys WHERE account = ? AND at >= ? AND at <= ? AND provisional = 0 ORDER BY at'),
 
       getPosted: p('SELECT * FROM posted WHERE account = ? AND repo = ? AND sha = ?'),
       upsertPosted: p(`INSERT INTO posted (account, repo, sha, decision_key, conclusion, title, blocked_until, next_change_at, posted_at)
@@ -356,7 +358,6 @@ export class Store {
 
       insertHeld: p(`INSERT OR IGNORE INTO held_deployments (account, repo, installation_id, environment, callback_url, deployment_id, sha, ref, pr_numbers, requested_at)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-      heldByCallback: p('SELECT * FROM held_deployments WHERE callback_url = ?'),
       waitingHeld: p(`SELECT * FROM held_deployments WHERE state = 'waiting' ORDER BY requested_at, id`),
       waitingHeldOfRepo: p(`SELECT * FROM held_deployments WHERE state = 'waiting' AND account = ? AND repo = ? ORDER BY requested_at, id`),
       decideHeld: p(`UPDATE held_deployments SET state = ?, decided_at = ?, comment = ? WHERE id = ? AND state = 'waiting'`),
@@ -545,11 +546,19 @@ export class Store {
   // deploys (what cadence counts)
 
   /** true when it was not counted before (dedupe by key) */
-  recordDeploy(d: { dedupeKey: string; account: string; repo: string; kind: 'merge' | 'deployment'; environment?: string; sha?: string | null; prNumber?: number | null; title?: string | null; actor?: string | null; at: number; exemption?: string | null }): boolean {
+  recordDeploy(d: { dedupeKey: string; account: string; repo: string; kind: 'merge' | 'deployment'; environment?: string; sha?: string | null; prNumber?: number | null; title?: string | null; actor?: string | null; at: number; exemption?: string | null; provisional?: boolean }): boolean {
     return (
-      this.s.insertDeploy.run(d.dedupeKey, key(d.account), key(d.repo), d.kind, d.environment ?? '', d.sha ?? null, d.prNumber ?? null, d.title ?? null, d.actor ?? null, d.at, d.exemption ?? null)
+      this.s.insertDeploy.run(d.dedupeKey, key(d.account), key(d.repo), d.kind, d.environment ?? '', d.sha ?? null, d.prNumber ?? null, d.title ?? null, d.actor ?? null, d.at, d.exemption ?? null, d.provisional ? 1 : 0)
         .changes === 1
     );
+  }
+  /** a provisional deploy (an approval) whose deployment succeeded: now a plain one; false when there was none */
+  settleDeploy(dedupeKey: string, actor: string | null): boolean {
+    return this.s.settleDeploy.run(actor, dedupeKey).changes === 1;
+  }
+  /** an approval whose deployment failed: it no longer counts */
+  dropProvisionalDeploy(dedupeKey: string): boolean {
+    return this.s.dropProvisional.run(dedupeKey).changes === 1;
   }
   deployTimes(account: string, repo: string, kind: 'merge' | 'deployment', environment: string, since: number): number[] {
     return (this.s.deployTimes.all(key(account), key(repo), kind, environment, since) as Row[]).map((r) => r.at as number);
@@ -708,10 +717,6 @@ export class Store {
       this.s.insertHeld.run(key(h.account), key(h.repo), h.installationId, h.environment, h.callbackUrl, h.deploymentId, h.sha, h.ref, JSON.stringify(h.prNumbers), h.requestedAt)
         .changes === 1
     );
-  }
-  heldByCallback(url: string): HeldDeployment | null {
-    const row = this.s.heldByCallback.get(url) as Row | undefined;
-    return row ? heldFrom(row) : null;
   }
   waitingDeployments(): HeldDeployment[] {
     return (this.s.waitingHeld.all() as Row[]).map(heldFrom);

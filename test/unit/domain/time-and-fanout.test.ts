@@ -115,6 +115,8 @@ describe('deployment protection rule', () => {
     port.addRepo('acme', 'api');
     const t = testServices(port, T0);
     services = t.services;
+    // only the calls below act (in the app, held checks run as jobs, one at a time per installation)
+    await t.services.jobs.stop();
     const out = await t.services.deployments.handleProtectionRule(port, request(1, 'staging'));
     expect(out.answer).toBe('approved');
     expect(port.answers[0]!.comment).toContain('does not gate');
@@ -125,6 +127,8 @@ describe('deployment protection rule', () => {
     port.addRepo('acme', 'api');
     const t = testServices(port, T0);
     services = t.services;
+    // only the calls below act (in the app, held checks run as jobs, one at a time per installation)
+    await t.services.jobs.stop();
     const f = t.store.tx(() => t.services.actions.freeze({ account: 'acme', repo: null }, 'all', null, '', { login: 'alice', source: 'api' }, 1));
     expect((await t.services.deployments.handleProtectionRule(port, request(1))).answer).toBe('held');
     expect(port.answers).toHaveLength(0);
@@ -141,6 +145,8 @@ describe('deployment protection rule', () => {
     port.config = { kind: 'found', data: { cadence: { max: 2, per: '24h', counts: 'deployments' } } };
     const t = testServices(port, T0);
     services = t.services;
+    // only the calls below act (in the app, held checks run as jobs, one at a time per installation)
+    await t.services.jobs.stop();
     const f = t.store.tx(() => t.services.actions.freeze({ account: 'acme', repo: null }, 'all', null, '', { login: 'alice', source: 'api' }, 1));
     for (const n of [1, 2, 3]) {
       t.clock.t += 1000;
@@ -152,12 +158,62 @@ describe('deployment protection rule', () => {
     expect(port.answers.map((a) => a.url.match(/runs\/(\d+)/)![1])).toEqual(['1']);
   });
 
+  it('counts an approval at once, so two quick requests never share one free slot; a failed deployment frees it', async () => {
+    const port = new FakePort();
+    port.addRepo('acme', 'api');
+    port.config = { kind: 'found', data: { cadence: { max: 1, per: '24h', counts: 'deployments' } } };
+    const t = testServices(port, T0);
+    services = t.services;
+    // only the calls below act (in the app, held checks run as jobs, one at a time per installation)
+    await t.services.jobs.stop();
+    expect((await t.services.deployments.handleProtectionRule(port, request(1))).answer).toBe('approved');
+    expect((await t.services.deployments.handleProtectionRule(port, request(2))).answer).toBe('held');
+    // its success settles the approval: still one deploy, still no slot
+    await t.services.deployments.recordDeploymentStatus(port, { owner: 'acme', repo: 'api', deploymentId: 1, environment: 'production', state: 'success', sha: 'deploy-1', actor: 'ci' });
+    expect(t.store.deployTimes('acme', 'api', 'deployment', 'production', 0)).toHaveLength(1);
+    await t.services.deployments.releaseHeld({ installationId: 1, account: 'acme', repo: 'api' });
+    expect(port.answers.map((a) => a.state)).toEqual(['approved']);
+  });
+
+  it('drops the provisional count of an approved deployment that failed, releasing the next held one', async () => {
+    const port = new FakePort();
+    port.addRepo('acme', 'api');
+    port.config = { kind: 'found', data: { cadence: { max: 1, per: '24h', counts: 'deployments' } } };
+    const t = testServices(port, T0);
+    services = t.services;
+    // only the calls below act (in the app, held checks run as jobs, one at a time per installation)
+    await t.services.jobs.stop();
+    await t.services.deployments.handleProtectionRule(port, request(1));
+    await t.services.deployments.handleProtectionRule(port, request(2));
+    await t.services.deployments.recordDeploymentStatus(port, { owner: 'acme', repo: 'api', deploymentId: 1, environment: 'production', state: 'failure', sha: 'deploy-1', actor: 'ci' });
+    await t.services.deployments.releaseHeld({ installationId: 1, account: 'acme', repo: 'api' });
+    expect(port.answers.map((a) => [a.url.match(/runs\/(\d+)/)![1], a.state])).toEqual([['1', 'approved'], ['2', 'approved']]);
+  });
+
+  it('queues a new request behind older held ones of the same environment', async () => {
+    const port = new FakePort();
+    port.addRepo('acme', 'api');
+    const t = testServices(port, T0);
+    services = t.services;
+    // only the calls below act (in the app, held checks run as jobs, one at a time per installation)
+    await t.services.jobs.stop();
+    const f = t.store.tx(() => t.services.actions.freeze({ account: 'acme', repo: null }, 'all', null, '', { login: 'alice', source: 'api' }, 1));
+    await t.services.deployments.handleProtectionRule(port, request(1));
+    t.store.tx(() => t.services.actions.endFreeze(f.id, '', { login: 'alice', source: 'api' }));
+    t.clock.t += 1000;
+    expect((await t.services.deployments.handleProtectionRule(port, request(2))).answer).toBe('held');
+    await t.services.deployments.releaseHeld({ installationId: 1, account: 'acme', repo: 'api' });
+    expect(port.answers.map((a) => a.url.match(/runs\/(\d+)/)![1])).toEqual(['1', '2']);
+  });
+
   it('rejects with the reason when when_blocked is reject', async () => {
     const port = new FakePort();
     port.addRepo('acme', 'api');
     port.config = { kind: 'found', data: { deployments: { when_blocked: 'reject' } } };
     const t = testServices(port, T0);
     services = t.services;
+    // only the calls below act (in the app, held checks run as jobs, one at a time per installation)
+    await t.services.jobs.stop();
     t.store.createIncident({ account: 'acme', repo: null, severity: 'sev1', title: 'db down', by: 'a', source: 'api', now: T0 });
     const out = await t.services.deployments.handleProtectionRule(port, request(1));
     expect(out.answer).toBe('rejected');
