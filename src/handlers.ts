@@ -154,7 +154,7 @@ export class Handlers {
     const group = need(ctx.payload.merge_group, 'merge_group');
     const headSha = need(group.head_sha as string, 'merge_group.head_sha');
     const baseRef = String(need(group.base_ref as string, 'merge_group.base_ref')).replace(/^refs\/heads\//, '');
-    const numbers = [...String(group.head_ref ?? '').matchAll(/pr-(\d+)/g)].map((m) => Number(m[1]));
+    const numbers = this.s.mergeGroups.queueOf(group.head_ref as string | undefined)?.numbers ?? [];
     const outcome = await this.s.mergeGroups.gate(port, { owner: r.owner, repo: r.repo }, r.defaultBranch, headSha, baseRef, numbers);
     return { repo: `${r.owner}/${r.repo}`, sha: headSha, prs: numbers, decision: outcome.conclusion };
   });
@@ -166,6 +166,12 @@ export class Handlers {
     const suite = ctx.payload.check_run?.check_suite ?? ctx.payload.check_suite;
     const headSha = need((ctx.payload.check_run?.head_sha ?? suite?.head_sha) as string, 'head_sha');
     const ref = { owner: r.owner, repo: r.repo };
+    // a merge group's check: its suite's head branch is the queue's branch
+    const queue = this.s.mergeGroups.queueOf(suite?.head_branch as string | undefined);
+    if (queue) {
+      const decision = await this.s.mergeGroups.gate(port, ref, r.defaultBranch, headSha, queue.baseRef, queue.numbers, { force: true });
+      return { repo: `${r.owner}/${r.repo}`, sha: headSha, prs: queue.numbers, merge_group: true, decision: decision.conclusion };
+    }
     const numbers = ((suite?.pull_requests ?? ctx.payload.check_run?.pull_requests ?? []) as { number: number }[]).map((p) => p.number);
     let pulls: PullInfo[] = [];
     for (const n of numbers) {
@@ -203,7 +209,8 @@ export class Handlers {
     for (const p of this.s.store.openPullsBySha(r.owner, r.repo, after)) {
       const pull = pullInfoFromRecord(p);
       const problems = await this.configProblemsOfPull({ ...ctx, payload: { ...ctx.payload, action: 'synchronize' } } as AnyContext, port, ref, pull);
-      await this.s.gatekeeper.gatePull(port, ref, r.defaultBranch, pull, { extraProblems: problems });
+      // the problems change the summary, not the decision: post even when the decision is the same
+      await this.s.gatekeeper.gatePull(port, ref, r.defaultBranch, pull, { extraProblems: problems, force: problems.length > 0 });
     }
     return { repo: `${r.owner}/${r.repo}`, ref: ctx.payload.ref, config: 'changed on branch' };
   });
@@ -238,7 +245,8 @@ export class Handlers {
     const p = ctx.payload;
     const callbackUrl = need(p.deployment_callback_url as string, 'deployment_callback_url');
     const environment = need(p.environment as string, 'environment');
-    const sha = need((p.deployment?.sha ?? null) as string, 'deployment.sha');
+    // `deployment` is optional in the payload: without it the request is still answered (no hotfix can be told)
+    const sha = String(p.deployment?.sha ?? p.sha ?? '');
     if (!this.s.store.claimDelivery(ctx.id, 'deployment_protection_rule', this.s.clock.now())) return { duplicate: true };
     const outcome = await this.s.deployments.handleProtectionRule(port, {
       installationId: port.installationId,

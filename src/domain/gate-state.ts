@@ -36,6 +36,8 @@ export function gateStateFor(store: Store, loaded: LoadedConfig, change: Change,
     override: change.kind === 'pull_request' ? store.activeOverride(account, repo, change.number) : null,
     deploys: back > 0 ? store.deployTimes(account, repo, counted.kind, counted.environment, now - back) : [],
     configProblems: loaded.problems,
-    ...(loaded.problems.length ? { configFallback: loaded.source === 'last-valid' ? ('last-valid' as const) : ('defaults' as const) } : {}),
+    // problems with a valid (or absent) default-branch config are those of a PR's own version of the
+    // file: the gate then ran on the default branch's config, which is neither fallback
+    ...(loaded.problems.length && (loaded.source === 'last-valid' || loaded.source === 'defaults') ? { configFallback: loaded.source } : {}),
   };
 }

@@ -17,6 +17,16 @@ import { CHECK_NAME } from '../github/octokit-port.js';
 
 const REQUIRED_CHECK_TTL_MS = 86_400_000;
 
+/**
+ * What identifies a posted decision. The gate's key names the decisive reason by its identity
+ * (`incident:3`), which stays the same when that incident is resolved; but its words change ("in
+ * recovery", and the recovery mode), so the phase and mode of a decisive incident are part of it.
+ */
+export function postedKey(decision: Decision): string {
+  const d = decision.decisive;
+  return d?.kind === 'incident' ? `${decision.key}|${d.incident.phase}|${d.mode}` : decision.key;
+}
+
 export interface GateOutcome {
   decision: Decision;
   posted: boolean;
@@ -82,6 +92,27 @@ export class Gatekeeper {
    * or always with `force` (a re-run request).
    */
   async gatePull(port: GitHubPort, ref: RepoRef, defaultBranch: string, pull: PullInfo, opts: { force?: boolean; extraProblems?: LoadedConfig['problems'] } = {}): Promise<GateOutcome> {
+    // one at a time per head SHA: a PR event racing a fan-out or boundary on the same commit would
+    // otherwise both read "nothing posted yet" and write the same check twice, or post out of order
+    return this.oneAtATime(`${key(ref.owner)}/${key(ref.repo)}@${pull.headSha}`, () => this.gatePullNow(port, ref, defaultBranch, pull, opts));
+  }
+
+  private readonly queues = new Map<string, Promise<unknown>>();
+
+  private oneAtATime<T>(k: string, fn: () => Promise<T>): Promise<T> {
+    const run = (this.queues.get(k) ?? Promise.resolve()).then(fn);
+    const tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.queues.set(k, tail);
+    void tail.then(() => {
+      if (this.queues.get(k) === tail) this.queues.delete(k);
+    });
+    return run;
+  }
+
+  private async gatePullNow(port: GitHubPort, ref: RepoRef, defaultBranch: string, pull: PullInfo, opts: { force?: boolean; extraProblems?: LoadedConfig['problems'] }): Promise<GateOutcome> {
     const loaded = await this.configs.get(port, ref);
     const effective = opts.extraProblems?.length ? { ...loaded, problems: [...loaded.problems, ...opts.extraProblems] } : loaded;
     const now = this.clock.now();
@@ -121,7 +152,7 @@ export class Gatekeeper {
   async post(port: GitHubPort, ref: RepoRef, sha: string, decision: Decision, loaded: LoadedConfig, force: boolean, baseRef: string | null = null): Promise<boolean> {
     const previous = this.store.getPosted(ref.owner, ref.repo, sha);
     if (decision.nextChangeAt !== null) this.events.onBoundary?.(decision.nextChangeAt);
-    if (!force && previous?.decisionKey === decision.key) {
+    if (!force && previous?.decisionKey === postedKey(decision)) {
       if (previous.nextChangeAt !== decision.nextChangeAt) this.store.setPostedNextChange(ref.owner, ref.repo, sha, decision.nextChangeAt);
       return false;
     }
@@ -138,7 +169,7 @@ export class Gatekeeper {
       account: ref.owner,
       repo: ref.repo,
       sha,
-      decisionKey: decision.key,
+      decisionKey: postedKey(decision),
       conclusion: decision.conclusion,
       title: decision.title,
       blockedUntil: decision.blockedUntil,

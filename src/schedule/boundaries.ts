@@ -32,10 +32,13 @@ export function pullInfoFromRecord(p: PullRecord): PullInfo {
 
 export class Boundaries {
   private timer: NodeJS.Timeout | null = null;
+  /** when the pending timer fires */
+  private timerAt: number | null = null;
   private plannedAt: number | null = null;
   private running: Promise<void> | null = null;
   private stopped = true;
-  private ranOnce = false;
+  /** the `now` of the last run: a boundary due by then and still pending is a failed re-gate */
+  private lastRunAt = -Infinity;
   /** boundaries known only in memory until a decision is stored (held deployments) */
   private readonly extra = new Set<number>();
 
@@ -48,9 +51,14 @@ export class Boundaries {
 
   stop(): void {
     this.stopped = true;
+    this.clearTimer();
+    this.plannedAt = null;
+  }
+
+  private clearTimer(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    this.plannedAt = null;
+    this.timerAt = null;
   }
 
   /** Make sure the timer fires no later than `at`. */
@@ -69,17 +77,34 @@ export class Boundaries {
     return candidates.length ? Math.min(...candidates) : null;
   }
 
+  /**
+   * (Re)plans the timer for the next boundary. Called often (after every decision with a boundary,
+   * and by the reconcile's wake-up every few seconds), so it never postpones a wake-up already
+   * planned for earlier: a boundary that has just come due fires now, not after the next re-plan.
+   */
   plan(): void {
     if (this.stopped) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
     const next = this.nextBoundary();
     this.plannedAt = next;
-    if (next === null) return;
-    const wait = next - this.s.clock.now();
-    // something still due after a run failed to re-gate it: try again shortly, not in a tight loop
-    const delay = Math.min(MAX_TIMER_MS, wait <= 0 && this.ranOnce ? RETRY_MS : Math.max(0, wait + SLACK_MS));
-    this.timer = setTimeout(() => void this.fire(), delay);
+    if (next === null) {
+      this.clearTimer();
+      return;
+    }
+    const now = this.s.clock.now();
+    // still due although the last run saw it due (its re-gate failed): try again shortly, not in a tight loop
+    let delay = Math.min(MAX_TIMER_MS, next <= this.lastRunAt ? RETRY_MS : Math.max(0, next - now + SLACK_MS));
+    if (this.timer && this.timerAt !== null) {
+      // an earlier wake-up stands; one already overdue (about to run, or the clock jumped ahead) runs now
+      if (this.timerAt <= now) delay = 0;
+      else if (this.timerAt <= now + delay) return;
+    }
+    this.clearTimer();
+    this.timerAt = now + delay;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.timerAt = null;
+      void this.fire();
+    }, delay);
     this.timer.unref?.();
   }
 
@@ -88,7 +113,6 @@ export class Boundaries {
     if (this.running) return this.running;
     this.running = this.runDue().finally(() => {
       this.running = null;
-      this.ranOnce = true;
       this.plan();
     });
     return this.running;
@@ -97,6 +121,7 @@ export class Boundaries {
   private async runDue(): Promise<void> {
     const { store, clock, log } = this.s;
     const now = clock.now();
+    this.lastRunAt = now;
     for (const t of this.extra) if (t <= now) this.extra.delete(t);
     store.tx(() => this.s.actions.expireFreezes());
     this.s.committed();
