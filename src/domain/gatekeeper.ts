@@ -17,16 +17,6 @@ import { CHECK_NAME } from '../github/octokit-port.js';
 
 const REQUIRED_CHECK_TTL_MS = 86_400_000;
 
-/**
- * What identifies a posted decision. The gate's key names the decisive reason by its identity
- * (`incident:3`), which stays the same when that incident is resolved; but its words change ("in
- * recovery", and the recovery mode), so the phase and mode of a decisive incident are part of it.
- */
-export function postedKey(decision: Decision): string {
-  const d = decision.decisive;
-  return d?.kind === 'incident' ? `${decision.key}|${d.incident.phase}|${d.mode}` : decision.key;
-}
-
 export interface GateOutcome {
   decision: Decision;
   posted: boolean;
@@ -152,7 +142,7 @@ export class Gatekeeper {
   async post(port: GitHubPort, ref: RepoRef, sha: string, decision: Decision, loaded: LoadedConfig, force: boolean, baseRef: string | null = null): Promise<boolean> {
     const previous = this.store.getPosted(ref.owner, ref.repo, sha);
     if (decision.nextChangeAt !== null) this.events.onBoundary?.(decision.nextChangeAt);
-    if (!force && previous?.decisionKey === postedKey(decision)) {
+    if (!force && previous?.decisionKey === decision.key) {
       if (previous.nextChangeAt !== decision.nextChangeAt) this.store.setPostedNextChange(ref.owner, ref.repo, sha, decision.nextChangeAt);
       return false;
     }
@@ -169,7 +159,7 @@ export class Gatekeeper {
       account: ref.owner,
       repo: ref.repo,
       sha,
-      decisionKey: postedKey(decision),
+      decisionKey: decision.key,
       conclusion: decision.conclusion,
       title: decision.title,
       blockedUntil: decision.blockedUntil,

@@ -189,7 +189,7 @@ export function evaluateGate(input: GateInput): Decision {
     nextChangeAt: next === Infinity ? null : next,
     hotfix,
     overridden,
-    key: `${conclusion}|${decisive === null ? '-' : decisive.key}|${blockedUntil === null ? '-' : blockedUntil}`,
+    key: `${conclusion}|${decisiveKey(decisive)}|${blockedUntil === null ? '-' : blockedUntil}`,
   };
 }
 
@@ -203,6 +203,15 @@ function isSuppressed(state: GateState, window: string, occurrenceStart: number)
     if (s.window === window && s.occurrenceStart === occurrenceStart) return true;
   }
   return false;
+}
+
+/**
+ * The decisive reason as the posted-decision key sees it. An incident stays the same reason when it
+ * is resolved, but its words change ("in recovery", the recovery mode): its phase and mode count.
+ */
+function decisiveKey(decisive: Reason | null): string {
+  if (decisive === null) return '-';
+  return decisive.kind === 'incident' ? `${decisive.key}:${decisive.incident.phase}:${decisive.mode}` : decisive.key;
 }
 
 function incidentReason(incident: IncidentState, mode: Mode, blocks: boolean): IncidentReason {

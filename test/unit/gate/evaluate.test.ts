@@ -174,9 +174,17 @@ describe('rule 6: incidents', () => {
       conclusion: 'failure',
       blockedUntil: null,
       nextChangeAt: null,
-      key: 'failure|incident:3|-',
+      key: 'failure|incident:3:open:features|-',
       title: 'Frozen: sev1 incident INC-3 "API latency" (hotfixes only)',
     });
+  });
+
+  it('resolving the decisive incident changes the key, so the check is posted again with the recovery wording', () => {
+    const open = gate({ incidents: [incident()] });
+    const resolved = gate({ incidents: [incident({ phase: 'resolved' })] });
+    expect(resolved.conclusion).toBe('failure');
+    expect(resolved.key).not.toBe(open.key);
+    expect(resolved.title).toContain('in recovery');
   });
 
   it('incidents.mode all blocks hotfixes while open; recovery.mode decides once resolved', () => {
