@@ -81,8 +81,11 @@ export class FanOut {
     const listed = await mapLimit(repos, LIST_CONCURRENCY, async (r) => {
       try {
         const pulls = await port.listOpenPulls(r);
-        for (const p of pulls) this.gatekeeper.remember(payload.installationId, r, p);
-        this.store.closeMissingPulls(r.owner, r.repo, pulls.map((p) => p.number));
+        // one transaction per listing: one commit (and fsync) instead of one per PR
+        this.store.tx(() => {
+          for (const p of pulls) this.gatekeeper.remember(payload.installationId, r, p);
+          this.store.closeMissingPulls(r.owner, r.repo, pulls.map((p) => p.number));
+        });
         return pulls.map((pull) => ({ repo: r, pull }));
       } catch (error) {
         fail(r.repo, error);

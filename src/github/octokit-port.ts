@@ -1,6 +1,7 @@
 /**
  * The GitHub port over an installation-authenticated ProbotOctokit. The only code that knows
- * endpoints. Retries of 5xx and rate limits are Octokit's plugins' job (configured in client.ts).
+ * endpoints. Retries of 5xx and rate limits are Octokit's plugins' job (configured in client.ts);
+ * a request GitHub does not answer in time is given up here (REQUEST_TIMEOUT_MS) and retried by them.
  */
 import type { ProbotOctokit } from 'probot';
 import type { CheckOutput, ConfigFetch, DeploymentAnswer, GitHubPort, PullInfo, RepoInfo, RepoRef, Role } from './port.js';
@@ -47,11 +48,49 @@ function status(error: unknown): number | undefined {
   return typeof error === 'object' && error !== null && 'status' in error ? Number((error as { status: unknown }).status) : undefined;
 }
 
+/**
+ * How long one request to GitHub may take, answer included, from the moment it is sent (time spent
+ * waiting in the write throttle does not count). GitHub itself ends a request that runs longer than
+ * 10 seconds with an error (the limit leaves room for that answer to arrive); a connection silent
+ * longer is hung, and without a limit Node's fetch would wait five minutes, stalling a whole fan-out
+ * behind it. A timed-out request fails like a network error (a RequestError with status 500), so
+ * Octokit's retry plugin retries it with backoff.
+ */
+export const REQUEST_TIMEOUT_MS = 12_000;
+
+type FetchFn = typeof globalThis.fetch;
+const TIMED = Symbol('moratorium.timedFetch');
+const withTimeout = new WeakSet<object>();
+
+/** `fetch`, giving up after `ms` (its own signal, if any, still aborts it). */
+function timedFetch(inner: FetchFn, ms: number): FetchFn {
+  const fn = ((input: Parameters<FetchFn>[0], init?: Parameters<FetchFn>[1]) => {
+    const timeout = AbortSignal.timeout(ms);
+    return inner(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout });
+  }) as FetchFn & { [TIMED]?: true };
+  fn[TIMED] = true;
+  return fn;
+}
+
+/** Puts a per-request timeout on every request of this client (rest methods, pagination, the config plugin). */
+function addRequestTimeout(octokit: Octokit, ms: number): void {
+  if (withTimeout.has(octokit)) return;
+  withTimeout.add(octokit);
+  octokit.hook.before('request', (options) => {
+    const request = ((options as { request?: Record<string, unknown> }).request ??= {});
+    const inner = (request.fetch as (FetchFn & { [TIMED]?: true }) | undefined) ?? globalThis.fetch;
+    if (!(inner as { [TIMED]?: true })[TIMED]) request.fetch = timedFetch(inner, ms);
+  });
+}
+
 export class OctokitPort implements GitHubPort {
   constructor(
     readonly installationId: number,
     private readonly octokit: Octokit,
-  ) {}
+    timeoutMs: number = REQUEST_TIMEOUT_MS,
+  ) {
+    addRequestTimeout(octokit, timeoutMs);
+  }
 
   async listRepositories(): Promise<RepoInfo[]> {
     const repos = await this.octokit.paginate(this.octokit.rest.apps.listReposAccessibleToInstallation, { per_page: 100 });

@@ -24,6 +24,12 @@ export class FakePort implements GitHubPort {
   failRepos = new Set<string>();
   requests = 0;
   log: string[] = [];
+  /** team memberships: `org/slug` (lower case) -> login (lower case) -> state */
+  teams = new Map<string, Map<string, 'active' | 'pending'>>();
+  /** a repository's own config file (by repository name, `.github` for the account's); `config` for the others */
+  configs = new Map<string, ConfigFetch>();
+  /** every authority lookup (role, team membership) fails, as when GitHub answers 502 */
+  failAuthority = false;
 
   constructor(readonly installationId = 1) {}
 
@@ -76,10 +82,10 @@ export class FakePort implements GitHubPort {
     this.log.push('postStatus');
     this.posted.push({ repo: ref.repo, sha, conclusion: state, title: description, summary: '' });
   }
-  async fetchConfig() {
+  async fetchConfig(ref?: RepoRef) {
     this.requests++;
     this.log.push('fetchConfig');
-    return this.config;
+    return (ref && this.configs.get(ref.repo)) ?? this.config;
   }
   async fileAt() {
     return null;
@@ -87,10 +93,20 @@ export class FakePort implements GitHubPort {
   async getRole(_ref: RepoRef, login: string) {
     this.requests++;
     this.log.push('getRole');
+    if (this.failAuthority) throw Object.assign(new Error('Server Error'), { status: 502 });
     return this.roles.get(login) ?? 'none';
   }
-  async isActiveTeamMember() {
-    return false;
+  async isActiveTeamMember(org: string, teamSlug: string, login: string) {
+    this.requests++;
+    this.log.push('isActiveTeamMember');
+    if (this.failAuthority) throw Object.assign(new Error('Server Error'), { status: 502 });
+    return this.teams.get(`${org}/${teamSlug}`.toLowerCase())?.get(login.toLowerCase()) === 'active';
+  }
+  setTeamMember(org: string, teamSlug: string, login: string, state: 'active' | 'pending'): void {
+    const key = `${org}/${teamSlug}`.toLowerCase();
+    const members = this.teams.get(key) ?? new Map<string, 'active' | 'pending'>();
+    members.set(login.toLowerCase(), state);
+    this.teams.set(key, members);
   }
   async labelAddedBy() {
     return null;

@@ -1,0 +1,205 @@
+/**
+ * Section 3: fan-out after `/incident open sev1` by a write user.
+ *
+ * A. Throttle on, 3 repositories x 15 open PRs (drafts and hotfixes among them), every PR already
+ *    gated "Open" (by an earlier run of the app with the throttle off, on the same database, so the
+ *    set-up takes seconds, not a minute). Writes against the least possible (one per PR whose
+ *    decision flips, plus the reply and the reaction) and the time until every feature PR is blocked.
+ * B. Throttle off, 20 repositories x 100 PRs: the app's own cost per PR (gating 2000 new PRs at
+ *    start-up, then flipping all of them), against a fake on the same machine.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FakeGitHub } from '../../test/fake-github/index.js';
+import { webhooks } from '../../test/e2e/harness.js';
+import { CHECK_ROUTE, TOKEN_ROUTE, quiesce, startMoratorium, tap, waitForReconcile } from '../lib/apps.js';
+import { cpuMs, fmt, progress, round, sleep, type Row, type SectionResult } from '../lib/report.js';
+
+const OWNER = 'acme';
+const WRITER = 'wendy';
+
+interface Pull {
+  repo: string;
+  number: number;
+  sha: string;
+  kind: 'feature' | 'draft' | 'hotfix-branch' | 'hotfix-label';
+}
+
+async function smallRun(fake: FakeGitHub, dir: string) {
+  const REPOS = ['api', 'web', 'worker'];
+  const PER_REPO = 15;
+  fake.reset();
+  fake.addInstallation({ id: 7, account: OWNER });
+  const pulls: Pull[] = [];
+  for (const repo of REPOS) {
+    fake.addRepo(OWNER, repo);
+    fake.setPermission(OWNER, repo, WRITER, 'write');
+    for (let i = 0; i < PER_REPO; i++) {
+      const kind: Pull['kind'] = i < 2 ? 'draft' : i === 2 ? 'hotfix-branch' : i === 3 ? 'hotfix-label' : 'feature';
+      const pr = fake.addPull(OWNER, repo, { title: `${kind} ${i}`, draft: kind === 'draft', ...(kind === 'hotfix-branch' ? { headRef: `hotfix/fix-${i}` } : {}) });
+      if (kind === 'hotfix-label') fake.addLabelEvent(OWNER, repo, pr.number, 'hotfix', WRITER);
+      pulls.push({ repo, number: pr.number, sha: pr.head.sha, kind });
+    }
+  }
+  const db = join(dir, 'fanout-small.db');
+  // set-up: gate every PR "Open" quickly (throttle off), then stop
+  const setup = await startMoratorium(fake, { MORATORIUM_GITHUB_THROTTLE: 'off', MORATORIUM_DB: db });
+  const nonDraft = pulls.filter((p) => p.kind !== 'draft');
+  const ungated = nonDraft.filter((p) => fake.latestCheck(OWNER, p.repo, p.sha)?.conclusion !== 'success');
+  if (ungated.length) throw new Error(`set-up: ${ungated.length} PRs not gated Open`);
+  await setup.stop();
+  fake.clearRequests();
+
+  // the measured run: throttle on, as in production
+  const app = await startMoratorium(fake, { MORATORIUM_DB: db });
+  await quiesce(fake, 1500);
+  const startupWrites = fake.writes().length;
+  fake.clearRequests();
+  const t = tap(fake);
+  const features = pulls.filter((p) => p.kind === 'feature');
+  const host = features[0]!;
+  const comment = webhooks(fake).issueComment(OWNER, host.repo, host.number, { body: '/incident open sev1 Database failover', user: WRITER });
+  const started = Date.now();
+  const res = await app.send('issue_comment', comment);
+  if (res.status >= 300) throw new Error(`comment refused: ${res.status}`);
+  const blockedAt = new Map<string, number>();
+  const deadline = Date.now() + 180_000;
+  while (blockedAt.size < features.length || !fake.appComments(OWNER, host.repo, host.number).length) {
+    for (const r of t.seen) {
+      if (r.route === CHECK_ROUTE && r.body?.conclusion === 'failure' && r.status === 201) {
+        const key = `${r.params.repo}@${r.body.head_sha}`;
+        if (!blockedAt.has(key)) blockedAt.set(key, r.at);
+      }
+    }
+    if (Date.now() > deadline) throw new Error(`fan-out: ${blockedAt.size} of ${features.length} feature PRs blocked after 180 s`);
+    await sleep(50);
+  }
+  await quiesce(fake, 3000);
+  t.stop();
+  const replyAt = t.seen.find((r) => r.route === 'POST /repos/{owner}/{repo}/issues/{issue_number}/comments')?.at ?? NaN;
+  const reactionAt = t.seen.find((r) => r.route === 'POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions')?.at ?? NaN;
+  const writes = t.seen.filter((r) => r.method !== 'GET' && r.route !== TOKEN_ROUTE);
+  const reads = t.seen.filter((r) => r.method === 'GET');
+  const wrong = pulls.filter((p) => p.kind !== 'draft' && fake.latestCheck(OWNER, p.repo, p.sha)?.conclusion !== (p.kind === 'feature' ? 'failure' : 'success'));
+  const least = features.length + 2;
+  const allBlockedMs = Math.max(...blockedAt.values()) - started;
+  const fanoutLog = app.logLines().find((l) => l.event === 'fanout' && l.msg === 'fan-out done' && /INC-/.test(String(l.reason)));
+  await app.stop();
+  return {
+    repos: REPOS.length,
+    pulls: pulls.length,
+    drafts: pulls.filter((p) => p.kind === 'draft').length,
+    hotfixes: pulls.filter((p) => p.kind.startsWith('hotfix')).length,
+    features: features.length,
+    startupWrites,
+    writes: writes.length,
+    writeRoutes: countBy(writes.map((w) => w.route ?? w.path)),
+    reads: reads.length,
+    least,
+    allBlockedMs,
+    firstBlockedMs: Math.min(...blockedAt.values()) - started,
+    replyMs: replyAt - started,
+    reactionMs: reactionAt - started,
+    wrongGates: wrong.length,
+    fanoutDurationMs: fanoutLog?.duration_ms ?? null,
+  };
+}
+
+async function largeRun(fake: FakeGitHub, dir: string) {
+  const REPOS = 20;
+  const PER_REPO = 100;
+  fake.reset();
+  fake.addInstallation({ id: 7, account: OWNER });
+  const repos = Array.from({ length: REPOS }, (_, i) => `repo-${String(i + 1).padStart(2, '0')}`);
+  for (const repo of repos) {
+    fake.addRepo(OWNER, repo);
+    for (let i = 0; i < PER_REPO; i++) fake.addPull(OWNER, repo, { title: `Feature ${i}` });
+  }
+  fake.setPermission(OWNER, repos[0]!, WRITER, 'write');
+  const total = REPOS * PER_REPO;
+  const t = tap(fake);
+  const gated = () => t.seen.filter((r) => r.route === CHECK_ROUTE && r.status === 201).length;
+  // start-up reconcile: every PR is new to the app and gets its first gate
+  const started = Date.now();
+  const app = await startMoratorium(fake, { MORATORIUM_GITHUB_THROTTLE: 'off', MORATORIUM_DB: join(dir, 'fanout-large.db'), LOG_LEVEL: 'info' });
+  const startup = await waitForReconcile(app, 1);
+  const firstGates = gated();
+  const startupMs = Date.now() - started;
+  t.seen.length = 0;
+  const host = { repo: repos[0]!, number: 1 };
+  const comment = webhooks(fake).issueComment(OWNER, host.repo, host.number, { body: '/incident open sev1 Database failover', user: WRITER });
+  const cpu0 = cpuMs(app.appPid);
+  const t0 = Date.now();
+  const res = await app.send('issue_comment', comment);
+  if (res.status >= 300) throw new Error(`comment refused: ${res.status}`);
+  const deadline = Date.now() + 300_000;
+  const failures = () => t.seen.filter((r) => r.route === CHECK_ROUTE && r.status === 201 && r.body?.conclusion === 'failure');
+  while (failures().length < total) {
+    if (Date.now() > deadline) throw new Error(`large fan-out: ${failures().length} of ${total} blocked after 300 s`);
+    await sleep(100);
+  }
+  const flipMs = Math.max(...failures().map((r) => r.at)) - t0;
+  const flipCpuMs = cpuMs(app.appPid) - cpu0;
+  const requests = t.seen.length;
+  t.stop();
+  const fanoutLog = app.logLines().find((l) => l.event === 'fanout' && l.msg === 'fan-out done' && /INC-/.test(String(l.reason)));
+  await app.stop();
+  return {
+    repos: REPOS,
+    pulls: total,
+    startupReconcileMs: startup.duration_ms as number,
+    startupGates: firstGates,
+    startupWallMs: startupMs,
+    flipMs,
+    flipRequests: requests,
+    fanoutDurationMs: (fanoutLog?.duration_ms as number | undefined) ?? null,
+    msPerPr: flipMs / total,
+    flipCpuMs,
+    cpuMsPerPr: flipCpuMs / total,
+    firstGateMsPerPr: (startup.duration_ms as number) / total,
+  };
+}
+
+function countBy(values: string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const v of values) out[v] = (out[v] ?? 0) + 1;
+  return out;
+}
+
+export async function fanOut(): Promise<SectionResult> {
+  const fake = await FakeGitHub.start();
+  const dir = mkdtempSync(join(tmpdir(), 'moratorium-bench-'));
+  try {
+    progress('3A. fan-out, throttle on: 3 repositories x 15 PRs');
+    const a = await smallRun(fake, dir);
+    progress('3B. fan-out, throttle off: 20 repositories x 100 PRs');
+    const b = await largeRun(fake, dir);
+    const writeRatio = a.writes / a.least;
+    const timeBudget = a.writes * 1000 + 10_000;
+    const rows: Row[] = [
+      { metric: 'A: writes for the incident', moratorium: String(a.writes), baseline: `${a.least} least possible`, target: `${writeRatio.toFixed(2)}x (≤1.1x)`, pass: writeRatio <= 1.1 },
+      { metric: 'A: time to every feature PR blocked', moratorium: fmt(a.allBlockedMs / 1000, 's'), baseline: '', target: `≤ ${a.writes} x 1 s + 10 s = ${timeBudget / 1000} s`, pass: a.allBlockedMs <= timeBudget },
+      { metric: 'A: time to first PR blocked', moratorium: fmt(a.firstBlockedMs / 1000, 's'), baseline: '', target: '', pass: null },
+      { metric: 'A: time to the reply comment', moratorium: fmt(a.replyMs / 1000, 's'), baseline: '', target: '', pass: null },
+      { metric: 'A: gates wrong after the fan-out', moratorium: String(a.wrongGates), baseline: '', target: '0', pass: a.wrongGates === 0 },
+      { metric: 'B: fan-out cost per PR (flip 2000, throttle off)', moratorium: fmt(b.msPerPr, 'ms/PR'), baseline: '', target: '', pass: null },
+      { metric: "B: the app's CPU per PR flipped", moratorium: fmt(b.cpuMsPerPr, 'ms/PR'), baseline: '', target: '', pass: null },
+      { metric: 'B: first gate per PR (start-up reconcile)', moratorium: fmt(b.firstGateMsPerPr, 'ms/PR'), baseline: '', target: '', pass: null },
+    ];
+    return {
+      id: 'fanout',
+      title: '3. Fan-out after /incident open sev1',
+      rows,
+      notes: [
+        `A: ${a.repos} repositories, ${a.pulls} open PRs (${a.drafts} drafts, ${a.hotfixes} hotfixes, ${a.features} features), all gated Open before; throttle on; writes by route: ${Object.entries(a.writeRoutes).map(([k, v]) => `${v} ${k}`).join(', ')}; ${a.reads} reads; writes after the restart, before the incident: ${a.startupWrites}`,
+        `A: the least possible is one check per feature PR that flips (${a.features}) + the reply + the reaction; drafts wait for ready_for_review, hotfixes stay green without a write`,
+        `B: ${b.repos} repositories x ${b.pulls / b.repos} PRs: start-up reconcile gated ${b.startupGates} PRs in ${fmt(b.startupReconcileMs / 1000, 's')}; the incident flipped ${b.pulls} in ${fmt(b.flipMs / 1000, 's')} (fan-out job ${b.fanoutDurationMs ?? '?'} ms, ${fmt(b.flipCpuMs / 1000, 's')} of the app's CPU), ${b.flipRequests} requests; wall time per PR includes the fake GitHub (OpenAPI validation of every request), which shares the two cores`,
+      ],
+      data: { small: a, large: { ...b, msPerPr: round(b.msPerPr, 3), cpuMsPerPr: round(b.cpuMsPerPr, 3), firstGateMsPerPr: round(b.firstGateMsPerPr, 3) } },
+    };
+  } finally {
+    await fake.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
