@@ -19,6 +19,27 @@ const configPushKey = (ref: { owner: string; repo: string }, sha: string) => `co
 
 export class PayloadError extends Error {}
 
+const isBusy = (error: unknown): boolean =>
+  typeof error === 'object' && error !== null && ((error as { code?: string }).code === 'SQLITE_BUSY' || /database is locked/i.test(String((error as Error).message)));
+
+/**
+ * A database locked by another process beyond the busy timeout: GitHub never resends a delivery,
+ * so it is retried here (1, 2, 4, 8, 16 s). A transaction that failed changed nothing, and the
+ * delivery is claimed inside the state change's transaction, so a retry applies it once.
+ */
+async function withBusyRetry<T>(fn: () => Promise<T>, onRetry: (attempt: number, waitMs: number) => void): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (!isBusy(error) || attempt > 5) throw error;
+      const wait = 1000 * 2 ** (attempt - 1);
+      onRetry(attempt, wait);
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
+}
+
 function need<T>(value: T | null | undefined, what: string): T {
   if (value === null || value === undefined) throw new PayloadError(`payload has no ${what}`);
   return value;
@@ -39,7 +60,9 @@ export class Handlers {
       try {
         if (!installationId) throw new PayloadError('payload has no installation');
         const port = await this.s.ports(installationId);
-        const fields = await fn(ctx, port);
+        const fields = await withBusyRetry(() => fn(ctx, port), (attempt, wait) =>
+          this.s.log.warn({ event: name, delivery: ctx.id, attempt, wait_ms: wait }, 'database busy, retrying the delivery'),
+        );
         this.s.log.info({ event: name, delivery: ctx.id, ...(fields ?? {}), duration_ms: Date.now() - started }, name);
       } catch (error) {
         if (error instanceof PayloadError || error instanceof TypeError) {

@@ -44,11 +44,13 @@ export class ConfigService {
     const hit = this.cache.get(cacheKey);
     if (hit && now - hit.at < CONFIG_TTL_MS) return hit.loaded;
 
-    const fetched = await port.fetchConfig(ref);
+    const isAccountRepo = key(ref.repo) === '.github';
+    const fetched = await port.fetchConfig(ref, { fallback: false });
     let loaded: LoadedConfig;
     switch (fetched.kind) {
       case 'missing':
-        loaded = { config: DEFAULT_CONFIG, problems: [], source: 'missing' };
+        // no file of its own: the account's `.github` repository's, fetched once per account
+        loaded = isAccountRepo ? { config: DEFAULT_CONFIG, problems: [], source: 'missing' } : await this.getAccount(port, ref.owner);
         break;
       case 'found': {
         const parsed = parseConfig(fetched.data);

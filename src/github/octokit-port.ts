@@ -4,6 +4,7 @@
  * a request GitHub does not answer in time is given up here (REQUEST_TIMEOUT_MS) and retried by them.
  */
 import type { ProbotOctokit } from 'probot';
+import { parse as parseYaml } from 'yaml';
 import type { CheckOutput, ConfigFetch, DeploymentAnswer, GitHubPort, PullInfo, RepoInfo, RepoRef, Role } from './port.js';
 
 export type Octokit = InstanceType<typeof ProbotOctokit>;
@@ -149,8 +150,15 @@ export class OctokitPort implements GitHubPort {
     });
   }
 
-  async fetchConfig(ref: RepoRef): Promise<ConfigFetch> {
+  async fetchConfig(ref: RepoRef, opts: { fallback?: boolean } = {}): Promise<ConfigFetch> {
     try {
+      if (opts.fallback === false && ref.repo.toLowerCase() !== '.github') {
+        // only the repository's own file: the account's `.github` fallback is fetched (and cached) once
+        // per account by the caller. A file that `_extends` another is resolved by the plugin below.
+        const own = await this.ownConfigFile(ref);
+        if (own === null) return { kind: 'missing' };
+        if (typeof own !== 'object' || own === null || !('_extends' in own)) return { kind: 'found', data: own };
+      }
       // Probot's config plugin: the repository's file, else the account's `.github` repository, with _extends
       const { config, files } = await this.octokit.config.get({ ...r(ref), path: CONFIG_PATH });
       if (files.every((f) => f.config === null)) return { kind: 'missing' };
@@ -163,6 +171,26 @@ export class OctokitPort implements GitHubPort {
       }
       return { kind: 'error', message };
     }
+  }
+
+  /** The repository's own config file, parsed as the config plugin parses it; null when there is none. */
+  private async ownConfigFile(ref: RepoRef): Promise<unknown> {
+    let data: unknown;
+    try {
+      ({ data } = await this.octokit.request('GET /repos/{owner}/{repo}/contents/{path}', { ...r(ref), path: CONFIG_PATH, mediaType: { format: 'raw' } }));
+    } catch (error) {
+      if (status(error) === 404) return null;
+      throw error;
+    }
+    if (typeof data !== 'string') throw new Error(`Configuration could not be parsed from ${CONFIG_PATH} (it is a directory or a submodule)`);
+    let parsed: unknown;
+    try {
+      parsed = parseYaml(data) ?? {};
+    } catch (error) {
+      throw new Error(`Configuration could not be parsed from ${CONFIG_PATH} (invalid YAML)`, { cause: error });
+    }
+    if (typeof parsed !== 'object') throw new Error(`Configuration could not be parsed from ${CONFIG_PATH} (YAML is not an object)`);
+    return parsed;
   }
 
   async fileAt(ref: RepoRef, path: string, sha: string): Promise<string | null> {

@@ -57,7 +57,12 @@ export interface GitHubPort {
   pullsForCommit(ref: RepoRef, sha: string): Promise<PullInfo[]>;
   postCheck(ref: RepoRef, sha: string, output: CheckOutput): Promise<void>;
   postStatus(ref: RepoRef, sha: string, state: 'success' | 'failure', description: string): Promise<void>;
-  fetchConfig(ref: RepoRef): Promise<ConfigFetch>;
+  /**
+   * `.github/moratorium.yml` as Probot's config plugin reads it (with `_extends`). With
+   * `fallback: false`, a repository without its own file answers `missing` instead of reading the
+   * account's `.github` repository (the caller caches that once per account).
+   */
+  fetchConfig(ref: RepoRef, opts?: { fallback?: boolean }): Promise<ConfigFetch>;
   /** a file's text at a commit; null when it does not exist there */
   fileAt(ref: RepoRef, path: string, sha: string): Promise<string | null>;
   /** exact role via role_name (custom roles mapped through the permission booleans) */

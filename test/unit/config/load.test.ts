@@ -49,6 +49,17 @@ describe('loading .github/moratorium.yml', () => {
     expect(port.log.filter((m) => m === 'fetchConfig')).toHaveLength(5);
   });
 
+  it("reads the account's .github fallback once for all the repositories without a file of their own", async () => {
+    const { configs, port } = setup();
+    port.configs.set('.github', { kind: 'found', data: { enforcement: 'status' } });
+    const a = await configs.get(port, { owner: 'acme', repo: 'api' });
+    const b = await configs.get(port, { owner: 'acme', repo: 'web' });
+    expect(a.config.enforcement).toBe('status');
+    expect(b.config.enforcement).toBe('status');
+    // api's own file, .github's, web's own file: three reads, not four
+    expect(port.log.filter((m) => m === 'fetchConfig')).toHaveLength(3);
+  });
+
   it('keeps the last valid config when the file turns invalid, and lists every problem', async () => {
     const { configs, port, clock } = setup();
     port.config = { kind: 'found', data: { enforcement: 'status', branches: ['release/*'] } };
