@@ -109,8 +109,8 @@ export class Deployments {
     }
   }
 
-  private holdForRetry(req: ProtectionRequest): void {
-    const now = this.s.clock.now();
+  /** Stores a request to be answered later (see releaseHeld). */
+  private hold(req: ProtectionRequest, now: number): void {
     this.s.store.holdDeployment({
       account: key(req.owner),
       repo: key(req.repo),
@@ -123,6 +123,11 @@ export class Deployments {
       prNumbers: req.prNumbers,
       requestedAt: now,
     });
+  }
+
+  private holdForRetry(req: ProtectionRequest): void {
+    const now = this.s.clock.now();
+    this.hold(req, now);
     this.s.store.enqueueJob('held-check', { installationId: req.installationId, account: key(req.owner), repo: key(req.repo) } satisfies HeldCheckPayload, now + ANSWER_RETRY_MS, now);
     this.s.jobs.kick();
   }
@@ -151,18 +156,7 @@ export class Deployments {
       await port.answerDeployment(req.callbackUrl, req.environment, 'rejected', comment);
       return { answer: 'rejected', comment, decision };
     }
-    this.s.store.holdDeployment({
-      account: key(req.owner),
-      repo: key(req.repo),
-      installationId: req.installationId,
-      environment: req.environment,
-      callbackUrl: req.callbackUrl,
-      deploymentId: req.deploymentId,
-      sha: req.sha,
-      ref: req.ref,
-      prNumbers: req.prNumbers,
-      requestedAt: this.s.clock.now(),
-    });
+    this.hold(req, this.s.clock.now());
     if (decision.nextChangeAt !== null) this.s.boundaries.wakeBy(decision.nextChangeAt);
     this.s.boundaries.wakeBy(this.s.clock.now() + HOLD_LIMIT_MS);
     if (queued) this.queueHeldCheck(req.installationId, req.owner, req.repo);
