@@ -110,25 +110,27 @@ describe('time boundaries', () => {
 describe('deployment protection rule', () => {
   const request = (n: number, env = 'production') => ({ installationId: 1, owner: 'acme', repo: 'api', environment: env, callbackUrl: `https://x/repos/acme/api/actions/runs/${n}/deployment_protection_rule`, deploymentId: n, sha: `deploy-${n}`, ref: 'main', prNumbers: [] });
 
-  it('approves environments that are not configured, saying so', async () => {
+  /** One repository, the given config, and the job runner stopped: only the test's own calls act
+   * (in the app, held checks run as jobs, one at a time per installation). */
+  async function deploymentWorld(config?: FakePort['config']) {
     const port = new FakePort();
     port.addRepo('acme', 'api');
+    if (config) port.config = config;
     const t = testServices(port, T0);
     services = t.services;
-    // only the calls below act (in the app, held checks run as jobs, one at a time per installation)
     await t.services.jobs.stop();
+    return { port, t };
+  }
+
+  it('approves environments that are not configured, saying so', async () => {
+    const { port, t } = await deploymentWorld();
     const out = await t.services.deployments.handleProtectionRule(port, request(1, 'staging'));
     expect(out.answer).toBe('approved');
     expect(port.answers[0]!.comment).toContain('does not gate');
   });
 
   it('holds a request during a freeze and approves it when the freeze ends', async () => {
-    const port = new FakePort();
-    port.addRepo('acme', 'api');
-    const t = testServices(port, T0);
-    services = t.services;
-    // only the calls below act (in the app, held checks run as jobs, one at a time per installation)
-    await t.services.jobs.stop();
+    const { port, t } = await deploymentWorld();
     const f = t.store.tx(() => t.services.actions.freeze({ account: 'acme', repo: null }, 'all', null, '', { login: 'alice', source: 'api' }, 1));
     expect((await t.services.deployments.handleProtectionRule(port, request(1))).answer).toBe('held');
     expect(port.answers).toHaveLength(0);
@@ -140,13 +142,7 @@ describe('deployment protection rule', () => {
   });
 
   it('releases held requests oldest first and only as many as the cadence has free slots', async () => {
-    const port = new FakePort();
-    port.addRepo('acme', 'api');
-    port.config = { kind: 'found', data: { cadence: { max: 2, per: '24h', counts: 'deployments' } } };
-    const t = testServices(port, T0);
-    services = t.services;
-    // only the calls below act (in the app, held checks run as jobs, one at a time per installation)
-    await t.services.jobs.stop();
+    const { port, t } = await deploymentWorld({ kind: 'found', data: { cadence: { max: 2, per: '24h', counts: 'deployments' } } });
     const f = t.store.tx(() => t.services.actions.freeze({ account: 'acme', repo: null }, 'all', null, '', { login: 'alice', source: 'api' }, 1));
     for (const n of [1, 2, 3]) {
       t.clock.t += 1000;
@@ -159,13 +155,7 @@ describe('deployment protection rule', () => {
   });
 
   it('counts an approval at once, so two quick requests never share one free slot; a failed deployment frees it', async () => {
-    const port = new FakePort();
-    port.addRepo('acme', 'api');
-    port.config = { kind: 'found', data: { cadence: { max: 1, per: '24h', counts: 'deployments' } } };
-    const t = testServices(port, T0);
-    services = t.services;
-    // only the calls below act (in the app, held checks run as jobs, one at a time per installation)
-    await t.services.jobs.stop();
+    const { port, t } = await deploymentWorld({ kind: 'found', data: { cadence: { max: 1, per: '24h', counts: 'deployments' } } });
     expect((await t.services.deployments.handleProtectionRule(port, request(1))).answer).toBe('approved');
     expect((await t.services.deployments.handleProtectionRule(port, request(2))).answer).toBe('held');
     // its success settles the approval: still one deploy, still no slot
@@ -176,13 +166,7 @@ describe('deployment protection rule', () => {
   });
 
   it('drops the provisional count of an approved deployment that failed, releasing the next held one', async () => {
-    const port = new FakePort();
-    port.addRepo('acme', 'api');
-    port.config = { kind: 'found', data: { cadence: { max: 1, per: '24h', counts: 'deployments' } } };
-    const t = testServices(port, T0);
-    services = t.services;
-    // only the calls below act (in the app, held checks run as jobs, one at a time per installation)
-    await t.services.jobs.stop();
+    const { port, t } = await deploymentWorld({ kind: 'found', data: { cadence: { max: 1, per: '24h', counts: 'deployments' } } });
     await t.services.deployments.handleProtectionRule(port, request(1));
     await t.services.deployments.handleProtectionRule(port, request(2));
     await t.services.deployments.recordDeploymentStatus(port, { owner: 'acme', repo: 'api', deploymentId: 1, environment: 'production', state: 'failure', sha: 'deploy-1', actor: 'ci' });
@@ -191,12 +175,7 @@ describe('deployment protection rule', () => {
   });
 
   it('queues a new request behind older held ones of the same environment', async () => {
-    const port = new FakePort();
-    port.addRepo('acme', 'api');
-    const t = testServices(port, T0);
-    services = t.services;
-    // only the calls below act (in the app, held checks run as jobs, one at a time per installation)
-    await t.services.jobs.stop();
+    const { port, t } = await deploymentWorld();
     const f = t.store.tx(() => t.services.actions.freeze({ account: 'acme', repo: null }, 'all', null, '', { login: 'alice', source: 'api' }, 1));
     await t.services.deployments.handleProtectionRule(port, request(1));
     t.store.tx(() => t.services.actions.endFreeze(f.id, '', { login: 'alice', source: 'api' }));
@@ -207,13 +186,7 @@ describe('deployment protection rule', () => {
   });
 
   it('rejects with the reason when when_blocked is reject', async () => {
-    const port = new FakePort();
-    port.addRepo('acme', 'api');
-    port.config = { kind: 'found', data: { deployments: { when_blocked: 'reject' } } };
-    const t = testServices(port, T0);
-    services = t.services;
-    // only the calls below act (in the app, held checks run as jobs, one at a time per installation)
-    await t.services.jobs.stop();
+    const { port, t } = await deploymentWorld({ kind: 'found', data: { deployments: { when_blocked: 'reject' } } });
     t.store.createIncident({ account: 'acme', repo: null, severity: 'sev1', title: 'db down', by: 'a', source: 'api', now: T0 });
     const out = await t.services.deployments.handleProtectionRule(port, request(1));
     expect(out.answer).toBe('rejected');
