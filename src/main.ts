@@ -70,7 +70,7 @@ async function main(): Promise<void> {
         suspended: Boolean(i.suspended_at),
       })).filter((i) => i.account !== '');
     });
-    addHandler(createHttpHandler(s, env, extraRoutes(s, env, { metrics })));
+    addHandler(createHttpHandler(s, extraRoutes(s, env, { metrics })));
   });
   await server.start();
   const s = services as unknown as Services;

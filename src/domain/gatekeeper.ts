@@ -6,7 +6,6 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { ConfigService, LoadedConfig } from '../config/load.js';
 import { evaluateGate } from '../gate/evaluate.js';
-import { isGatedBranch } from '../gate/branches.js';
 import type { Decision, LabelState, PullRequestChange } from '../gate/types.js';
 import type { GitHubPort, PullInfo, RepoRef } from '../github/port.js';
 import type { Store } from '../store/store.js';
@@ -170,10 +169,6 @@ export class Gatekeeper {
     return true;
   }
 
-  /** Whether `baseRef` is gated in this repository (for callers that skip work on ungated branches). */
-  isGated(loaded: LoadedConfig, baseRef: string, defaultBranch: string): boolean {
-    return isGatedBranch(loaded.config, baseRef, defaultBranch);
-  }
 
   /** Records the PR as last seen, so fan-outs, boundaries and shared-SHA checks can find it. */
   remember(installationId: number, ref: RepoRef, pull: PullInfo): void {
@@ -194,7 +189,4 @@ export class Gatekeeper {
     });
   }
 
-  get logger(): Logger {
-    return this.log;
-  }
 }

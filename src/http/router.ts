@@ -4,7 +4,6 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Services } from '../services.js';
-import type { Env } from '../env.js';
 
 export type Route = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean> | boolean;
 
@@ -26,7 +25,7 @@ export function healthRoute(s: Services): Route {
   };
 }
 
-export function createHttpHandler(s: Services, env: Env, extra: Route[] = []) {
+export function createHttpHandler(s: Services, extra: Route[] = []) {
   const routes: Route[] = [healthRoute(s), ...extra];
   return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -40,7 +39,6 @@ export function createHttpHandler(s: Services, env: Env, extra: Route[] = []) {
         return true;
       }
     }
-    void env;
     return false;
   };
 }

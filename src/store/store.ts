@@ -270,7 +270,6 @@ export class Store {
         ON CONFLICT(account, repo) DO UPDATE SET installation_id = excluded.installation_id, full_name = excluded.full_name,
         default_branch = COALESCE(excluded.default_branch, repos.default_branch)`),
       getRepo: p('SELECT * FROM repos WHERE account = ? AND repo = ?'),
-      reposByInstallation: p('SELECT * FROM repos WHERE installation_id = ? ORDER BY repo'),
       deleteRepo: p('DELETE FROM repos WHERE account = ? AND repo = ?'),
       setLastValidConfig: p('UPDATE repos SET last_valid_config = ? WHERE account = ? AND repo = ?'),
       setRequired: p('UPDATE repos SET required_checked_at = ?, required_state = ? WHERE account = ? AND repo = ?'),
@@ -280,7 +279,6 @@ export class Store {
       getIncident: p('SELECT * FROM incidents WHERE id = ?'),
       activeIncidents: p(`SELECT * FROM incidents WHERE account = ? AND phase IN ('open', 'resolved') ORDER BY id`),
       incidentsForCandidates: p(`SELECT * FROM incidents WHERE account = ? AND repo IN ('', ?) ORDER BY id DESC LIMIT ?`),
-      allActiveIncidents: p(`SELECT * FROM incidents WHERE phase IN ('open', 'resolved') ORDER BY id`),
       resolveIncident: p(`UPDATE incidents SET phase = 'resolved', resolved_at = ? WHERE id = ? AND phase = 'open'`),
       closeIncident: p(`UPDATE incidents SET phase = 'closed', closed_at = ? WHERE id = ? AND phase IN ('open', 'resolved')`),
 
@@ -288,7 +286,6 @@ export class Store {
         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
       getFreeze: p('SELECT * FROM freezes WHERE id = ?'),
       activeFreezes: p(`SELECT * FROM freezes WHERE account = ? AND ended_at IS NULL AND (until IS NULL OR until > ?) ORDER BY id`),
-      allActiveFreezes: p(`SELECT * FROM freezes WHERE ended_at IS NULL AND (until IS NULL OR until > ?) ORDER BY id`),
       activeFreezesOfScope: p(`SELECT * FROM freezes WHERE account = ? AND ended_at IS NULL AND repo = ? AND (until IS NULL OR until > ?) ORDER BY id`),
       endFreeze: p('UPDATE freezes SET ended_at = ?, ended_by = ? WHERE id = ? AND ended_at IS NULL'),
       expiredFreezes: p('SELECT * FROM freezes WHERE ended_at IS NULL AND until IS NOT NULL AND until <= ?'),
@@ -329,7 +326,6 @@ export class Store {
       // INDEXED BY: without ANALYZE the planner prefers the primary key's (account, repo) prefix, which
       // scans every PR ever stored for the repository (1.3 ms with 20k of them) on every gate
       pullsBySha: p(`SELECT * FROM pulls INDEXED BY pulls_by_sha WHERE account = ? AND repo = ? AND head_sha = ? AND state = 'open'`),
-      openPullsOfAccount: p(`SELECT * FROM pulls WHERE state = 'open' AND account = ? ORDER BY updated_at DESC`),
       closeMissingPulls: p(`UPDATE pulls SET state = 'closed' WHERE account = ? AND repo = ? AND state = 'open' AND number NOT IN (SELECT value FROM json_each(?))`),
 
       getLabelGrant: p('SELECT * FROM label_grants WHERE account = ? AND repo = ? AND number = ? AND label = ?'),
@@ -437,9 +433,6 @@ export class Store {
     const row = this.s.getRepo.get(key(account), key(repo)) as Row | undefined;
     return row ? repoFrom(row) : null;
   }
-  reposOfInstallation(installationId: number): RepoRecord[] {
-    return (this.s.reposByInstallation.all(installationId) as Row[]).map(repoFrom);
-  }
   deleteRepo(account: string, repo: string): void {
     this.s.deleteRepo.run(key(account), key(repo));
   }
@@ -464,9 +457,6 @@ export class Store {
   }
   activeIncidents(account: string): StoredIncident[] {
     return (this.s.activeIncidents.all(key(account)) as Row[]).map(incidentFrom);
-  }
-  allActiveIncidents(): StoredIncident[] {
-    return (this.s.allActiveIncidents.all() as Row[]).map(incidentFrom);
   }
   /** the account's incidents and this repository's own, newest first */
   incidentCandidates(account: string, repo: string | null, limit = 200): StoredIncident[] {
@@ -494,9 +484,6 @@ export class Store {
   }
   activeFreezes(account: string, now: number): StoredFreeze[] {
     return (this.s.activeFreezes.all(key(account), now) as Row[]).map(freezeFrom);
-  }
-  allActiveFreezes(now: number): StoredFreeze[] {
-    return (this.s.allActiveFreezes.all(now) as Row[]).map(freezeFrom);
   }
   activeFreezesOfScope(account: string, repo: string | null, now: number): StoredFreeze[] {
     return (this.s.activeFreezesOfScope.all(key(account), repoKey(repo), now) as Row[]).map(freezeFrom);
@@ -618,9 +605,6 @@ export class Store {
   }
   openPullsBySha(account: string, repo: string, sha: string): PullRecord[] {
     return (this.s.pullsBySha.all(key(account), key(repo), sha) as Row[]).map(pullFrom);
-  }
-  openPullsOfAccount(account: string): PullRecord[] {
-    return (this.s.openPullsOfAccount.all(key(account)) as Row[]).map(pullFrom);
   }
   /** marks the repository's stored open PRs that a full listing no longer shows as closed */
   closeMissingPulls(account: string, repo: string, openNumbers: number[]): void {

@@ -36,7 +36,7 @@ export async function serve(extraEnv: Partial<Env> = {}, opts: { jobs?: boolean 
   if (!opts.jobs) await services.jobs.stop();
   const env = testEnv(extraEnv);
   const metrics = new Metrics();
-  const handler = createHttpHandler(services, env, extraRoutes(services, env, { metrics }));
+  const handler = createHttpHandler(services, extraRoutes(services, env, { metrics }));
   const server: Server = createServer((req, res) => {
     void handler(req, res).then((handled) => {
       if (!handled) {
