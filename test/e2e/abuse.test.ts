@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FakeGitHub } from '../fake-github/index.js';
-import { sign, startApp, webhooks, type AppHandle, type Webhooks } from './harness.js';
+import { sign, startApp, webhooks, type AppHandle, type Webhooks, expectFakeClean } from './harness.js';
 
 const OWNER = 'acme';
 const REPO = 'api';
@@ -34,8 +34,7 @@ describe('abuse (npm start against the fake GitHub)', () => {
   });
 
   afterEach(() => {
-    expect(fake.violations).toEqual([]);
-    expect(fake.unknown).toEqual([]);
+    expectFakeClean(fake);
   });
 
   afterAll(async () => {

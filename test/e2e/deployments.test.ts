@@ -7,7 +7,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FakeGitHub } from '../fake-github/index.js';
-import { startApp, webhooks, type AppHandle, type Webhooks } from './harness.js';
+import { startApp, webhooks, type AppHandle, type Webhooks, expectFakeClean } from './harness.js';
 
 const CALLBACK_ROUTE = 'POST /repos/{owner}/{repo}/actions/runs/{run_id}/deployment_protection_rule';
 const DAY = 86_400_000;
@@ -59,8 +59,7 @@ afterAll(async () => {
 
 afterEach(() => {
   // nothing the app sent may break GitHub's API description, or use an endpoint the fake lacks
-  expect(fake.violations).toEqual([]);
-  expect(fake.unknown).toEqual([]);
+  expectFakeClean(fake);
 });
 
 // ---------------------------------------------------------------------------------------------

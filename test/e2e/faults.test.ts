@@ -11,7 +11,7 @@
  */
 import { describe, it, type ExpectStatic } from 'vitest';
 import { FakeGitHub, type Injection } from '../fake-github/index.js';
-import { startApp, webhooks, type AppHandle } from './harness.js';
+import { startApp, webhooks, type AppHandle, expectFakeClean } from './harness.js';
 
 const OWNER = 'acme';
 const WRITER = 'wendy';
@@ -253,8 +253,7 @@ describe.concurrent('faults (each scenario its own fake GitHub and app)', () => 
       expect(fake.appComments(OWNER, host.repo, host.pr.number)).toHaveLength(1);
       expect((await fetch(`${app.url}/moratorium/health`)).status).toBe(200);
       expect(app.logLines().filter((l) => Number(l.level) >= 50)).toEqual([]);
-      expect(fake.violations).toEqual([]);
-      expect(fake.unknown).toEqual([]);
+      expectFakeClean(fake, expect);
     } finally {
       await fake.stop();
     }

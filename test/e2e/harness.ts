@@ -29,7 +29,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll } from 'vitest';
+import { afterAll, expect as globalExpect, type ExpectStatic } from 'vitest';
 import { FakeGitHub } from '../fake-github/index.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -133,6 +133,12 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
  * Kill every app this process started (SIGTERM, then SIGKILL after 5 s) and remove their temporary
  * directories (keep them with MORATORIUM_E2E_KEEP=1). Registered in afterAll.
  */
+/** Nothing the app sent broke GitHub's API description or used an endpoint the fake lacks. */
+export function expectFakeClean(fake: FakeGitHub, expect: ExpectStatic = globalExpect): void {
+  expect(fake.violations).toEqual([]);
+  expect(fake.unknown).toEqual([]);
+}
+
 export async function stopAllApps(): Promise<void> {
   await Promise.all(
     [...running].map(async (child) => {

@@ -8,7 +8,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FakeGitHub } from '../fake-github/index.js';
-import { startApp, webhooks, type AppHandle, type Webhooks } from './harness.js';
+import { startApp, webhooks, type AppHandle, type Webhooks, expectFakeClean } from './harness.js';
 
 const OWNER = 'acme';
 const A = 'api';
@@ -83,8 +83,7 @@ describe('the incident story (npm start against the fake GitHub)', () => {
   });
 
   afterEach(() => {
-    expect(fake.violations).toEqual([]);
-    expect(fake.unknown).toEqual([]);
+    expectFakeClean(fake);
   });
 
   afterAll(async () => {

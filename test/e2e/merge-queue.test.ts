@@ -7,7 +7,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FakeGitHub } from '../fake-github/index.js';
-import { startApp, webhooks, type AppHandle, type Webhooks } from './harness.js';
+import { startApp, webhooks, type AppHandle, type Webhooks, expectFakeClean } from './harness.js';
 
 let fake: FakeGitHub;
 let app: AppHandle;
@@ -31,8 +31,7 @@ afterAll(async () => {
 });
 
 afterEach(() => {
-  expect(fake.violations).toEqual([]);
-  expect(fake.unknown).toEqual([]);
+  expectFakeClean(fake);
 });
 
 // ---------------------------------------------------------------------------------------------

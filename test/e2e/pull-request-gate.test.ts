@@ -5,7 +5,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FakeGitHub } from '../fake-github/index.js';
-import { sign, startApp, webhooks, type AppHandle, type Webhooks } from './harness.js';
+import { sign, startApp, webhooks, type AppHandle, type Webhooks, expectFakeClean } from './harness.js';
 
 const OWNER = 'acme';
 const INSTALLATION = 7;
@@ -28,8 +28,7 @@ describe('the moratorium gate on pull requests (npm start against the fake GitHu
   });
 
   afterEach(() => {
-    expect(fake.violations).toEqual([]);
-    expect(fake.unknown).toEqual([]);
+    expectFakeClean(fake);
   });
 
   afterAll(async () => {

@@ -6,7 +6,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FakeGitHub } from '../fake-github/index.js';
-import { startApp, webhooks, type AppHandle, type Webhooks } from './harness.js';
+import { startApp, webhooks, type AppHandle, type Webhooks, expectFakeClean } from './harness.js';
 
 const OWNER = 'acme';
 const OTHER = 'globex';
@@ -52,8 +52,7 @@ describe('time: windows, timed freezes and boundaries (npm start against the fak
   });
 
   afterEach(() => {
-    expect(fake.violations).toEqual([]);
-    expect(fake.unknown).toEqual([]);
+    expectFakeClean(fake);
   });
 
   afterAll(async () => {
