@@ -11,11 +11,11 @@ import { holds } from './commands/authorize.js';
 import { parseConfig } from './config/schema.js';
 import { parse as parseYaml } from 'yaml';
 import { pullInfoFromRecord } from './schedule/boundaries.js';
+import { headConfigKey } from './domain/gatekeeper.js';
 
 type AnyContext = Context & { payload: Record<string, any> };
 
 const CONFIG_FILE = '.github/moratorium.yml';
-const configPushKey = (ref: { owner: string; repo: string }, sha: string) => `config-push:${ref.owner.toLowerCase()}/${ref.repo.toLowerCase()}:${sha}`;
 
 export class PayloadError extends Error {}
 
@@ -105,10 +105,10 @@ export class Handlers {
     }
     // drafts get their gate when opened and when marked ready; other events on drafts change nothing mergeable
     if (pull.draft && action !== 'opened' && action !== 'reopened') return { repo: `${r.owner}/${r.repo}`, pr: pull.number, draft: true };
-    const problems = await this.configProblemsOfPull(ctx, port, ref, pull);
     let outcome;
     try {
-      outcome = await this.s.gatekeeper.gatePull(port, ref, r.defaultBranch, pull, { extraProblems: problems });
+      await this.checkHeadConfig(port, ref, pull.headSha);
+      outcome = await this.s.gatekeeper.gatePull(port, ref, r.defaultBranch, pull);
     } catch (error) {
       // GitHub failed even after Octokit's retries: a stored job keeps trying, so no stale check stays
       this.s.queueGatePull(port.installationId, r.owner, r.repo, pull.number, this.s.clock.now() + 5_000);
@@ -117,22 +117,29 @@ export class Handlers {
     return { repo: `${r.owner}/${r.repo}`, pr: pull.number, sha: pull.headSha, decision: outcome.decision.conclusion, changed: outcome.posted };
   });
 
-  /** A PR that changes `.github/moratorium.yml` gets its own version's problems in its summary. */
-  private async configProblemsOfPull(ctx: AnyContext, port: GitHubPort, ref: { owner: string; repo: string }, pull: PullInfo) {
-    const action = ctx.payload.action as string;
-    if (!['opened', 'synchronize', 'reopened', 'ready_for_review'].includes(action)) return [];
-    // known from push events, so PRs that do not touch the file cost no GitHub read
-    if (!this.s.store.getMeta(configPushKey(ref, pull.headSha))) return [];
-    const text = await port.fileAt(ref, CONFIG_FILE, pull.headSha);
-    if (text === null) return [];
-    let raw: unknown;
-    try {
-      raw = parseYaml(text);
-    } catch (error) {
-      return [{ path: '(this PR\'s .github/moratorium.yml)', message: `not valid YAML: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}` }];
+  /**
+   * A PR whose head commit changes `.github/moratorium.yml` gets its own version's problems in its
+   * summary. Known from push events, so PRs that do not touch the file cost no GitHub read; the file
+   * is read once per head commit and its problems stored for every later post. Returns them.
+   */
+  private async checkHeadConfig(port: GitHubPort, ref: { owner: string; repo: string }, sha: string) {
+    const k = headConfigKey(ref, sha);
+    const stored = this.s.store.getMeta(k);
+    if (stored !== 'pending') return [];
+    const text = await port.fileAt(ref, CONFIG_FILE, sha);
+    let problems: { path: string; message: string }[] = [];
+    if (text !== null) {
+      let raw: unknown;
+      try {
+        raw = parseYaml(text);
+        const parsed = parseConfig(raw);
+        if (!parsed.ok) problems = parsed.problems.map((p) => ({ path: `this PR's .github/moratorium.yml: ${p.path}`, message: p.message }));
+      } catch (error) {
+        problems = [{ path: "this PR's .github/moratorium.yml", message: `not valid YAML: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}` }];
+      }
     }
-    const parsed = parseConfig(raw);
-    return parsed.ok ? [] : parsed.problems.map((p) => ({ path: `this PR's .github/moratorium.yml: ${p.path}`, message: p.message }));
+    this.s.store.setMeta(k, JSON.stringify(problems));
+    return problems;
   }
 
   private async recordLabel(port: GitHubPort, ref: { owner: string; repo: string }, number: number, label: string, action: string, sender: string | undefined) {
@@ -227,13 +234,13 @@ export class Handlers {
     const after = ctx.payload.after as string | undefined;
     if (!touches || !after) return { repo: `${r.owner}/${r.repo}`, ref: ctx.payload.ref };
     const ref = { owner: r.owner, repo: r.repo };
-    this.s.store.setMeta(configPushKey(ref, after), '1');
+    if (this.s.store.getMeta(headConfigKey(ref, after)) === null) this.s.store.setMeta(headConfigKey(ref, after), 'pending');
     // the PR event may have come first: gate its PRs again with the problems of their version
-    for (const p of this.s.store.openPullsBySha(r.owner, r.repo, after)) {
-      const pull = pullInfoFromRecord(p);
-      const problems = await this.configProblemsOfPull({ ...ctx, payload: { ...ctx.payload, action: 'synchronize' } } as AnyContext, port, ref, pull);
+    const pulls = this.s.store.openPullsBySha(r.owner, r.repo, after);
+    if (pulls.length) {
+      const problems = await this.checkHeadConfig(port, ref, after);
       // the problems change the summary, not the decision: post even when the decision is the same
-      await this.s.gatekeeper.gatePull(port, ref, r.defaultBranch, pull, { extraProblems: problems, force: problems.length > 0 });
+      for (const p of pulls) await this.s.gatekeeper.gatePull(port, ref, r.defaultBranch, pullInfoFromRecord(p), { force: problems.length > 0 });
     }
     return { repo: `${r.owner}/${r.repo}`, ref: ctx.payload.ref, config: 'changed on branch' };
   });

@@ -5,6 +5,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { ConfigService, LoadedConfig } from '../config/load.js';
+import type { ConfigProblem } from '../config/schema.js';
 import { evaluateGate } from '../gate/evaluate.js';
 import type { Decision, LabelState, PullRequestChange } from '../gate/types.js';
 import type { GitHubPort, PullInfo, RepoRef } from '../github/port.js';
@@ -15,6 +16,12 @@ import { gateStateFor } from './gate-state.js';
 import { CHECK_NAME } from '../github/octokit-port.js';
 
 const REQUIRED_CHECK_TTL_MS = 86_400_000;
+
+/**
+ * Where the store keeps what is known of a head commit that changes `.github/moratorium.yml`:
+ * `pending` once a push says it changed the file, then the JSON list of its problems once read.
+ */
+export const headConfigKey = (ref: RepoRef, sha: string): string => `config-push:${key(ref.owner)}/${key(ref.repo)}:${sha}`;
 
 export interface GateOutcome {
   decision: Decision;
@@ -80,10 +87,20 @@ export class Gatekeeper {
    * posts the check or status when the conclusion, decisive reason or blocked-until time changed,
    * or always with `force` (a re-run request).
    */
-  async gatePull(port: GitHubPort, ref: RepoRef, defaultBranch: string, pull: PullInfo, opts: { force?: boolean; extraProblems?: LoadedConfig['problems'] } = {}): Promise<GateOutcome> {
+  async gatePull(port: GitHubPort, ref: RepoRef, defaultBranch: string, pull: PullInfo, opts: { force?: boolean } = {}): Promise<GateOutcome> {
     // one at a time per head SHA: a PR event racing a fan-out or boundary on the same commit would
     // otherwise both read "nothing posted yet" and write the same check twice, or post out of order
     return this.oneAtATime(`${key(ref.owner)}/${key(ref.repo)}@${pull.headSha}`, () => this.gatePullNow(port, ref, defaultBranch, pull, opts));
+  }
+
+  /**
+   * The problems of the config file as a PR's head commit has it, when that commit changes the file
+   * (recorded by the push and PR handlers, see headConfigKey): shown on every post of that head,
+   * whatever triggered it, with no GitHub read here.
+   */
+  private headConfigProblems(ref: RepoRef, sha: string): ConfigProblem[] {
+    const stored = this.store.getMeta(headConfigKey(ref, sha));
+    return stored?.startsWith('[') ? (JSON.parse(stored) as ConfigProblem[]) : [];
   }
 
   private readonly queues = new Map<string, Promise<unknown>>();
@@ -101,9 +118,10 @@ export class Gatekeeper {
     return run;
   }
 
-  private async gatePullNow(port: GitHubPort, ref: RepoRef, defaultBranch: string, pull: PullInfo, opts: { force?: boolean; extraProblems?: LoadedConfig['problems'] }): Promise<GateOutcome> {
+  private async gatePullNow(port: GitHubPort, ref: RepoRef, defaultBranch: string, pull: PullInfo, opts: { force?: boolean }): Promise<GateOutcome> {
     const loaded = await this.configs.get(port, ref);
-    const effective = opts.extraProblems?.length ? { ...loaded, problems: [...loaded.problems, ...opts.extraProblems] } : loaded;
+    const own = this.headConfigProblems(ref, pull.headSha);
+    const effective = own.length ? { ...loaded, problems: [...loaded.problems, ...own] } : loaded;
     const now = this.clock.now();
     let decision = this.decide(effective, await this.changeFor(port, ref, defaultBranch, pull, effective), now);
     for (const other of this.store.openPullsBySha(ref.owner, ref.repo, pull.headSha)) {

@@ -1,6 +1,7 @@
 import { describe, it, expect, afterEach } from 'vitest';
 import { FakePort, testServices } from '../../support/fake-port.js';
 import type { Services } from '../../../src/services.js';
+import { headConfigKey } from '../../../src/domain/gatekeeper.js';
 
 const T0 = Date.UTC(2026, 10, 30, 10, 0);
 let services: Services | null = null;
@@ -31,6 +32,20 @@ describe('fan-out', () => {
     const again = await t.services.fanout.run({ installationId: 1, account: 'acme', repo: null, reason: 'test' });
     expect(again.posted).toBe(0);
     expect(port.posted).toHaveLength(3);
+  });
+
+  it("keeps a PR's own config problems in its summary when a fan-out re-posts it for another reason", async () => {
+    const port = new FakePort();
+    port.addRepo('acme', 'api');
+    const pull = port.addPull('api', { number: 1 });
+    const t = testServices(port, T0);
+    services = t.services;
+    t.store.setMeta(headConfigKey({ owner: 'acme', repo: 'api' }, pull.headSha), JSON.stringify([{ path: "this PR's .github/moratorium.yml: enforcement", message: 'bad value' }]));
+    t.store.createIncident({ account: 'acme', repo: null, severity: 'sev1', title: 'db', by: 'a', source: 'api', now: T0 });
+    await t.services.fanout.run({ installationId: 1, account: 'acme', repo: null, reason: 'incident' });
+    expect(port.last(pull.headSha)?.conclusion).toBe('failure');
+    expect(port.last(pull.headSha)?.summary).toContain('enforcement');
+    expect(port.last(pull.headSha)?.summary).toContain('bad value');
   });
 
   it("keeps going when one repository fails and reports only that one for retry", async () => {
