@@ -43,7 +43,8 @@ export interface ReplyJob {
   commentId: number;
   reactions: Reaction[];
   body: string;
-  done: { reactions: Reaction[]; comment: boolean };
+  /** steps already taken; `commentTried`: an attempt to post the comment may have reached GitHub */
+  done: { reactions: Reaction[]; comment: boolean; commentTried?: boolean };
 }
 
 type PermissionKey = 'freeze' | 'lift' | 'incident' | 'override';
@@ -288,17 +289,39 @@ export class CommandRunner {
   }
 }
 
-/** Sends what a reply job owes, step by step, recording each step so a retry never repeats one. */
+/** The hidden line that marks a reply as the answer to one command comment (see sendReply). */
+export function replyMarker(commentId: number): string {
+  return `<!-- moratorium:reply ${commentId} -->`;
+}
+
+/**
+ * Sends what a reply job owes, step by step, recording each step so a retry never repeats one.
+ *
+ * The reply comment carries a hidden marker naming the command comment. Before the comment is
+ * posted, the job records that it is about to be (in the same save as the last reaction, so the
+ * first attempt costs no extra write and no extra request). A later attempt that finds this record
+ * cannot know whether the earlier POST reached GitHub (the process died, or the answer was lost), so
+ * it first looks for a comment by a bot carrying the marker, posted after the command, and posts
+ * only when there is none: a reply is posted once.
+ */
 export async function sendReply(port: GitHubPort, job: ReplyJob, save: (job: ReplyJob) => void): Promise<void> {
   const ref = { owner: job.owner, repo: job.repo };
-  for (const reaction of job.reactions) {
-    if (job.done.reactions.includes(reaction)) continue;
+  const retried = job.done.commentTried === true;
+  const owed = job.reactions.filter((reaction) => !job.done.reactions.includes(reaction));
+  if (!job.done.comment && !retried && owed.length === 0) {
+    job.done.commentTried = true;
+    save(job);
+  }
+  for (const [i, reaction] of owed.entries()) {
     await port.addReaction(ref, job.commentId, reaction);
     job.done.reactions.push(reaction);
+    if (i === owed.length - 1 && !job.done.comment) job.done.commentTried = true;
     save(job);
   }
   if (!job.done.comment) {
-    await port.createComment(ref, job.issueNumber, job.body);
+    const marker = replyMarker(job.commentId);
+    const posted = retried ? await port.findMarkedComment(ref, job.issueNumber, marker, job.commentId) : null;
+    if (posted === null) await port.createComment(ref, job.issueNumber, `${job.body}\n\n${marker}`);
     job.done.comment = true;
     save(job);
   }

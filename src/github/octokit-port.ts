@@ -248,8 +248,26 @@ export class OctokitPort implements GitHubPort {
   }
 
   async createComment(ref: RepoRef, issueNumber: number, body: string): Promise<number> {
-    const { data } = await this.octokit.rest.issues.createComment({ ...r(ref), issue_number: issueNumber, body });
+    // not retried here: a POST whose answer was lost may have created the comment, so a retry is
+    // the reply job's (which first looks for the comment, see sendReply)
+    const { data } = await this.octokit.rest.issues.createComment({ ...r(ref), issue_number: issueNumber, body, request: { retries: 0 } });
     return data.id;
+  }
+
+  async findMarkedComment(ref: RepoRef, issueNumber: number, marker: string, afterCommentId: number): Promise<number | null> {
+    // comments are listed oldest first: read the last page first and walk back until a page starts
+    // before the command comment (ids grow with time)
+    const list = (page: number) => this.octokit.rest.issues.listComments({ ...r(ref), issue_number: issueNumber, per_page: 100, page });
+    const first = await list(1);
+    const last = Number(/[?&]page=(\d+)[^>]*>;\s*rel="last"/.exec(first.headers.link ?? '')?.[1] ?? 1);
+    for (let page = last; page >= 1; page--) {
+      const { data } = page === 1 ? first : await list(page);
+      for (const c of data) {
+        if (c.id > afterCommentId && c.user?.type === 'Bot' && c.body?.includes(marker)) return c.id;
+      }
+      if (data.length === 0 || data[0]!.id <= afterCommentId) break;
+    }
+    return null;
   }
 
   async addReaction(ref: RepoRef, commentId: number, content: '+1' | '-1' | 'confused' | 'eyes'): Promise<void> {
