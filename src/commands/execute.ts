@@ -103,7 +103,7 @@ export class CommandRunner {
         await this.prepare(ctx, plan, result.command, repoCfg, accountCfg);
       } catch (error) {
         configError = error instanceof Error ? error.message : String(error);
-        plan.answer = { allowed: false, needed: 'a permission that could not be checked', role: null, error: configError };
+        plan.answer = { allowed: false, needed: 'a permission that could not be checked', role: null, checked: { logins: [], teams: [], foreignTeams: [] }, error: configError };
       }
     }
     const repoLoaded = await repoCfg().catch(() => null);
@@ -226,7 +226,7 @@ export class CommandRunner {
         return { reaction: '-1', text: 'Refused: your permission could not be checked with GitHub just now, so nothing was changed. Try again shortly.' };
       }
       const where = plan.permission ? ` (the \`${plan.permission.key}\` permission of ${plan.permission.scope})` : '';
-      return { reaction: '-1', text: `Refused: this needs ${escapeMarkdown(plan.answer.needed)}${where}; you have ${plan.answer.role ?? 'none'} on this repository. Nothing was changed.` };
+      return { reaction: '-1', text: `Refused: this needs ${escapeMarkdown(plan.answer.needed)}${where}; ${whatWasFound(plan.answer, ctx.owner)}. Nothing was changed.` };
     }
     const actor: Actor = { login: ctx.actor, source: 'command', deliveryId: ctx.deliveryId };
     const cmd = result.command;
@@ -287,6 +287,25 @@ export class CommandRunner {
       throw error;
     }
   }
+}
+
+/** "a", "a or b", "a, b or c" */
+function orList(items: string[]): string {
+  return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} or ${items.at(-1)}`;
+}
+
+/** What a refused authority check found, naming only what was checked (the role only when asked). */
+export function whatWasFound(answer: AuthorityAnswer, owner: string): string {
+  const facts: string[] = [];
+  if (answer.role !== null) facts.push(answer.role === 'none' ? 'you have no role on this repository' : `your role on this repository is ${answer.role}`);
+  const { logins, teams, foreignTeams } = answer.checked;
+  if (logins.length) facts.push(`you are not ${orList(logins.map((l) => escapeMarkdown(`@${l}`)))}`);
+  if (teams.length) facts.push(`you are not an active member of team ${orList(teams.map((t) => escapeMarkdown(`@${t}`)))}`);
+  if (foreignTeams.length) {
+    const one = foreignTeams.length === 1;
+    facts.push(`team ${orList(foreignTeams.map((t) => escapeMarkdown(`@${t}`)))} ${one ? 'is' : 'are'} not of ${escapeMarkdown(owner)}, so ${one ? 'it does' : 'they do'} not count`);
+  }
+  return facts.length ? facts.join('; ') : 'nothing in it matched you';
 }
 
 /** The hidden line that marks a reply as the answer to one command comment (see sendReply). */
