@@ -254,7 +254,27 @@ export class OctokitPort implements GitHubPort {
     return data.id;
   }
 
+  private self: string | null = null;
+
+  /**
+   * The app's own bot login (`<slug>[bot]`), from `GET /app` (signed with the app's JWT by the auth
+   * strategy); asked once, and only when a reply job is retried. null when it cannot be asked.
+   */
+  private async botLogin(): Promise<string | null> {
+    if (this.self !== null) return this.self;
+    try {
+      const { data } = await this.octokit.rest.apps.getAuthenticated();
+      this.self = data?.slug ? `${data.slug}[bot]` : null;
+    } catch {
+      return null;
+    }
+    return this.self;
+  }
+
   async findMarkedComment(ref: RepoRef, issueNumber: number, marker: string, afterCommentId: number): Promise<number | null> {
+    // by this app: its bot login when GitHub tells it, else any bot (a person's comment never counts)
+    const self = (await this.botLogin())?.toLowerCase() ?? null;
+    const ours = (user: { login: string; type: string } | null | undefined) => user?.type === 'Bot' && (self === null || user.login.toLowerCase() === self);
     // comments are listed oldest first: read the last page first and walk back until a page starts
     // before the command comment (ids grow with time)
     const list = (page: number) => this.octokit.rest.issues.listComments({ ...r(ref), issue_number: issueNumber, per_page: 100, page });
@@ -263,7 +283,7 @@ export class OctokitPort implements GitHubPort {
     for (let page = last; page >= 1; page--) {
       const { data } = page === 1 ? first : await list(page);
       for (const c of data) {
-        if (c.id > afterCommentId && c.user?.type === 'Bot' && c.body?.includes(marker)) return c.id;
+        if (c.id > afterCommentId && ours(c.user) && c.body?.includes(marker)) return c.id;
       }
       if (data.length === 0 || data[0]!.id <= afterCommentId) break;
     }

@@ -73,7 +73,7 @@ export interface GitHubPort {
   labelAddedBy(ref: RepoRef, number: number, label: string): Promise<string | null>;
   createComment(ref: RepoRef, issueNumber: number, body: string): Promise<number>;
   /**
-   * The id of a comment on the issue written by a bot (an app), newer than `afterCommentId`, whose
+   * The id of a comment on the issue written by this app's bot, newer than `afterCommentId`, whose
    * body contains `marker`; null when there is none. Newest comments are looked at first.
    */
   findMarkedComment(ref: RepoRef, issueNumber: number, marker: string, afterCommentId: number): Promise<number | null>;

@@ -190,9 +190,10 @@ describe.concurrent('faults (each scenario its own fake GitHub and app)', () => 
       expect(replies).toHaveLength(1);
       expect(replies[0]!.body).toContain('Froze this repository');
       expect(replies[0]!.body).toContain(`<!-- moratorium:reply ${comment.comment.id} -->`);
-      // the retry looked for the reply instead of posting it again
+      // the retry looked for this app's reply (its bot login from GET /app) instead of posting it again
       expect(fake.requestsTo(COMMENTS)).toHaveLength(1);
       expect(fake.requestsTo(LIST_COMMENTS).length).toBeGreaterThanOrEqual(1);
+      expect(fake.requestsTo('GET /app').map((r) => r.status)).toContain(200);
       // the reaction was recorded as done before the crash: not repeated
       expect(fake.reactionsFor(OWNER, 'web', comment.comment.id).map((r) => r.content)).toEqual(['+1']);
       const freezes = (await state(app, expect)).freezes as Array<Record<string, any>>;

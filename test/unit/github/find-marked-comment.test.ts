@@ -1,6 +1,6 @@
 /**
  * The real GitHub port's look-up of an already posted reply (`findMarkedComment`), against the fake
- * GitHub API in-process: newest page first, back to the command comment, a bot's comment only.
+ * GitHub API in-process: newest page first, back to the command comment, this app's bot's comment only.
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { Probot } from 'probot';
@@ -35,8 +35,9 @@ describe('OctokitPort.findMarkedComment', () => {
     for (let i = 0; i < 120; i++) fake.addComment('acme', 'api', issue, { body: `chatter ${i}`, user: 'octocat' });
     const command = fake.addComment('acme', 'api', issue, { body: '/freeze', user: 'wendy' });
     const marker = `<!-- moratorium:reply ${command.id} -->`;
-    // a person quoting the marker does not count, nor does a bot comment without it
+    // a person quoting the marker does not count, nor another app's bot, nor this app's comment without it
     fake.addComment('acme', 'api', issue, { body: `copy: ${marker}`, user: 'mallory' });
+    fake.addComment('acme', 'api', issue, { body: `echo: ${marker}`, user: 'echo-app[bot]' });
     await port.createComment(ref, issue, 'an unrelated bot comment');
     for (let i = 0; i < 100; i++) fake.addComment('acme', 'api', issue, { body: `more ${i}`, user: 'octocat' });
     expect(await port.findMarkedComment(ref, issue, marker, command.id)).toBeNull();
@@ -45,7 +46,7 @@ describe('OctokitPort.findMarkedComment', () => {
     const id = await port.createComment(ref, issue, `Froze this repository.\n\n${marker}`);
     for (let i = 0; i < 10; i++) fake.addComment('acme', 'api', issue, { body: `after ${i}`, user: 'octocat' });
     expect(await port.findMarkedComment(ref, issue, marker, command.id)).toBe(id);
-    // 234 comments: page 1 (for the last page's number), then page 3 where the reply is
+    // 235 comments: page 1 (for the last page's number), then page 3 where the reply is
     expect(fake.requestsTo(LIST).slice(before).map((r) => r.query.page)).toEqual(['1', '3']);
   });
 
