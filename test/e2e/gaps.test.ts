@@ -70,7 +70,7 @@ afterEach(() => {
 // helpers
 
 /** The handler's log line for one delivery (stdout may trail the HTTP answer a little). */
-async function logOf(deliveryId: string, timeoutMs = 10_000): Promise<Record<string, any>> {
+async function logOf(deliveryId: string, timeoutMs = 30_000): Promise<Record<string, any>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const line = app.logLines().find((l) => l.delivery === deliveryId && l.event !== undefined);
@@ -92,14 +92,14 @@ async function command(owner: string, repo: string, number: number, user: string
   const payload = ev.issueComment(owner, repo, number, { body, user });
   expect((await app.send('issue_comment', payload)).status).toBeLessThan(300);
   const id = payload.comment.id as number;
-  const reply = await fake.waitFor((f) => f.appComments(owner, repo, number).find((c) => String(c.body).includes(`<!-- moratorium:reply ${id} -->`)), 10_000, `the reply to "${body}"`);
+  const reply = await fake.waitFor((f) => f.appComments(owner, repo, number).find((c) => String(c.body).includes(`<!-- moratorium:reply ${id} -->`)), 30_000, `the reply to "${body}"`);
   expect(fake.reactionsFor(owner, repo, id).map((r) => r.content)).toEqual(['+1']);
   return String(reply.body);
 }
 
 /** Waits until the app reports no fan-out left to do (`moratorium_jobs_pending` on /metrics). */
 async function waitForFanOuts(): Promise<void> {
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + 30_000;
   for (;;) {
     const text = await (await fetch(`${app.url}/metrics`)).text();
     const line = text.split('\n').find((l) => l.startsWith('moratorium_jobs_pending{kind="fanout"}'));
@@ -123,7 +123,7 @@ async function waitForConclusion(owner: string, repo: string, sha: string, want:
   return fake.waitFor((f) => {
     const check = f.latestCheck(owner, repo, sha);
     return check?.conclusion === want ? check : undefined;
-  }, 10_000, `a ${want} check on ${sha.slice(0, 7)}`);
+  }, 30_000, `a ${want} check on ${sha.slice(0, 7)}`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -136,7 +136,7 @@ describe('deployments during a features freeze: what counts as a hotfix', () => 
     expect(line).toMatchObject({ event: 'deployment_protection_rule' });
     return { runId: id, line };
   }
-  const review = (id: number) => fake.waitFor((f) => f.deploymentReviews.find((d) => d.runId === id), 10_000, `the answer to run ${id}`);
+  const review = (id: number) => fake.waitFor((f) => f.deploymentReviews.find((d) => d.runId === id), 30_000, `the answer to run ${id}`);
 
   let hotfix: Pull;
   let overridden: Pull;

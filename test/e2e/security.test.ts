@@ -64,7 +64,7 @@ async function say(repo: string, number: number, user: string, body: string): Pr
 /** The app's reply to one command comment (found by its hidden marker) and the reactions on the command. */
 async function replyTo(repo: string, number: number, commentId: number): Promise<{ body: string; reactions: string[] }> {
   const marker = `<!-- moratorium:reply ${commentId} -->`;
-  const reply = await fake.waitFor((f) => f.appComments(OWNER, repo, number).find((c) => String(c.body).includes(marker)), 15_000, `the reply to comment ${commentId}`);
+  const reply = await fake.waitFor((f) => f.appComments(OWNER, repo, number).find((c) => String(c.body).includes(marker)), 30_000, `the reply to comment ${commentId}`);
   return { body: String(reply.body), reactions: fake.reactionsFor(OWNER, repo, commentId).map((r) => r.content) };
 }
 
