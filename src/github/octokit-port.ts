@@ -272,7 +272,8 @@ export class OctokitPort implements GitHubPort {
   }
 
   async findMarkedComment(ref: RepoRef, issueNumber: number, marker: string, afterCommentId: number): Promise<number | null> {
-    // by this app: its bot login when GitHub tells it, else any bot (a person's comment never counts)
+    // by this app: its bot login when GitHub tells it, else any bot (a person's comment never counts);
+    // the marker ends the reply (another reply quoting a command line that holds it does not count)
     const self = (await this.botLogin())?.toLowerCase() ?? null;
     const ours = (user: { login: string; type: string } | null | undefined) => user?.type === 'Bot' && (self === null || user.login.toLowerCase() === self);
     // comments are listed oldest first: read the last page first and walk back until a page starts
@@ -283,7 +284,7 @@ export class OctokitPort implements GitHubPort {
     for (let page = last; page >= 1; page--) {
       const { data } = page === 1 ? first : await list(page);
       for (const c of data) {
-        if (c.id > afterCommentId && ours(c.user) && c.body?.includes(marker)) return c.id;
+        if (c.id > afterCommentId && ours(c.user) && c.body?.trimEnd().endsWith(marker)) return c.id;
       }
       if (data.length === 0 || data[0]!.id <= afterCommentId) break;
     }

@@ -74,7 +74,7 @@ export interface GitHubPort {
   createComment(ref: RepoRef, issueNumber: number, body: string): Promise<number>;
   /**
    * The id of a comment on the issue written by this app's bot, newer than `afterCommentId`, whose
-   * body contains `marker`; null when there is none. Newest comments are looked at first.
+   * body ends with `marker`; null when there is none. Newest comments are looked at first.
    */
   findMarkedComment(ref: RepoRef, issueNumber: number, marker: string, afterCommentId: number): Promise<number | null>;
   addReaction(ref: RepoRef, commentId: number, content: '+1' | '-1' | 'confused' | 'eyes'): Promise<void>;

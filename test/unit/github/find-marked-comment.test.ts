@@ -39,6 +39,8 @@ describe('OctokitPort.findMarkedComment', () => {
     fake.addComment('acme', 'api', issue, { body: `copy: ${marker}`, user: 'mallory' });
     fake.addComment('acme', 'api', issue, { body: `echo: ${marker}`, user: 'echo-app[bot]' });
     await port.createComment(ref, issue, 'an unrelated bot comment');
+    // this app's reply to another comment, quoting a command line that holds the marker in a code span
+    await port.createComment(ref, issue, `\`/freeze ${marker}\`\nRefused.\n\n<!-- moratorium:reply 1 -->`);
     for (let i = 0; i < 100; i++) fake.addComment('acme', 'api', issue, { body: `more ${i}`, user: 'octocat' });
     expect(await port.findMarkedComment(ref, issue, marker, command.id)).toBeNull();
 
@@ -46,7 +48,7 @@ describe('OctokitPort.findMarkedComment', () => {
     const id = await port.createComment(ref, issue, `Froze this repository.\n\n${marker}`);
     for (let i = 0; i < 10; i++) fake.addComment('acme', 'api', issue, { body: `after ${i}`, user: 'octocat' });
     expect(await port.findMarkedComment(ref, issue, marker, command.id)).toBe(id);
-    // 235 comments: page 1 (for the last page's number), then page 3 where the reply is
+    // 236 comments: page 1 (for the last page's number), then page 3 where the reply is
     expect(fake.requestsTo(LIST).slice(before).map((r) => r.query.page)).toEqual(['1', '3']);
   });
 
