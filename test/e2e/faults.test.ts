@@ -67,7 +67,7 @@ async function pendingJobs(url: string, kind: string): Promise<number> {
 /** Waits until the app reports no reply job left to do. */
 async function waitForNoPendingReply(app: AppHandle, fake: FakeGitHub): Promise<void> {
   let last = -2;
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + 45_000;
   while ((last = await pendingJobs(app.url, 'reply')) !== 0) {
     if (Date.now() > deadline) throw new Error(`reply jobs still pending (${last}); last requests: ${fake.requests.slice(-5).map((r) => `${r.status} ${r.method} ${r.path}`).join(', ')}`);
     await sleep(50);
@@ -179,8 +179,8 @@ describe.concurrent('faults (each scenario its own fake GitHub and app)', () => 
       // GitHub creates the reply comment but its answer never reaches the app; the app dies waiting
       fake.inject({ route: COMMENTS, times: 1, fault: { dropAnswer: true, holdMs: 30_000 } });
       const comment = webhooks(fake).issueComment(OWNER, 'web', host.number, { body: '/freeze --all database migration', user: WRITER });
-      expect((await app.send('issue_comment', comment)).status).toBe(200);
-      await fake.waitFor((f) => f.appComments(OWNER, 'web', host.number).length === 1, 15_000, 'the reply created at GitHub');
+      expect((await app.send('issue_comment', comment)).status).toBeLessThan(300);
+      await fake.waitFor((f) => f.appComments(OWNER, 'web', host.number).length === 1, 30_000, 'the reply created at GitHub');
       await app.kill9();
       await app.restart();
 
@@ -212,15 +212,15 @@ describe.concurrent('faults (each scenario its own fake GitHub and app)', () => 
       const host = fake.addPull(OWNER, 'web', { title: 'Host' });
       // the hot path: a reply whose first attempt succeeds never lists the issue's comments
       const first = webhooks(fake).issueComment(OWNER, 'web', host.number, { body: '/moratorium help', user: WRITER });
-      expect((await app.send('issue_comment', first)).status).toBe(200);
-      await fake.waitFor((f) => f.appComments(OWNER, 'web', host.number).length === 1, 15_000, 'the first reply');
+      expect((await app.send('issue_comment', first)).status).toBeLessThan(300);
+      await fake.waitFor((f) => f.appComments(OWNER, 'web', host.number).length === 1, 30_000, 'the first reply');
       await waitForNoPendingReply(app, fake);
       expect(fake.requestsTo(LIST_COMMENTS)).toEqual([]);
 
       fake.inject({ route: COMMENTS, times: 1, fault: { dropAnswer: true } });
       const comment = webhooks(fake).issueComment(OWNER, 'web', host.number, { body: '/freeze lost answer', user: WRITER });
-      expect((await app.send('issue_comment', comment)).status).toBe(200);
-      await fake.waitFor((f) => f.requestsTo(COMMENTS).some((r) => r.fault === 'drop'), 15_000, 'the reply created, its answer lost');
+      expect((await app.send('issue_comment', comment)).status).toBeLessThan(300);
+      await fake.waitFor((f) => f.requestsTo(COMMENTS).some((r) => r.fault === 'drop'), 30_000, 'the reply created, its answer lost');
       await waitForNoPendingReply(app, fake);
       const replies = fake.appComments(OWNER, 'web', host.number).filter((c) => String(c.body).includes(`<!-- moratorium:reply ${comment.comment.id} -->`));
       expect(replies).toHaveLength(1);
