@@ -17,7 +17,7 @@ import { parseComment } from '../../src/commands/parse.js';
 import { configSchema, type Config } from '../../src/config/schema.js';
 import { evaluateGate } from '../../src/gate/evaluate.js';
 import type { GateInput, GateState, PullRequestChange } from '../../src/gate/types.js';
-import { nextBoundary, occurrencesAt } from '../../src/schedule/windows.js';
+import { nextBoundary, occurrencesAt } from '../../src/time/windows.js';
 import { openDatabase, Store } from '../../src/store/store.js';
 import { fmt, percentile, progress, round, type Row, type SectionResult } from '../lib/report.js';
 
@@ -125,8 +125,8 @@ function parserWorstCase(): { worstMs: number; worst: string; perShape: Record<s
 }
 
 function windowEvaluation(): { cronUs: number; rangeUs: number } {
-  const cron = TYPICAL.windows[0]!;
-  const range = configSchema.parse({ windows: [{ name: 'year-end', from: '2026-12-21T00:00', to: '2027-01-04T09:00', timezone: 'America/New_York' }] }).windows[0]!;
+  const cron = TYPICAL.windows[0]!.plan;
+  const range = configSchema.parse({ windows: [{ name: 'year-end', from: '2026-12-21T00:00', to: '2027-01-04T09:00', timezone: 'America/New_York' }] }).windows[0]!.plan;
   const per = (w: typeof cron) => {
     // times spread over a year, DST changes included
     const times = Array.from({ length: 997 }, (_, i) => NOW + i * 8.8 * HOUR);

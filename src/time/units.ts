@@ -1,0 +1,71 @@
+/**
+ * Units and "naive" local milliseconds: a wall-clock reading written as if it were UTC (the local
+ * fields of 2026-03-29 02:30 in any zone are naive Date.UTC(2026, 2, 29, 2, 30)). Calendar fields come
+ * from the built-in Date in UTC mode, so there is no calendar arithmetic of our own here.
+ *
+ * Pure: nothing here reads the clock.
+ */
+
+export const SECOND = 1_000;
+export const MINUTE = 60_000;
+export const HOUR = 3_600_000;
+export const DAY = 86_400_000;
+
+export interface LocalTime {
+  year: number;
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+  /** 0 = Sunday */
+  weekday: number;
+}
+
+/** Reused for field reads (no allocation per call). */
+const scratch = new Date(0);
+
+/** Naive local ms of wall-clock fields; months and days outside their range roll over, as Date.UTC does. */
+export function naiveFromFields(
+  year: number,
+  month: number,
+  day: number,
+  hour: number,
+  minute: number,
+  second = 0,
+): number {
+  // setUTCFullYear, unlike Date.UTC, reads years 0-99 as they are (not as 1900-1999)
+  scratch.setTime(0);
+  scratch.setUTCFullYear(year, month - 1, day);
+  scratch.setUTCHours(hour, minute, second, 0);
+  return scratch.getTime();
+}
+
+/** Fields of naive local ms (whole seconds; milliseconds are dropped). */
+export function naiveToLocalTime(naive: number): LocalTime {
+  scratch.setTime(naive);
+  return {
+    year: scratch.getUTCFullYear(),
+    month: scratch.getUTCMonth() + 1,
+    day: scratch.getUTCDate(),
+    hour: scratch.getUTCHours(),
+    minute: scratch.getUTCMinutes(),
+    second: scratch.getUTCSeconds(),
+    weekday: scratch.getUTCDay(),
+  };
+}
+
+/** The calendar day of a naive day number (days since 1970-01-01), written into `out` (no allocation). */
+export function dayFields(days: number, out: { month: number; day: number; weekday: number }): void {
+  scratch.setTime(days * DAY);
+  out.month = scratch.getUTCMonth() + 1;
+  out.day = scratch.getUTCDate();
+  out.weekday = scratch.getUTCDay();
+}
+
+export function daysInMonth(year: number, month: number): number {
+  // day 0 of the next month is the last day of this one
+  scratch.setTime(0);
+  scratch.setUTCFullYear(year, month, 0);
+  return scratch.getUTCDate();
+}
