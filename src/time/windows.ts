@@ -12,6 +12,9 @@
  * Starts that collapse onto one instant (several local times in a skipped hour) are one occurrence,
  * the one that ends last; an occurrence whose end is its start (a start in a skipped hour that ends at
  * the transition) never contains an instant and is left out.
+ *
+ * A window is compiled once, with its config (`compileWindow`: the parsed cron, the compiled zone,
+ * a range's instants); evaluating its plan parses nothing and allocates only the occurrences.
  */
 import { parseDuration } from './duration.js';
 import { cronDayMatches, parseCron, type CronSpec } from './cron.js';
