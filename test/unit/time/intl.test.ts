@@ -55,12 +55,12 @@ function intlModel(tz: string) {
     second: 'numeric',
   });
   /** the wall clock at whole second t, as naive ms */
+  const d = new Date(0);
+  const f: Record<string, number> = {};
   const reading = (t: number): number => {
-    const p = fmt.formatToParts(t);
-    const get = (type: string) => Number(p.find((x) => x.type === type)!.value);
-    const d = new Date(0);
-    d.setUTCFullYear(get('year'), get('month') - 1, get('day'));
-    d.setUTCHours(get('hour') % 24, get('minute'), get('second'), 0);
+    for (const p of fmt.formatToParts(t)) if (p.type !== 'literal') f[p.type] = Number(p.value);
+    d.setUTCFullYear(f.year!, f.month! - 1, f.day!);
+    d.setUTCHours(f.hour! % 24, f.minute!, f.second!, 0);
     return d.getTime();
   };
   const offset = (t: number): number => {
@@ -175,10 +175,10 @@ describe('compiled zones agree with Intl (brute force)', () => {
   });
 
   it('the table and Temporal asked directly map every local time alike', () => {
-    // local times every 61 minutes through 2026 in every zone, both passes of each fold included
+    // local times every 7 hours and a minute through 2026 in every zone (the folds and gaps themselves are checked above)
     for (const tz of ZONES) {
       const z = zone(tz);
-      for (let naive = Date.UTC(2026, 0, 1); naive < Date.UTC(2027, 0, 1); naive += 3 * HOUR + MINUTE) {
+      for (let naive = Date.UTC(2026, 0, 1); naive < Date.UTC(2027, 0, 1); naive += 7 * HOUR + MINUTE) {
         expect(naiveToUtc(z, naive)).toBe(naiveToUtcByTemporal(tz, naive));
       }
     }
