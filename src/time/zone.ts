@@ -10,7 +10,8 @@
  * 3-5 ms warm and 100-250 ms the first time, while parsing a config costs well under 1 ms and
  * happens on every load (the HTTP state endpoint re-parses each repository's last valid config). The
  * registry below holds only what tzdata determines: one frozen table per valid IANA name (a few
- * hundred at most), never changed, never evicted; nothing in it depends on a config.
+ * hundred at most), never changed, never evicted; nothing in it depends on a config. (Other
+ * spellings of a name, `europe/berlin`, point at the same table.)
  *
  * DST rules (SPEC section 3): a local time in a repeated hour maps to its first occurrence (Temporal's
  * `disambiguation: 'earlier'`); a local time in a skipped hour maps to the transition instant (the
@@ -91,13 +92,16 @@ export const UTC: Zone = compileZone('UTC');
 
 /** Canonical IANA name (as Temporal spells it) -> its compiled zone. */
 const compiled = new Map<string, Zone>([['UTC', UTC]]);
+/** Other spellings seen (`europe/berlin`) -> the canonical name's zone; capped, as anyone can invent more. */
+const spellings = new Map<string, Zone>();
+const MAX_SPELLINGS = 10_000;
 
 /**
- * The compiled zone of an IANA name (throws RangeError on an unknown name). Names are kept as
- * Temporal spells them, so other spellings (`europe/berlin`) share one table and add no entry.
+ * The compiled zone of an IANA name (throws RangeError on an unknown name). Every spelling of a
+ * name shares the one table of the name as Temporal spells it.
  */
 export function zone(id: string): Zone {
-  const known = compiled.get(id);
+  const known = compiled.get(id) ?? spellings.get(id);
   if (known !== undefined) return known;
   if (!isValidTimezone(id)) throw new RangeError(`unknown IANA timezone: ${id}`);
   const canonical = zoned(0, id).timeZoneId;
@@ -106,6 +110,7 @@ export function zone(id: string): Zone {
     z = compileZone(canonical);
     compiled.set(canonical, z);
   }
+  if (canonical !== id && spellings.size < MAX_SPELLINGS) spellings.set(id, z);
   return z;
 }
 
