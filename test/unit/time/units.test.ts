@@ -4,13 +4,19 @@ import { dayFields, daysInMonth, naiveFromFields, naiveToLocalTime } from '../..
 const DAY = 86_400_000;
 
 describe('naive calendar fields', () => {
-  it('dayFields agrees with Date for every day from 1600 to 2400', () => {
+  it("dayFields and naiveToLocalTime agree with Date for every day from 1600 to 2400", () => {
     const out = { month: 0, day: 0, weekday: 0 };
     for (let d = Math.floor(Date.UTC(1600, 0, 1) / DAY); d < Math.floor(Date.UTC(2400, 0, 1) / DAY); d++) {
       dayFields(d, out);
       const date = new Date(d * DAY);
       if (out.month !== date.getUTCMonth() + 1 || out.day !== date.getUTCDate() || out.weekday !== date.getUTCDay()) {
         expect({ d, ...out }).toEqual({ d, month: date.getUTCMonth() + 1, day: date.getUTCDate(), weekday: date.getUTCDay() });
+      }
+      const t = d * DAY + ((d * 7_919_000) % DAY);
+      const l = naiveToLocalTime(t);
+      const at = new Date(t);
+      if (l.year !== at.getUTCFullYear() || l.month !== at.getUTCMonth() + 1 || l.day !== at.getUTCDate() || l.hour !== at.getUTCHours() || l.minute !== at.getUTCMinutes() || l.second !== at.getUTCSeconds() || l.weekday !== at.getUTCDay()) {
+        expect(l).toEqual({ year: at.getUTCFullYear(), month: at.getUTCMonth() + 1, day: at.getUTCDate(), hour: at.getUTCHours(), minute: at.getUTCMinutes(), second: at.getUTCSeconds(), weekday: at.getUTCDay() });
       }
     }
   });
