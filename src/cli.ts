@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { DEFAULT_CONFIG, parseConfig, SEVERITIES, type Config, type ConfigProblem, type Severity } from './config/schema.js';
-import { parseDuration } from './config/duration.js';
+import { parseDuration } from './time/duration.js';
+import { parseIsoTime } from './time/iso.js';
 import { evaluateGate } from './gate/evaluate.js';
 import type { FreezeState, GateState, IncidentState, PullRequestChange } from './gate/types.js';
 
@@ -23,7 +24,8 @@ const USAGE = `Usage:
                      [--head BRANCH] [--fork] [--label NAME]... [--freeze all|features]
                      [--incident SEVERITY[:resolved]] [--deploys-ago DURATION]...
       Prints the gate's decision for a PR, its reasons and when it next changes on its own.
-      TIME is ISO 8601 (UTC without an offset); labels count as added by someone allowed to.
+      TIME is ISO 8601 as /freeze --until takes it (2026-12-01, 2026-12-01T18:00, 2026-12-01T18:00+01:00;
+      UTC without an offset); labels count as added by someone allowed to.
 `;
 
 function loadConfigFile(path: string): { raw: unknown; problems: ConfigProblem[] } {
@@ -58,12 +60,6 @@ function validate(path: string | undefined, io: CliIo): number {
   return 1;
 }
 
-function parseTime(text: string): number | null {
-  const withZone = /([zZ]|[+-]\d{2}:?\d{2})$/.test(text) ? text : `${text}${text.includes('T') ? '' : 'T00:00'}Z`;
-  const t = Date.parse(withZone);
-  return Number.isNaN(t) ? null : t;
-}
-
 function explain(args: string[], io: CliIo): number {
   let values;
   try {
@@ -95,7 +91,7 @@ function explain(args: string[], io: CliIo): number {
     if (parsed.ok) config = parsed.config;
     else problems = parsed.problems;
   }
-  const now = values.at ? parseTime(values.at) : io.now;
+  const now = values.at ? parseIsoTime(values.at) : io.now;
   if (now === null) {
     io.err(`--at: not an ISO 8601 time: ${values.at}\n`);
     return 2;

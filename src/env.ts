@@ -1,7 +1,7 @@
 /** The environment of SPEC section 1, validated once at start. */
 import { getPrivateKey } from '@probot/get-private-key';
 import { z } from 'zod';
-import { parseDuration } from './config/duration.js';
+import { parseDuration } from './time/duration.js';
 
 const duration = (name: string, fallback: string) =>
   z

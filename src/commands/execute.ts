@@ -13,7 +13,7 @@ import { key } from '../store/store.js';
 import { Actions, PhaseError, incidentId, type Actor } from '../domain/actions.js';
 import { buildReport, renderReport } from '../domain/report.js';
 import { ordinaryDecision, renderStatus, stillBlocking } from '../domain/status.js';
-import { occurrencesAt } from '../schedule/windows.js';
+import { occurrencesAt } from '../time/windows.js';
 import { escapeMarkdown, codeSpan } from '../util/escape.js';
 import { holds, type AuthorityAnswer } from './authorize.js';
 import { helpText } from './help.js';
@@ -159,7 +159,7 @@ export class CommandRunner {
         const scopeRepo = cmd.org ? null : key(ctx.repo);
         plan.windows = [];
         for (const w of loaded.config.windows) {
-          for (const o of occurrencesAt(w, now)) {
+          for (const o of occurrencesAt(w.plan, now)) {
             if (suppressed.some((s) => s.window === w.name && s.occurrenceStart === o.start && s.scope.repo === scopeRepo)) continue;
             plan.windows.push({ name: w.name, start: o.start, end: o.end });
           }
