@@ -60,8 +60,9 @@ start() {
   command -v redis-server >/dev/null 2>&1 || die "redis-server was not found"
   dir="$(mktemp -d "${TMPDIR:-/tmp}/moratorium-servers.XXXXXX")"
   # a start that fails half-way leaves nothing running behind it
-  local started=0
-  trap '[ "$started" = 1 ] || stop "$dir" || true' EXIT
+  STARTED=0
+  STARTING_DIR="$dir"
+  trap '[ "$STARTED" = 1 ] || stop "$STARTING_DIR" || true' EXIT
   chmod 755 "$dir"
   mkdir -p "$dir/pg" "$dir/redis"
   if [ "$(id -u)" -eq 0 ]; then
@@ -93,7 +94,7 @@ export MORATORIUM_TEST_SERVERS_DIR='$dir'
 export MORATORIUM_TEST_DATABASE_URL='postgres://postgres@127.0.0.1:$pgport/postgres'
 export MORATORIUM_TEST_REDIS_URL='redis://127.0.0.1:$redisport'
 EOF
-  started=1
+  STARTED=1
   say "PostgreSQL on 127.0.0.1:$pgport, Redis on 127.0.0.1:$redisport, in $dir"
   cat "$dir/env"
 }
