@@ -1,0 +1,144 @@
+/**
+ * The SQLite engine of the asynchronous store (the embedded default, one process). It opens files
+ * made by today's synchronous store and continues the same numbered migrations (user_version).
+ * better-sqlite3 is synchronous, so a transaction that awaits would let other work of the process
+ * run inside it: every transaction therefore runs alone, BEGIN IMMEDIATE ... COMMIT behind an
+ * in-process mutex, and a statement outside a transaction waits for the open one to end.
+ */
+import Database from 'better-sqlite3';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { MIGRATIONS } from '../migrations.js';
+import { repositories, TransactionMisuse, type AsyncStore, type Transaction } from '../contract.js';
+import { Mutex } from '../mutex.js';
+import type { Param, Row, Sql, Statement } from '../sql.js';
+
+export function openSqliteDatabase(path: string): Database.Database {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  // NORMAL can roll back a committed transaction on power loss; state must survive it.
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  migrateSqlite(db);
+  return db;
+}
+
+/** applies the migrations the file lacks, each in its own transaction; returns the version */
+export function migrateSqlite(db: Database.Database): number {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  for (const migration of MIGRATIONS) {
+    if (migration.id <= current) continue;
+    db.transaction(() => {
+      db.exec(migration.sql);
+      db.pragma(`user_version = ${migration.id}`);
+    }).immediate();
+  }
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+export function openSqliteStore(path: string): SqliteStore {
+  return new SqliteStore(openSqliteDatabase(path));
+}
+
+class Statements {
+  private readonly cache = new Map<string, Database.Statement>();
+  constructor(private readonly db: Database.Database) {}
+  get(s: Statement): Database.Statement {
+    let p = this.cache.get(s.name);
+    if (!p) {
+      p = this.db.prepare(s.sqlite);
+      this.cache.set(s.name, p);
+    }
+    return p;
+  }
+}
+
+const inTransaction = new AsyncLocalStorage<true>();
+
+export interface SqliteStore extends AsyncStore {}
+export class SqliteStore {
+  readonly engine = 'sqlite' as const;
+  readonly db: Database.Database;
+  private readonly statements: Statements;
+  private readonly mutex = new Mutex();
+
+  constructor(db: Database.Database) {
+    this.db = db;
+    this.statements = new Statements(db);
+    // statements outside a transaction: each waits for an open transaction to end
+    const root: Sql = {
+      dialect: 'sqlite',
+      all: (s, p) => this.outside(() => this.exec('all', s, p) as Row[]),
+      get: (s, p) => this.outside(() => this.exec('get', s, p) as Row | undefined),
+      run: (s, p) => this.outside(() => this.exec('run', s, p) as number),
+    };
+    Object.assign(this, repositories(root));
+  }
+
+  private exec(kind: 'all' | 'get' | 'run', s: Statement, params: readonly Param[] = []): Row[] | Row | undefined | number {
+    const p = this.statements.get(s);
+    if (kind === 'all') return p.all(...params) as Row[];
+    if (kind === 'get') return p.get(...params) as Row | undefined;
+    return p.run(...params).changes;
+  }
+
+  private async outside<T>(fn: () => T): Promise<T> {
+    if (inTransaction.getStore()) throw new TransactionMisuse('inside a transaction, use its tx, not the store');
+    if (!this.mutex.isLocked) return fn();
+    await this.mutex.lock();
+    try {
+      return fn();
+    } finally {
+      this.mutex.unlock();
+    }
+  }
+
+  async transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
+    if (inTransaction.getStore()) throw new TransactionMisuse('a transaction cannot be opened inside another');
+    await this.mutex.lock();
+    let open = true;
+    const inside = async <R>(f: () => R): Promise<R> => {
+      if (!open) throw new TransactionMisuse('this transaction has ended');
+      return f();
+    };
+    const sql: Sql = {
+      dialect: 'sqlite',
+      all: (s, p) => inside(() => this.exec('all', s, p) as Row[]),
+      get: (s, p) => inside(() => this.exec('get', s, p) as Row | undefined),
+      run: (s, p) => inside(() => this.exec('run', s, p) as number),
+    };
+    const tx: Transaction = { ...repositories(sql), lockKey: (key: string) => inside(() => void key) };
+    try {
+      this.db.exec('BEGIN IMMEDIATE');
+      const result = await inTransaction.run(true, () => fn(tx));
+      this.db.exec('COMMIT');
+      return result;
+    } catch (error) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      throw error;
+    } finally {
+      open = false;
+      this.mutex.unlock();
+    }
+  }
+
+  async schemaVersion(): Promise<number> {
+    return this.outside(() => this.db.pragma('user_version', { simple: true }) as number);
+  }
+
+  async ping(): Promise<boolean> {
+    return this.outside(() => (this.db.prepare('SELECT 1 AS ok').get() as { ok: number }).ok === 1);
+  }
+
+  async close(): Promise<void> {
+    await this.mutex.lock();
+    try {
+      if (this.db.open) this.db.close();
+    } finally {
+      this.mutex.unlock();
+    }
+  }
+}
