@@ -3,11 +3,12 @@
  * made by today's synchronous store and continues the same numbered migrations (user_version).
  * better-sqlite3 is synchronous, so a transaction that awaits would let other work of the process
  * run inside it: every transaction therefore runs alone, BEGIN IMMEDIATE ... COMMIT behind an
- * in-process mutex, and a statement outside a transaction waits for the open one to end.
+ * in-process mutex (one per file), and a statement outside a transaction waits for the open one to
+ * end. Other processes on the same file wait for the write lock (busy_timeout), as today.
  */
 import Database from 'better-sqlite3';
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, realpathSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { MIGRATIONS } from '../migrations.js';
 import { repositories, TransactionMisuse, type AsyncStore, type Transaction } from '../contract.js';
@@ -26,21 +27,43 @@ export function openSqliteDatabase(path: string): Database.Database {
   return db;
 }
 
-/** applies the migrations the file lacks, each in its own transaction; returns the version */
+/**
+ * Applies the migrations the file lacks, each in its own transaction; returns the version. The
+ * version is read under the write lock, so processes opening one file together migrate it once.
+ */
 export function migrateSqlite(db: Database.Database): number {
-  const current = db.pragma('user_version', { simple: true }) as number;
+  const version = () => db.pragma('user_version', { simple: true }) as number;
   for (const migration of MIGRATIONS) {
-    if (migration.id <= current) continue;
+    if (migration.id <= version()) continue;
     db.transaction(() => {
+      if (migration.id <= version()) return;
       db.exec(migration.sql);
       db.pragma(`user_version = ${migration.id}`);
     }).immediate();
   }
-  return db.pragma('user_version', { simple: true }) as number;
+  return version();
+}
+
+/**
+ * One mutex per database file in this process: better-sqlite3 waits for another connection's write
+ * lock synchronously (busy_timeout), which would block the very event loop that connection needs
+ * to finish its transaction; two stores on one file in one process take turns here instead.
+ */
+const fileMutexes = new Map<string, Mutex>();
+function mutexFor(path: string): Mutex {
+  if (path === ':memory:') return new Mutex();
+  const real = realpathSync(path);
+  let m = fileMutexes.get(real);
+  if (!m) {
+    m = new Mutex();
+    fileMutexes.set(real, m);
+  }
+  return m;
 }
 
 export function openSqliteStore(path: string): SqliteStore {
-  return new SqliteStore(openSqliteDatabase(path));
+  const db = openSqliteDatabase(path);
+  return new SqliteStore(db, mutexFor(path));
 }
 
 class Statements {
@@ -63,10 +86,11 @@ export class SqliteStore {
   readonly engine = 'sqlite' as const;
   readonly db: Database.Database;
   private readonly statements: Statements;
-  private readonly mutex = new Mutex();
+  private readonly mutex: Mutex;
 
-  constructor(db: Database.Database) {
+  constructor(db: Database.Database, mutex = new Mutex()) {
     this.db = db;
+    this.mutex = mutex;
     this.statements = new Statements(db);
     // statements outside a transaction: each waits for an open transaction to end
     const root: Sql = {
