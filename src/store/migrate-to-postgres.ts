@@ -5,7 +5,6 @@
  * is not changed; a job held by the old process is copied free (no lease), so a replica runs it.
  */
 import Database from 'better-sqlite3';
-import pg from 'pg';
 import { MIGRATIONS } from './migrations.js';
 import { describeUrl, openPostgresStore } from './postgres/engine.js';
 
