@@ -298,6 +298,24 @@ describe.each(engines())('store contract on $name', (engine) => {
     expect(await store.deployTimes('acme', 'api', 'merge', '', T0 - 1)).toHaveLength(3);
   });
 
+  it('loses no update among concurrent read-then-write transactions (PostgreSQL runs them again)', async () => {
+    const replicas = [store, await db.open(), await db.open()];
+    await store.setMeta('counter', '0');
+    let runs = 0;
+    await Promise.all(
+      Array.from({ length: 6 }, (_, n) =>
+        replicas[n % 3]!.transaction(async (tx) => {
+          runs++;
+          const seen = Number(await tx.getMeta('counter'));
+          await tx.audit({ at: T0, account: 'acme', actor: `r${n}`, source: 'api', action: 'between' });
+          await tx.setMeta('counter', String(seen + 1));
+        }),
+      ),
+    );
+    expect(await store.getMeta('counter')).toBe('6');
+    expect(runs).toBeGreaterThanOrEqual(6);
+  });
+
   it('migrates once when several replicas start at once', async () => {
     const fresh = await engine.fresh();
     try {
