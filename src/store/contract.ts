@@ -11,6 +11,7 @@
  * PostgreSQL it may be run again from the start after a serialization failure.
  */
 import { auditRepo } from './repos/audit.js';
+import { claimsRepo } from './repos/claims.js';
 import { deliveriesRepo } from './repos/deliveries.js';
 import { deploysRepo } from './repos/deploys.js';
 import { freezesRepo } from './repos/freezes.js';
@@ -32,6 +33,7 @@ export type { NewIncident } from './repos/incidents.js';
 export function repositories(sql: Sql) {
   const deliveries = deliveriesRepo(sql);
   const jobs = jobsRepo(sql);
+  const claims = claimsRepo(sql);
   return {
     ...deliveries,
     ...installationsRepo(sql),
@@ -45,10 +47,12 @@ export function repositories(sql: Sql) {
     ...jobs,
     ...heldRepo(sql),
     ...metaRepo(sql),
-    /** drops finished jobs and old delivery ids (kept a week: GitHub's redeliveries come sooner) */
+    ...claims,
+    /** drops finished jobs, old delivery ids and old claims (kept a week: GitHub's redeliveries come sooner) */
     async prune(now: number): Promise<void> {
       await jobs.pruneJobs(now);
       await deliveries.pruneDeliveries(now);
+      await claims.pruneClaims(now);
     },
   };
 }
@@ -72,6 +76,13 @@ export interface TransactionOptions {
 export interface AsyncStore extends Repositories {
   readonly engine: 'sqlite' | 'postgres';
   transaction<T>(fn: (tx: Transaction) => Promise<T>, options?: TransactionOptions): Promise<T>;
+  /**
+   * Runs `fn` unless another replica (or this process) is running work of the same key: for work
+   * with GitHub I/O that must not run twice at once, such as a reconcile round. On PostgreSQL a
+   * session advisory lock (`pg_try_advisory_lock`) on a connection held for the run, released
+   * when the run ends or its replica dies; on SQLite an in-process flag.
+   */
+  runExclusive<T>(key: string, fn: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }>;
   /** the schema version (the highest migration applied) */
   schemaVersion(): Promise<number>;
   /** true when the database answers */

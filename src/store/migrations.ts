@@ -250,12 +250,20 @@ export const MIGRATIONS: readonly { id: number; name: string; sql: string }[] = 
   },
   {
     id: 3,
-    name: 'job leases',
+    name: 'job leases and claimed moments',
     sql: `
       -- a job is held by one replica until its lease runs out (src/store/repos/jobs.ts); the
       -- synchronous store of one process never sets them
       ALTER TABLE jobs ADD COLUMN locked_by TEXT;
       ALTER TABLE jobs ADD COLUMN locked_until INTEGER;
+
+      -- a moment of work (a time boundary) done by one replica: the first to insert its key
+      CREATE TABLE claims (
+        key TEXT PRIMARY KEY,
+        claimed_by TEXT NOT NULL,
+        claimed_at INTEGER NOT NULL
+      );
+      CREATE INDEX claims_by_time ON claims(claimed_at);
     `,
   },
 ];

@@ -170,6 +170,22 @@ export class PostgresStore {
     }
   }
 
+  async runExclusive<T>(key: string, fn: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      const got = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS ok', [lockKeyOf(`exclusive:${key}`)]);
+      if (!got.rows[0]?.ok) return { ran: false };
+      try {
+        return { ran: true, value: await fn() };
+      } finally {
+        await client.query('SELECT pg_advisory_unlock($1::bigint)', [lockKeyOf(`exclusive:${key}`)]).catch((e: Error) => (broken = e));
+      }
+    } finally {
+      client.release(broken);
+    }
+  }
+
   async schemaVersion(): Promise<number> {
     const r = await this.pool.query<{ v: number | null }>('SELECT MAX(id) AS v FROM schema_migrations');
     return r.rows[0]?.v ?? 0;

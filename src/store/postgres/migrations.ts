@@ -236,10 +236,17 @@ export const PG_MIGRATIONS: readonly { id: number; name: string; sql: string }[]
   },
   {
     id: 3,
-    name: 'job leases',
+    name: 'job leases and claimed moments',
     sql: `
       ALTER TABLE jobs ADD COLUMN locked_by TEXT;
       ALTER TABLE jobs ADD COLUMN locked_until BIGINT;
+
+      CREATE TABLE claims (
+        key TEXT PRIMARY KEY,
+        claimed_by TEXT NOT NULL,
+        claimed_at BIGINT NOT NULL
+      );
+      CREATE INDEX claims_by_time ON claims(claimed_at);
     `,
   },
 ];

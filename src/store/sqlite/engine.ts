@@ -80,6 +80,8 @@ class Statements {
 }
 
 const inTransaction = new AsyncLocalStorage<true>();
+/** the keys of runExclusive running, per database file (its mutex) */
+const exclusiveKeys = new WeakMap<Mutex, Set<string>>();
 
 export interface SqliteStore extends AsyncStore {}
 export class SqliteStore {
@@ -146,6 +148,18 @@ export class SqliteStore {
     } finally {
       open = false;
       this.mutex.unlock();
+    }
+  }
+
+  async runExclusive<T>(key: string, fn: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }> {
+    const held = exclusiveKeys.get(this.mutex) ?? new Set<string>();
+    exclusiveKeys.set(this.mutex, held);
+    if (held.has(key)) return { ran: false };
+    held.add(key);
+    try {
+      return { ran: true, value: await fn() };
+    } finally {
+      held.delete(key);
     }
   }
 

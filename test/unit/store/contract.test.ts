@@ -316,6 +316,30 @@ describe.each(engines())('store contract on $name', (engine) => {
     expect(runs).toBeGreaterThanOrEqual(6);
   });
 
+  it('hands a claimed moment to one replica, and runs exclusive work once at a time', async () => {
+    const other = await db.open();
+    const claims = await Promise.all([store, other, store, other].map((s, n) => s.transaction((tx) => tx.claimOnce('boundary:weekend:1796115600000', `r${n}`, T0))));
+    expect(claims.filter(Boolean)).toHaveLength(1);
+    expect((await other.claimOf('boundary:weekend:1796115600000'))?.by).toBe(`r${claims.indexOf(true)}`);
+
+    let release!: () => void;
+    let started!: () => void;
+    const running = new Promise<void>((r) => (started = r));
+    const first = store.runExclusive('reconcile', async () => {
+      started();
+      await new Promise<void>((r) => (release = r));
+      return 'done';
+    });
+    await running;
+    expect(await other.runExclusive('reconcile', async () => 'twice')).toEqual({ ran: false });
+    expect(await other.runExclusive('another key', async () => 'other')).toEqual({ ran: true, value: 'other' });
+    release();
+    expect(await first).toEqual({ ran: true, value: 'done' });
+    expect(await other.runExclusive('reconcile', async () => 'next')).toEqual({ ran: true, value: 'next' });
+    await store.prune(T0 + 8 * 86_400_000);
+    expect(await store.claimOf('boundary:weekend:1796115600000')).toBeNull();
+  });
+
   it('migrates once when several replicas start at once', async () => {
     const fresh = await engine.fresh();
     try {

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import type { Param, Statement } from '../../../src/store/sql.js';
 import { auditStatements as audit } from '../../../src/store/repos/audit.js';
+import { claimStatements as claims } from '../../../src/store/repos/claims.js';
 import { deliveryStatements as deliveries } from '../../../src/store/repos/deliveries.js';
 import { deployStatements as deploys } from '../../../src/store/repos/deploys.js';
 import { freezeStatements as freezes } from '../../../src/store/repos/freezes.js';
@@ -61,9 +62,11 @@ const HOT: [Statement, Param[], Param[]?][] = [
   [jobs.pendingJobsByKind, []],
   [held.waitingHeld, []],
   [held.waitingHeldOfRepo, ['a', 'r']],
+  [claims.claimOf, ['boundary:x']],
+  [claims.pruneClaims, [1]],
 ];
 
-const TABLES = 'deliveries|command_comments|installations|repos|incidents|external_incidents|freezes|window_suppressions|overrides|deploys|posted|pulls|label_grants|audit|jobs|held_deployments|meta';
+const TABLES = 'deliveries|command_comments|installations|repos|incidents|external_incidents|freezes|window_suppressions|overrides|deploys|posted|pulls|label_grants|audit|jobs|held_deployments|meta|claims';
 
 const names = engines().map((e) => e.name);
 
