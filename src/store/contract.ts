@@ -66,6 +66,14 @@ export interface Transaction extends Repositories {
    * every transaction already runs alone (BEGIN IMMEDIATE behind an in-process mutex).
    */
   lockKey(key: string): Promise<void>;
+  /** tells every replica's listeners of `topic` once this transaction commits (nothing if it rolls back) */
+  notify(topic: string, payload: string): Promise<void>;
+}
+
+/** a topic name: lower-case letters, digits and underscores (a PostgreSQL channel) */
+export function checkTopic(topic: string): string {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(topic)) throw new Error(`not a topic name: ${JSON.stringify(topic)}`);
+  return topic;
 }
 
 export interface TransactionOptions {
@@ -74,6 +82,8 @@ export interface TransactionOptions {
 }
 
 export interface AsyncStore extends Repositories {
+  /** notifies `topic` at once (outside a transaction) */
+  notify(topic: string, payload: string): Promise<void>;
   readonly engine: 'sqlite' | 'postgres';
   transaction<T>(fn: (tx: Transaction) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /**
@@ -83,6 +93,12 @@ export interface AsyncStore extends Repositories {
    * when the run ends or its replica dies; on SQLite an in-process flag.
    */
   runExclusive<T>(key: string, fn: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }>;
+  /**
+   * Calls `fn` with each payload notified on `topic`, by any replica, from now on (`LISTEN/NOTIFY`
+   * on PostgreSQL, in-process on SQLite): how a configuration change seen by one replica reaches
+   * the others. Resolves once listening; the function it resolves to stops listening.
+   */
+  listen(topic: string, fn: (payload: string) => void): Promise<() => Promise<void>>;
   /** the schema version (the highest migration applied) */
   schemaVersion(): Promise<number>;
   /** true when the database answers */

@@ -8,7 +8,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import pg from 'pg';
-import { repositories, TransactionMisuse, type AsyncStore, type Transaction, type TransactionOptions } from '../contract.js';
+import { checkTopic, repositories, TransactionMisuse, type AsyncStore, type Transaction, type TransactionOptions } from '../contract.js';
 import type { Param, Row, Sql, Statement } from '../sql.js';
 import { PG_MIGRATIONS } from './migrations.js';
 
@@ -148,6 +148,11 @@ export class PostgresStore {
           guard();
           await client.query({ name: 'lockKey', text: 'SELECT pg_advisory_xact_lock($1::bigint)', values: [lockKeyOf(key)] });
         },
+        // delivered by PostgreSQL when (and only if) the transaction commits
+        notify: async (topic: string, payload: string) => {
+          guard();
+          await client.query({ name: 'notify', text: 'SELECT pg_notify($1, $2)', values: [checkTopic(topic), payload] });
+        },
       };
       try {
         await client.query('BEGIN ISOLATION LEVEL SERIALIZABLE');
@@ -186,6 +191,62 @@ export class PostgresStore {
     }
   }
 
+  async notify(topic: string, payload: string): Promise<void> {
+    if (inTransaction.getStore()) throw new TransactionMisuse('inside a transaction, use its tx, not the store');
+    await this.pool.query({ name: 'notify', text: 'SELECT pg_notify($1, $2)', values: [checkTopic(topic), payload] });
+  }
+
+  async listen(topic: string, fn: (payload: string) => void): Promise<() => Promise<void>> {
+    checkTopic(topic);
+    const listeners = (this.listeners ??= new Map());
+    let set = listeners.get(topic);
+    if (!set) {
+      set = new Set();
+      listeners.set(topic, set);
+      await (await this.listener()).query(`LISTEN ${topic}`);
+    }
+    set.add(fn);
+    return async () => {
+      set.delete(fn);
+    };
+  }
+
+  private listeners: Map<string, Set<(payload: string) => void>> | undefined;
+  private listenClient: Promise<pg.Client> | undefined;
+  private closed = false;
+
+  /** one connection of its own for LISTEN; when it is lost, a new one listens again to every topic */
+  private listener(): Promise<pg.Client> {
+    this.listenClient ??= (async () => {
+      const c = new pg.Client({ ...this.pool.options, types } as pg.ClientConfig);
+      c.on('notification', (n) => {
+        for (const fn of this.listeners?.get(n.channel) ?? []) fn(n.payload ?? '');
+      });
+      c.on('error', () => {
+        this.listenClient = undefined;
+        void c.end().catch(() => {});
+        if (this.closed) return;
+        const again = setTimeout(() => {
+          if (this.closed) return;
+          void this.listener()
+            .then(async (fresh) => {
+              for (const topic of this.listeners?.keys() ?? []) await fresh.query(`LISTEN ${topic}`);
+            })
+            .catch(() => {});
+        }, 500);
+        again.unref();
+      });
+      try {
+        await c.connect();
+      } catch (error) {
+        this.listenClient = undefined;
+        throw error;
+      }
+      return c;
+    })();
+    return this.listenClient;
+  }
+
   async schemaVersion(): Promise<number> {
     const r = await this.pool.query<{ v: number | null }>('SELECT MAX(id) AS v FROM schema_migrations');
     return r.rows[0]?.v ?? 0;
@@ -200,6 +261,10 @@ export class PostgresStore {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    const l = this.listenClient;
+    this.listenClient = undefined;
+    if (l) await (await l).end().catch(() => {});
     await this.pool.end();
   }
 }

@@ -8,10 +8,11 @@
  */
 import Database from 'better-sqlite3';
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { EventEmitter } from 'node:events';
 import { mkdirSync, realpathSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { MIGRATIONS } from '../migrations.js';
-import { repositories, TransactionMisuse, type AsyncStore, type Transaction } from '../contract.js';
+import { checkTopic, repositories, TransactionMisuse, type AsyncStore, type Transaction } from '../contract.js';
 import { Mutex } from '../mutex.js';
 import type { Param, Row, Sql, Statement } from '../sql.js';
 
@@ -82,6 +83,17 @@ class Statements {
 const inTransaction = new AsyncLocalStorage<true>();
 /** the keys of runExclusive running, per database file (its mutex) */
 const exclusiveKeys = new WeakMap<Mutex, Set<string>>();
+/** notifications, per database file (its mutex) */
+const buses = new WeakMap<Mutex, EventEmitter>();
+function busOf(mutex: Mutex): EventEmitter {
+  let bus = buses.get(mutex);
+  if (!bus) {
+    bus = new EventEmitter();
+    bus.setMaxListeners(0);
+    buses.set(mutex, bus);
+  }
+  return bus;
+}
 
 export interface SqliteStore extends AsyncStore {}
 export class SqliteStore {
@@ -136,11 +148,18 @@ export class SqliteStore {
       get: (s, p) => inside(() => this.exec('get', s, p) as Row | undefined),
       run: (s, p) => inside(() => this.exec('run', s, p) as number),
     };
-    const tx: Transaction = { ...repositories(sql), lockKey: (key: string) => inside(() => void key) };
+    const notes: [string, string][] = [];
+    const tx: Transaction = {
+      ...repositories(sql),
+      lockKey: (key: string) => inside(() => void key),
+      notify: (topic: string, payload: string) => inside(() => void notes.push([checkTopic(topic), payload])),
+    };
     try {
       this.db.exec('BEGIN IMMEDIATE');
       const result = await inTransaction.run(true, () => fn(tx));
       this.db.exec('COMMIT');
+      const bus = busOf(this.mutex);
+      for (const [topic, payload] of notes) queueMicrotask(() => bus.emit(topic, payload));
       return result;
     } catch (error) {
       if (this.db.inTransaction) this.db.exec('ROLLBACK');
@@ -161,6 +180,17 @@ export class SqliteStore {
     } finally {
       held.delete(key);
     }
+  }
+
+  async notify(topic: string, payload: string): Promise<void> {
+    checkTopic(topic);
+    await this.outside(() => queueMicrotask(() => busOf(this.mutex).emit(topic, payload)));
+  }
+
+  async listen(topic: string, fn: (payload: string) => void): Promise<() => Promise<void>> {
+    const bus = busOf(this.mutex);
+    bus.on(checkTopic(topic), fn);
+    return async () => void bus.off(topic, fn);
   }
 
   async schemaVersion(): Promise<number> {

@@ -340,6 +340,32 @@ describe.each(engines())('store contract on $name', (engine) => {
     expect(await store.claimOf('boundary:weekend:1796115600000')).toBeNull();
   });
 
+  it('tells every replica of a notification once its transaction commits, and never of a rolled-back one', async () => {
+    const other = await db.open();
+    const got: string[] = [];
+    let arrived!: () => void;
+    const both = new Promise<void>((r) => (arrived = r));
+    const stop = await store.listen('config_changed', (payload) => {
+      got.push(payload);
+      if (got.length === 2) arrived();
+    });
+    await expect(
+      other.transaction(async (tx) => {
+        await tx.notify('config_changed', 'acme/api@rolled-back');
+        throw new Error('no');
+      }),
+    ).rejects.toThrow('no');
+    await other.transaction(async (tx) => {
+      await tx.setLastValidConfig('acme', 'api', '{}');
+      await tx.notify('config_changed', 'acme/api@1');
+    });
+    await other.notify('config_changed', 'acme/web@2');
+    await both;
+    expect(got).toEqual(['acme/api@1', 'acme/web@2']);
+    await stop();
+    await expect(other.notify('Config-Changed', 'x')).rejects.toThrow('not a topic name');
+  });
+
   it('migrates once when several replicas start at once', async () => {
     const fresh = await engine.fresh();
     try {
