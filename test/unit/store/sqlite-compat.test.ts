@@ -1,8 +1,10 @@
 /** The asynchronous SQLite engine opens the files today's synchronous store made, and the other way round. */
 import Database from 'better-sqlite3';
+import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { MIGRATIONS } from '../../../src/store/migrations.js';
 import { openSqliteStore } from '../../../src/store/sqlite/engine.js';
@@ -28,6 +30,36 @@ describe('SQLite files across the two stores', () => {
     expect(job?.payload).toEqual({ n: 1 });
     await store.close();
   });
+
+  it('migrates a new file once when several processes open it at once', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'moratorium-compat-')), 'm.db');
+    const engine = fileURLToPath(new URL('../../../src/store/sqlite/engine.ts', import.meta.url));
+    // each process loads everything, says so, and opens the file when told: all at the same moment
+    const script = [
+      `const m = await import(${JSON.stringify(engine)});`,
+      `console.log('ready');`,
+      `await new Promise((r) => process.stdin.once('data', r));`,
+      `const s = m.openSqliteStore(${JSON.stringify(path)});`,
+      `console.log('version', await s.schemaVersion());`,
+      `await s.close(); process.exit(0);`,
+    ].join(' ');
+    const children = Array.from({ length: 4 }, () => {
+      const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script]);
+      const run = { out: '', err: '', ready: null as unknown as Promise<void>, exit: null as unknown as Promise<number | null> };
+      run.ready = new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => ((run.out += d.toString()), run.out.includes('ready') && resolve())));
+      child.stderr.on('data', (d: Buffer) => (run.err += d.toString()));
+      run.exit = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+      return { child, run };
+    });
+    await Promise.all(children.map((c) => c.run.ready));
+    for (const c of children) c.child.stdin.write('go\n');
+    const codes = await Promise.all(children.map((c) => c.run.exit));
+    for (const [i, c] of children.entries()) expect([codes[i], c.run.out.trim().split('\n').at(-1), c.run.err]).toEqual([0, `version ${MIGRATIONS.length}`, '']);
+    const db = new Database(path, { readonly: true });
+    expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+    expect((db.prepare(`SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'claims'`).get() as { n: number }).n).toBe(1);
+    db.close();
+  }, 60_000);
 
   it('shares one file with the synchronous store of today', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'moratorium-compat-')), 'm.db');
