@@ -39,7 +39,7 @@ export async function migrateToPostgres(from: string, to: string): Promise<Migra
     if (version === 0) throw new MigrationRefused(`${from} is not a Moratorium database (schema version 0)`);
     if (version > latest) throw new MigrationRefused(`${from} has schema version ${version}, newer than this Moratorium (${latest}): use the newer release`);
 
-    const target = await openPostgresStore(to, { poolSize: 2, applicationName: 'moratorium migrate-to-postgres' });
+    const target = await openPostgresStore(to, { poolSize: 2, applicationName: 'moratorium migrate-to-postgres', queryTimeoutMs: 0 });
     const client = await target.pool.connect();
     try {
       // one snapshot of the file, one transaction on the target

@@ -46,10 +46,18 @@ export interface PostgresOptions {
   applicationName?: string;
   /** how long a connection attempt may take before it fails (default 5 s) */
   connectTimeoutMs?: number;
+  /**
+   * how long one statement may wait for its answer before it fails (default 8 s), so a webhook that
+   * cannot be stored is answered 5xx within GitHub's 10-second timeout; 0: none. Migrations and
+   * LISTEN have no limit.
+   */
+  queryTimeoutMs?: number;
 }
 
-export async function migratePostgres(pool: pg.Pool): Promise<number> {
-  const c = await pool.connect();
+/** migrates on a connection of its own, without the pool's statement time limit */
+export async function migratePostgres(config: pg.ClientConfig): Promise<number> {
+  const c = new pg.Client({ ...config, types });
+  await c.connect();
   try {
     await c.query('SELECT pg_advisory_lock($1::bigint)', [MIGRATION_LOCK]);
     try {
@@ -75,22 +83,23 @@ export async function migratePostgres(pool: pg.Pool): Promise<number> {
       await c.query('SELECT pg_advisory_unlock($1::bigint)', [MIGRATION_LOCK]);
     }
   } finally {
-    c.release();
+    await c.end();
   }
 }
 
 export async function openPostgresStore(url: string, options: PostgresOptions = {}): Promise<PostgresStore> {
-  const pool = new pg.Pool({
+  const base = {
     connectionString: url,
-    max: options.poolSize ?? 10,
     application_name: options.applicationName ?? 'moratorium',
     connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
-    types,
-  });
+  };
+  const timeout = options.queryTimeoutMs ?? 8000;
+  // the server cancels a statement that runs too long; the client gives up on a server that went silent
+  const pool = new pg.Pool({ ...base, max: options.poolSize ?? 10, statement_timeout: timeout, query_timeout: timeout ? timeout + 1000 : 0, types });
   // an idle client that loses its connection must not crash the process; the next query reconnects
   pool.on('error', () => {});
   try {
-    await migratePostgres(pool);
+    await migratePostgres(base);
   } catch (error) {
     await pool.end().catch(() => {});
     const message = error instanceof Error ? error.message : String(error);
@@ -218,7 +227,8 @@ export class PostgresStore {
   /** one connection of its own for LISTEN; when it is lost, a new one listens again to every topic */
   private listener(): Promise<pg.Client> {
     this.listenClient ??= (async () => {
-      const c = new pg.Client({ ...this.pool.options, types } as pg.ClientConfig);
+      const { query_timeout: _q, statement_timeout: _s, ...options } = this.pool.options as pg.ClientConfig & { max?: number };
+      const c = new pg.Client({ ...options, types });
       c.on('notification', (n) => {
         for (const fn of this.listeners?.get(n.channel) ?? []) fn(n.payload ?? '');
       });

@@ -40,6 +40,17 @@ describe('opening the store', () => {
 });
 
 describe.skipIf(!PG_URL)('PostgreSQL lost while running', () => {
+  it('gives up on a statement that takes longer than the time limit, and stays usable', async () => {
+    const store = await openPostgresStore(PG_URL!, { poolSize: 1, queryTimeoutMs: 300 });
+    try {
+      // a statement the server cancels at the limit
+      await expect(store.pool.query('SELECT pg_sleep(5)')).rejects.toThrow(/statement timeout|canceling statement/);
+      expect(await store.ping()).toBe(true);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('works again by itself once its connections were cut', async () => {
     const name = `moratorium_cut_${process.pid}`;
     const admin = new pg.Client({ connectionString: PG_URL });
