@@ -14,6 +14,7 @@ import { auditRepo } from './repos/audit.js';
 import { claimsRepo } from './repos/claims.js';
 import { deliveriesRepo } from './repos/deliveries.js';
 import { deploysRepo } from './repos/deploys.js';
+import { externalIncidentsRepo } from './repos/external-incidents.js';
 import { freezesRepo } from './repos/freezes.js';
 import { heldRepo } from './repos/held.js';
 import { incidentsRepo } from './repos/incidents.js';
@@ -38,6 +39,7 @@ export function repositories(sql: Sql) {
     ...deliveries,
     ...installationsRepo(sql),
     ...incidentsRepo(sql),
+    ...externalIncidentsRepo(sql),
     ...freezesRepo(sql),
     ...overridesRepo(sql),
     ...deploysRepo(sql),

@@ -1,5 +1,5 @@
-/** Incidents (open, resolved, closed) and the links from incident tools' own ids to ours. */
-import { key, repoKey, scopeOf, type AuditSource, type ExternalSource, type Phase, type Severity, type StoredIncident } from '../records.js';
+/** Incidents: opened, resolved, closed, each phase change allowed once. */
+import { key, repoKey, scopeOf, type AuditSource, type Phase, type Severity, type StoredIncident } from '../records.js';
 import { numOrNull, stmt, type Row, type Sql } from '../sql.js';
 
 export const incidentStatements = {
@@ -16,16 +16,6 @@ export const incidentStatements = {
   countActiveIncidents: stmt(
     'countActiveIncidents',
     `SELECT phase, severity, COUNT(*) AS n FROM incidents WHERE phase IN ('open', 'resolved') GROUP BY phase, severity`,
-  ),
-  getExternalIncident: stmt('getExternalIncident', 'SELECT incident_id FROM external_incidents WHERE source = ? AND external_id = ?'),
-  linkExternalIncident: stmt(
-    'linkExternalIncident',
-    'INSERT INTO external_incidents (source, external_id, incident_id, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
-  ),
-  externalOfIncident: stmt(
-    'externalOfIncident',
-    'SELECT source, external_id FROM external_incidents WHERE incident_id = ? ORDER BY source, external_id',
-    'SELECT source, external_id FROM external_incidents WHERE incident_id = $1 ORDER BY source COLLATE "C", external_id COLLATE "C"',
   ),
 };
 const s = incidentStatements;
@@ -81,19 +71,6 @@ export function incidentsRepo(sql: Sql) {
     },
     async countActiveIncidents(): Promise<{ phase: Phase; severity: Severity; count: number }[]> {
       return (await sql.all(s.countActiveIncidents)).map((r) => ({ phase: r.phase as Phase, severity: r.severity as Severity, count: r.n as number }));
-    },
-
-    // incident tools (PagerDuty, Statuspage): their incident id -> ours
-    async externalIncident(source: ExternalSource, externalId: string): Promise<number | null> {
-      const row = await sql.get(s.getExternalIncident, [source, externalId]);
-      return row ? (row.incident_id as number) : null;
-    },
-    /** false when that external incident was already linked */
-    async linkExternalIncident(source: ExternalSource, externalId: string, incidentId: number, now: number): Promise<boolean> {
-      return (await sql.run(s.linkExternalIncident, [source, externalId, incidentId, now])) === 1;
-    },
-    async externalOfIncident(incidentId: number): Promise<{ source: ExternalSource; externalId: string }[]> {
-      return (await sql.all(s.externalOfIncident, [incidentId])).map((r) => ({ source: r.source as ExternalSource, externalId: r.external_id as string }));
     },
   };
 }

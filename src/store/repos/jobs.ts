@@ -11,6 +11,13 @@ import type { ClaimedJob, JobRecord } from '../records.js';
 import { stmt, type Param, type Row, type Sql } from '../sql.js';
 
 const WEEK = 7 * 86_400_000;
+/**
+ * The lease a runner should claim with, and how often it should extend it while a job runs: a job
+ * of a replica that died is claimable again within 30 s (SPEC 9: within a minute), and a live
+ * replica extends its lease twice before another could take it.
+ */
+export const JOB_LEASE_MS = 30_000;
+export const JOB_LEASE_EXTEND_EVERY_MS = 10_000;
 /** the database's clock, in milliseconds since the epoch */
 const PG_NOW = '(extract(epoch from clock_timestamp()) * 1000)::bigint';
 

@@ -13,6 +13,7 @@ import { deployStatements as deploys } from '../../../src/store/repos/deploys.js
 import { freezeStatements as freezes } from '../../../src/store/repos/freezes.js';
 import { heldStatements as held } from '../../../src/store/repos/held.js';
 import { incidentStatements as incidents } from '../../../src/store/repos/incidents.js';
+import { externalIncidentStatements as external } from '../../../src/store/repos/external-incidents.js';
 import { installationStatements as installations } from '../../../src/store/repos/installations.js';
 import { jobStatements as jobs } from '../../../src/store/repos/jobs.js';
 import { overrideStatements as overrides } from '../../../src/store/repos/overrides.js';
@@ -33,8 +34,8 @@ const HOT: [Statement, Param[], Param[]?][] = [
   [incidents.activeIncidents, ['a']],
   [incidents.incidentCandidates, ['a', 'r', 200]],
   [incidents.countActiveIncidents, []],
-  [incidents.getExternalIncident, ['pagerduty', 'P1']],
-  [incidents.externalOfIncident, [1]],
+  [external.getExternalIncident, ['pagerduty', 'P1']],
+  [external.externalOfIncident, [1]],
   [freezes.activeFreezes, ['a', 1]],
   [freezes.activeFreezesOfScope, ['a', 'r', 1]],
   [freezes.expiredFreezes, [1]],
