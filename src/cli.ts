@@ -1,6 +1,6 @@
 /**
  * `moratorium validate FILE` and `moratorium explain`: the gate, offline, from a config file. No
- * GitHub credentials, no database. `now` and the output streams are injected (tests run it in-process).
+ * GitHub credentials, no database. (`moratorium migrate-to-postgres`: src/store/migrate-to-postgres.ts.) `now` and the output streams are injected (tests run it in-process).
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -26,6 +26,8 @@ const USAGE = `Usage:
       Prints the gate's decision for a PR, its reasons and when it next changes on its own.
       TIME is ISO 8601 as /freeze --until takes it (2026-12-01, 2026-12-01T18:00, 2026-12-01T18:00+01:00;
       UTC without an offset); labels count as added by someone allowed to.
+  moratorium migrate-to-postgres --from FILE --to URL
+      Moves the state of a SQLite file (MORATORIUM_DB) into an empty PostgreSQL database, with the app stopped.
 `;
 
 function loadConfigFile(path: string): { raw: unknown; problems: ConfigProblem[] } {
@@ -157,6 +159,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   const [command, ...rest] = argv;
   if (command === 'validate') return validate(rest[0], io);
   if (command === 'explain') return explain(rest, io);
+  if (command === 'migrate-to-postgres') return (await import('./store/migrate-to-postgres.js')).migrateToPostgresCli(rest, io);
   io[command === undefined || command === 'help' || command === '--help' ? 'out' : 'err'](USAGE);
   return command === undefined || command === 'help' || command === '--help' ? 0 : 2;
 }
