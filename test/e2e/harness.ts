@@ -21,6 +21,11 @@
  * Every child is started in its own process group and tracked: `stopAllApps()` runs in `afterAll` of
  * every test file that imports this module, and any child still alive when the test process exits is
  * killed (SIGKILL to its group).
+ *
+ * The fake GitHub is strict everywhere: every test file that imports this module fails a test
+ * (afterEach) and the file (afterAll) when any FakeGitHub started in it recorded a request that
+ * breaks GitHub's OpenAPI description or an endpoint the fake does not implement
+ * (`checkStartedFakes`); no test has to remember to check.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac, generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
@@ -29,8 +34,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, expect as globalExpect, type ExpectStatic } from 'vitest';
-import { FakeGitHub } from '../fake-github/index.js';
+import { afterAll, afterEach, expect as globalExpect, type ExpectStatic } from 'vitest';
+import { FakeGitHub, startedFakes } from '../fake-github/index.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -129,16 +134,28 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   });
 }
 
-/**
- * Kill every app this process started (SIGTERM, then SIGKILL after 5 s) and remove their temporary
- * directories (keep them with MORATORIUM_E2E_KEEP=1). Registered in afterAll.
- */
 /** Nothing the app sent broke GitHub's API description or used an endpoint the fake lacks. */
 export function expectFakeClean(fake: FakeGitHub, expect: ExpectStatic = globalExpect): void {
   expect(fake.violations).toEqual([]);
   expect(fake.unknown).toEqual([]);
 }
 
+/**
+ * Throws when any fake started in this test file (without `recordOnly`) recorded a violation of
+ * GitHub's API description or an endpoint it does not implement since the last check. Registered
+ * as afterEach (the test fails) and afterAll (the file fails: also what arrives after the last test).
+ */
+export function checkStartedFakes(): void {
+  const problems = startedFakes().flatMap((fake) => fake.unreported().map((p) => `  fake GitHub ${fake.apiUrl}: ${p}`));
+  if (problems.length) {
+    throw new Error(`the app made requests GitHub's API description does not allow, or the fake does not implement:\n${problems.join('\n')}`);
+  }
+}
+
+/**
+ * Kill every app this process started (SIGTERM, then SIGKILL after 5 s) and remove their temporary
+ * directories (keep them with MORATORIUM_E2E_KEEP=1). Registered in afterAll.
+ */
 export async function stopAllApps(): Promise<void> {
   await Promise.all(
     [...running].map(async (child) => {
@@ -160,7 +177,12 @@ export async function stopAllApps(): Promise<void> {
 }
 
 try {
-  afterAll(stopAllApps);
+  afterEach(checkStartedFakes);
+  // after stopAllApps (hooks of a level run in order): what the apps sent until they stopped counts
+  afterAll(async () => {
+    await stopAllApps();
+    checkStartedFakes();
+  });
 } catch {
   // imported outside a vitest test file: the exit handler still kills children
 }
