@@ -75,13 +75,7 @@ async function reviewOf(runId: number, timeoutMs = 10_000) {
 
 /** The handler's log line for one delivery (stdout may trail the HTTP answer a little). */
 async function logOf(deliveryId: string, timeoutMs = 15_000): Promise<Record<string, any>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const line = app.logLines().find((l) => l.delivery === deliveryId);
-    if (line) return line;
-    if (Date.now() > deadline) throw new Error(`no log line for delivery ${deliveryId}\n${app.logs().split('\n').slice(-20).join('\n')}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
+  return app.waitForLogLine((l) => l.delivery === deliveryId, timeoutMs);
 }
 
 /** Sends a protection-rule request and returns the delivery's log line. */
