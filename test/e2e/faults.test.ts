@@ -149,7 +149,7 @@ describe.concurrent('faults (each scenario its own fake GitHub and app)', () => 
     } finally {
       await fake.stop();
     }
-  }, 90_000);
+  }, 150_000);
 
   it('kill -9 between a state change and its reply: the reply is posted after the restart, the change happened once', async ({ expect }) => {
     const fake = await world(['web']);
@@ -261,5 +261,5 @@ describe.concurrent('faults (each scenario its own fake GitHub and app)', () => 
     } finally {
       await fake.stop();
     }
-  }, 90_000);
+  }, 150_000);
 });

@@ -304,7 +304,7 @@ describe('the incident story (npm start against the fake GitHub)', () => {
     expect((await waitForConclusion(B, afterCrash, 'failure', title)).output.title).toBe(title);
     // the start-up reconcile left the blocked PRs blocked
     for (const [repo, pr] of featurePulls()) expect((await checkOf(repo, pr)).conclusion).toBe('failure');
-  });
+  }, 60_000);
 
   it('/override by a maintainer turns a blocked PR green, and a new push makes it red again', async () => {
     const before = replies(A, featureA.number);
