@@ -142,7 +142,12 @@ export type Fault =
       rateLimit?: 'secondary' | 'primary';
     }
   | { delayMs: number }
-  | { drop: true };
+  | { drop: true }
+  /**
+   * The endpoint runs (what it changes stays changed) but its answer is lost: the connection is
+   * dropped after `holdMs` (default 0), as when GitHub did the work and the network or the caller died.
+   */
+  | { dropAnswer: true; holdMs?: number };
 
 export interface InjectSpec {
   /** which requests; default: all (also narrowed by `route`) */
@@ -1184,6 +1189,7 @@ export class FakeGitHub extends EventEmitter {
 
     // injected faults
     const faultReq: FaultRequest = { method, path: rec.path, route: rec.route, params: rec.params, query: rec.query, body: rec.body, installationId: rec.installationId, headers: req.headers };
+    let answerLost: number | null = null;
     const injection = this.injections.find((i) => i.remaining > 0 && (!i.spec.route || i.spec.route === rec.route) && (!i.spec.match || i.spec.match(faultReq)));
     if (injection) {
       injection.hits++;
@@ -1197,7 +1203,10 @@ export class FakeGitHub extends EventEmitter {
         req.socket.destroy();
         return;
       }
-      if ('delayMs' in f) {
+      if ('dropAnswer' in f) {
+        rec.fault = 'drop';
+        answerLost = f.holdMs ?? 0;
+      } else if ('delayMs' in f) {
         rec.fault = 'delay';
         await new Promise((resolve) => setTimeout(resolve, f.delayMs));
       } else {
@@ -1227,7 +1236,16 @@ export class FakeGitHub extends EventEmitter {
       accept: String(req.headers.accept ?? ''),
     };
     try {
-      reply(await handler(ctx), rateKey);
+      const answer = await handler(ctx);
+      if (answerLost !== null) {
+        // the effect happened; the answer never arrives
+        await new Promise((resolve) => setTimeout(resolve, answerLost!));
+        rec.status = 0;
+        this.emit('request', rec);
+        req.socket.destroy();
+        return;
+      }
+      reply(answer, rateKey);
     } catch (error) {
       if (error instanceof HttpError) {
         if (error.status === 422) this.violations.push({ method, path: rec.path, route: rec.route, status: 422, message: error.message, at });
