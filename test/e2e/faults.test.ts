@@ -128,7 +128,7 @@ describe.concurrent('faults (each scenario its own fake GitHub and app)', () => 
       const comment = webhooks(fake).issueComment(OWNER, host.repo, host.pr.number, { body: '/incident open sev1 Database failover', user: WRITER });
       expect((await app.send('issue_comment', comment)).status).toBe(200);
 
-      await converged(fake, pulls, 60_000, 'every gate right after the faults');
+      await converged(fake, pulls, 90_000, 'every gate right after the faults');
       expect(injected.filter((i) => i.hits === 0).map((i) => i.spec)).toEqual([]);
       await fake.waitFor((f) => f.appComments(OWNER, host.repo, host.pr.number).length >= 1, 20_000, 'the reply');
       expect(fake.reactionsFor(OWNER, host.repo, comment.comment.id).map((r) => r.content)).toContain('+1');
@@ -137,14 +137,16 @@ describe.concurrent('faults (each scenario its own fake GitHub and app)', () => 
       expect((await state(app, expect)).incidents).toHaveLength(1);
       expect((await audit(app, expect)).filter((e) => e.action === 'incident.open')).toHaveLength(1);
       // and stays right over the next reconciles, with no fault left
-      await sleep(3_500);
+      // (a reconcile every 3 s: the next one to end, and what it queued)
+      await app.waitForLogLine((l) => l.msg === 'reconcile done', 30_000, app.logLines().length);
+      await app.waitForJobs();
       expect(wrongGates(fake, pulls)).toEqual([]);
       expect(fake.violations).toEqual([]);
       expect((await fetch(`${app.url}/moratorium/health`)).status).toBe(200);
     } finally {
       await fake.stop();
     }
-  }, 90_000);
+  }, 150_000);
 
   it('kill -9 in the middle of a fan-out: after a restart every gate converges and no state is lost', async ({ expect }) => {
     const fake = await world(['api', 'web', 'worker']);
@@ -169,7 +171,7 @@ describe.concurrent('faults (each scenario its own fake GitHub and app)', () => 
     } finally {
       await fake.stop();
     }
-  }, 90_000);
+  }, 150_000);
 
   it('kill -9 after GitHub created the reply but before the app heard back: after the restart the reply is there once', async ({ expect }) => {
     const fake = await world(['web']);
@@ -245,7 +247,8 @@ describe.concurrent('faults (each scenario its own fake GitHub and app)', () => 
       await app.send('issue_comment', payload, { deliveryId: first.deliveryId });
       await app.send('issue_comment', payload);
       await fake.waitFor((f) => f.appComments(OWNER, 'docs', dup.number).length >= 1, 10_000, 'the reply');
-      await sleep(1_000);
+      // all three were answered once handled; what they owed (replies, reactions) has run
+      await app.waitForJobs();
       expect(fake.appComments(OWNER, 'docs', dup.number)).toHaveLength(1);
       expect(fake.reactionsFor(OWNER, 'docs', payload.comment.id)).toHaveLength(1);
       expect(((await state(app, expect)).freezes as Array<Record<string, any>>).filter((f) => f.reason === 'duplicate check')).toHaveLength(1);
@@ -262,9 +265,10 @@ describe.concurrent('faults (each scenario its own fake GitHub and app)', () => 
       await app.send('pull_request', olderPayload);
       const check = await fake.waitFor((f) => f.latestCheck(OWNER, 'docs', newer), 10_000, 'the gate on the newest SHA');
       expect(check.conclusion).toBe('failure');
-      await sleep(500);
+      // the older delivery was handled as stale (its log line), and nothing it might owe is left
+      await app.waitForLogLine((l) => l.event === 'pull_request' && l.pr === racing.number && l.stale === true);
+      await app.waitForJobs();
       expect(fake.latestCheck(OWNER, 'docs', older)).toBeUndefined();
-      expect(app.logLines().some((l) => l.event === 'pull_request' && l.pr === racing.number && l.stale === true)).toBe(true);
 
       // 3. two hundred webhooks, 25 in flight at a time
       const opened = Array.from({ length: 140 }, (_, i) => {
@@ -301,7 +305,7 @@ describe.concurrent('faults (each scenario its own fake GitHub and app)', () => 
       expect(((await state(app, expect)).incidents as Array<Record<string, any>>).filter((i) => i.title === 'Burst of traffic')).toHaveLength(1);
       expect((await audit(app, expect)).filter((e) => e.action === 'incident.open' && e.reason === 'Burst of traffic')).toHaveLength(1);
       await fake.waitFor((f) => f.appComments(OWNER, host.repo, host.pr.number).length >= 1, 10_000, 'the reply');
-      await sleep(500);
+      await app.waitForJobs();
       expect(fake.appComments(OWNER, host.repo, host.pr.number)).toHaveLength(1);
       expect((await fetch(`${app.url}/moratorium/health`)).status).toBe(200);
       expect(app.logLines().filter((l) => Number(l.level) >= 50)).toEqual([]);
@@ -309,5 +313,5 @@ describe.concurrent('faults (each scenario its own fake GitHub and app)', () => 
     } finally {
       await fake.stop();
     }
-  }, 90_000);
+  }, 150_000);
 });
