@@ -20,12 +20,19 @@ import type { Probot } from 'probot';
 import { SEVERITIES } from '../config/schema.js';
 import type { StateEvent } from '../domain/actions.js';
 import type { GitHubPort } from '../github/port.js';
-import type { Services } from '../services.js';
+import type { Clock } from '../clock.js';
+import type { Store } from '../store/store.js';
 import type { Route } from './router.js';
+
+/** What the gauges read on scrape. */
+export interface MetricsSource {
+  store: Pick<Store, 'pendingJobsByKind' | 'countActiveIncidents' | 'countActiveFreezes'>;
+  clock: Clock;
+}
 
 export class Metrics {
   readonly registry = new Registry();
-  private services: Services | null = null;
+  private services: MetricsSource | null = null;
 
   readonly webhookDuration = new Histogram({
     name: 'moratorium_webhook_duration_seconds',
@@ -101,8 +108,8 @@ export class Metrics {
     if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'moratorium_' });
   }
 
-  /** The gauges read the store of these services on every scrape. */
-  bind(services: Services): this {
+  /** The gauges read this store on every scrape. */
+  bind(services: MetricsSource): this {
     this.services = services;
     return this;
   }
