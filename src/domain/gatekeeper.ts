@@ -10,7 +10,6 @@ import type { Clock } from '../clock.js';
 import type { ConfigService, LoadedConfig } from '../config/load.js';
 import type { ConfigProblem } from '../config/schema.js';
 import { decideSharedHead } from '../gate/combine.js';
-import { evaluateGate } from '../gate/evaluate.js';
 import type { Decision, GateInput, LabelState, PullRequestChange } from '../gate/types.js';
 import type { GitHubPort, PullInfo, RepoRef } from '../github/port.js';
 import type { PullRecord, Store } from '../store/store.js';
@@ -133,11 +132,6 @@ export class Gatekeeper {
   /** The gate's input for one change: the store's state at `now`. */
   inputFor(loaded: LoadedConfig, change: GateInput['change'], now: number): GateInput {
     return { config: loaded.config, state: gateStateFor(this.store, loaded, change, now), change, now };
-  }
-
-  /** Pure evaluation of one PR with the store's state at `now`. */
-  decide(loaded: LoadedConfig, change: PullRequestChange, now: number): Decision {
-    return evaluateGate(this.inputFor(loaded, change, now));
   }
 
   /**

@@ -32,7 +32,7 @@ export interface MetricsSource {
 
 export class Metrics {
   readonly registry = new Registry();
-  private services: MetricsSource | null = null;
+  private source: MetricsSource | null = null;
 
   readonly webhookDuration = new Histogram({
     name: 'moratorium_webhook_duration_seconds',
@@ -72,7 +72,7 @@ export class Metrics {
       registers: [this.registry],
       collect() {
         this.reset();
-        const s = self.services;
+        const s = self.source;
         if (!s) return;
         this.set({ kind: 'fanout' }, 0);
         for (const { kind, count } of s.store.pendingJobsByKind()) this.set({ kind }, count);
@@ -85,7 +85,7 @@ export class Metrics {
       registers: [this.registry],
       collect() {
         this.reset();
-        const s = self.services;
+        const s = self.source;
         if (!s) return;
         for (const phase of ['open', 'resolved']) for (const severity of SEVERITIES) this.set({ phase, severity }, 0);
         for (const { phase, severity, count } of s.store.countActiveIncidents()) this.set({ phase, severity }, count);
@@ -98,7 +98,7 @@ export class Metrics {
       registers: [this.registry],
       collect() {
         this.reset();
-        const s = self.services;
+        const s = self.source;
         if (!s) return;
         this.set({ mode: 'all' }, 0);
         this.set({ mode: 'features' }, 0);
@@ -109,8 +109,8 @@ export class Metrics {
   }
 
   /** The gauges read this store on every scrape. */
-  bind(services: MetricsSource): this {
-    this.services = services;
+  bind(source: MetricsSource): this {
+    this.source = source;
     return this;
   }
 

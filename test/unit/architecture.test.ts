@@ -98,6 +98,25 @@ const PURE_PACKAGES = [/^zod$/, /^yaml$/, /^temporal-polyfill$/, /^mdast-/, /^mi
 /** Parts that do I/O (SQL, GitHub, HTTP, timers, the process) or hold use cases: a pure file never reaches them. */
 const isImpure = (f: string) => /^src\/(store|github|http|domain|schedule)\//.test(f) && !isTime(f);
 
+/**
+ * What each part may import (values; type-only imports aside), as the README's table says. Parts
+ * not listed (src/main.ts, src/compose.ts, src/cli.ts, src/env.ts, src/clock.ts) are unrestricted.
+ */
+export const ALLOWED: Record<string, string[]> = {
+  'src/gate/': ['src/config/', 'src/util/', 'time'],
+  time: [],
+  'src/util/': [],
+  'src/github/': [],
+  'src/store/': [],
+  'src/config/': ['src/store/', 'time'],
+  'src/domain/': ['src/config/', 'src/gate/', 'src/github/', 'src/store/', 'src/util/', 'time'],
+  'src/commands/': ['src/config/', 'src/domain/', 'src/gate/', 'src/github/', 'src/store/', 'src/util/', 'time'],
+  'src/schedule/': ['src/domain/', 'src/store/'],
+  'src/http/': ['src/commands/', 'src/config/', 'src/domain/', 'src/gate/', 'src/github/', 'src/store/', 'src/util/', 'time', 'src/env.ts'],
+  'src/handlers.ts': ['src/commands/', 'src/domain/', 'src/github/'],
+  'src/app.ts': ['src/handlers.ts'],
+};
+
 export function analyse(sources: Sources) {
   const graph = new Map<string, Import[]>();
   for (const [file, text] of sources) graph.set(file, importsOf(file, text));
@@ -134,7 +153,12 @@ export function analyse(sources: Sources) {
   };
   for (const file of sources.keys()) if (isPureRoot(file)) walk(file, []);
   const composeImporters = [...graph].filter(([f, imports]) => f !== 'src/main.ts' && imports.some((i) => i.target === 'src/compose.ts')).map(([f]) => f);
-  return { fileCycles: cyclesOf(fileEdges), partCycles: cyclesOf(partEdges), impureImports, composeImporters, problems, files: graph.size };
+  const disallowed: string[] = [];
+  for (const [from, tos] of partEdges) {
+    const allowed = ALLOWED[from];
+    if (allowed) for (const to of tos) if (!allowed.includes(to)) disallowed.push(`${from} -> ${to}`);
+  }
+  return { fileCycles: cyclesOf(fileEdges), partCycles: cyclesOf(partEdges), impureImports, composeImporters, disallowed: disallowed.sort(), problems, files: graph.size };
 }
 
 function readSources(): Sources {
@@ -170,6 +194,10 @@ describe('the layout of src/', () => {
     expect(result.impureImports).toEqual([]);
   });
 
+  it("imports between folders only what the README's table allows", () => {
+    expect(result.disallowed).toEqual([]);
+  });
+
   it('lets only src/main.ts see every part (src/compose.ts)', () => {
     expect(result.composeImporters).toEqual([]);
   });
@@ -195,6 +223,7 @@ describe('the layout checker itself', () => {
     }));
     expect(values.fileCycles).toEqual([]);
     expect(values.partCycles).toEqual([['src/domain/', 'src/schedule/']]);
+    expect(values.disallowed).toEqual(['src/domain/ -> src/schedule/']);
     const types = analyse(src({
       'src/domain/a.ts': "import { type X } from '../schedule/t.js';",
       'src/schedule/t.ts': "import { y } from '../domain/b.js';\nexport type X = 1;",
