@@ -97,8 +97,8 @@ export class Handlers {
   wrap<E extends EventName>(name: string, fn: (ctx: Context<E>, port: GitHubPort) => Promise<Fields>) {
     return async (ctx: Context<E>): Promise<void> => {
       const started = Date.now();
-      const installationId = (ctx.payload as { installation?: { id?: number } | null }).installation?.id;
       try {
+        const installationId = (ctx.payload as { installation?: { id?: number } | null } | null)?.installation?.id;
         if (!installationId) throw new PayloadError('payload has no installation');
         const port = await this.s.ports(installationId);
         const fields = await withBusyRetry(() => fn(ctx, port), (attempt, wait) =>

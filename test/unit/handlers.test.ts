@@ -57,6 +57,19 @@ describe('webhook handlers: ignored payloads and bugs', () => {
     expect(lines.filter((l) => l.delivery === 'd-1').map((l) => [l.level, l.msg, l.err])).toEqual([[40, 'payload ignored', 'payload has no pull_request.head']]);
   });
 
+  it('ignores a delivery whose payload is not an object, or has no installation', async () => {
+    const { handlers, lines, calls } = handlersWith(async () => ({}));
+    const noInstallation = pullRequestEvent('opened', { number: 7, sha: 'e'.repeat(40) }, REPO);
+    delete noInstallation.installation;
+    await handlers.pullRequest(deliver(null as unknown as Record<string, any>, 'd-5'));
+    await handlers.pullRequest(deliver(noInstallation, 'd-6'));
+    expect(calls).toEqual([]);
+    expect(lines.filter((l) => l.delivery === 'd-5' || l.delivery === 'd-6').map((l) => [l.delivery, l.level, l.msg, l.err])).toEqual([
+      ['d-5', 40, 'payload ignored', 'payload has no installation'],
+      ['d-6', 40, 'payload ignored', 'payload has no installation'],
+    ]);
+  });
+
   it('logs a TypeError from the code behind a handler as a bug (handler failed, error level), not as an ignored payload', async () => {
     const { handlers, lines, calls } = handlersWith(async () => {
       throw new TypeError("Cannot read properties of undefined (reading 'sha')");
