@@ -78,12 +78,8 @@ export function cyclesOf(edges: Map<string, Set<string>>): string[][] {
   return out;
 }
 
-/**
- * The pure calendar code: src/time/ (where the time-temporal branch puts it), and where it lives
- * until that branch lands. Listed files that do not exist are ignored.
- */
-const TIME_FILES = ['src/schedule/tz.ts', 'src/schedule/cron.ts', 'src/schedule/windows.ts', 'src/config/duration.ts'];
-const isTime = (f: string) => f.startsWith('src/time/') || TIME_FILES.includes(f);
+/** The pure calendar code. */
+const isTime = (f: string) => f.startsWith('src/time/');
 
 /** Which part a file belongs to: its folder under src/ (calendar code is "time"); a top-level file is its own part. */
 export function partOf(file: string): string {
