@@ -11,8 +11,10 @@
  *   `X-Hub-Signature-256` matches (constant-time compare): it is answered `2xx` only after that. A
  *   webhook that cannot be valid (no signature, wrong content type, missing GitHub headers) is never
  *   held in memory: its bytes are counted and discarded, then it is refused.
- * - unverified webhook bodies share a memory budget: past it, a new large body is answered `503`
- *   (retry later) instead of being held, so concurrent mis-signed bodies cannot exhaust memory.
+ * - unverified webhook bodies share a memory budget (each body's first MiB is free): past it, a
+ *   body is only hashed, not held, so concurrent mis-signed bodies cannot exhaust memory; it still
+ *   gets its 413 or 401, and only a genuine one (rare: large and signed, during such a flood) gets
+ *   `503` (deliver it again).
  * - headers and whole requests are timed out (slow clients get `408` or are closed).
  * - one log line per request, without headers (tokens, cookies and signatures never reach the log).
  *
@@ -33,6 +35,7 @@ export const UNVERIFIED_BUDGET_BYTES = 64 * 1024 * 1024;
 /** After a refusal, at most this much more of the body is read (and discarded) before the connection is closed. */
 const DRAIN_MAX_BYTES = 64 * 1024 * 1024;
 const DRAIN_MAX_MS = 10_000;
+const DRAIN_IDLE_MS = 2_000;
 /** Probot answers 202 when its handlers run longer than this (after the signature check) */
 const WEBHOOK_HANDLER_TIMEOUT_MS = 9_000;
 
@@ -85,7 +88,8 @@ export class AppServer {
       const limit = this.limitFor(req);
       if (declaredLength(req) > limit) {
         this.logLine(req, res);
-        refuse(req, res, 413, tooLarge(limit));
+        // no 100 Continue: the client sends no body
+        refuse(req, res, 413, tooLarge(limit), { bodyComing: false });
         return;
       }
       res.writeContinue();
@@ -221,7 +225,10 @@ export class AppServer {
       else if (!SIGNATURE.test(signature!)) problem = [401, 'X-Hub-Signature-256 must be "sha256=" and 64 hex digits: the webhook is refused'];
     }
     const hmac = problem ? null : createHmac('sha256', this.opts.secret);
+    // bytes held beyond the first MiB count against the budget shared by every unverified body;
+    // past it this body is no longer held, only hashed (so its signature can still be judged)
     let budgeted = 0;
+    let dropped = false;
     const release = () => {
       this.heldUnverified -= budgeted;
       budgeted = 0;
@@ -229,10 +236,13 @@ export class AppServer {
     const body = await readBounded(req, WEBHOOK_MAX_BYTES, (chunk, total) => {
       if (!hmac) return false; // cannot be valid: count and discard
       hmac.update(chunk);
+      if (dropped) return false;
       const beyondFree = Math.max(0, total - FREE_BYTES) - budgeted;
       if (beyondFree > 0) {
         if (this.heldUnverified + beyondFree > UNVERIFIED_BUDGET_BYTES) {
-          return 'stop';
+          dropped = true;
+          release();
+          return false;
         }
         this.heldUnverified += beyondFree;
         budgeted += beyondFree;
@@ -245,11 +255,6 @@ export class AppServer {
         refuse(req, res, 413, tooLarge(WEBHOOK_MAX_BYTES));
         return;
       }
-      if (body.kind === 'stopped') {
-        this.log.warn({ event: 'webhook', delivery: id }, 'too many large unverified webhook bodies at once: answered 503');
-        refuse(req, res, 503, 'too many large webhook bodies are being received at once: deliver it again later', { 'retry-after': '10' });
-        return;
-      }
       if (problem) {
         send(res, problem[0], { error: problem[1] });
         return;
@@ -259,6 +264,12 @@ export class AppServer {
       if (!timingSafeEqual(expected, given)) {
         this.log.warn({ event: 'webhook', delivery: id, webhook: event }, 'webhook signature does not match: refused (is WEBHOOK_SECRET the secret of the GitHub App?)');
         send(res, 401, { error: 'X-Hub-Signature-256 does not match the body and the webhook secret: the webhook is refused' });
+        return;
+      }
+      if (dropped) {
+        // genuine, but it arrived while other large bodies filled the budget and was not kept
+        this.log.warn({ event: 'webhook', delivery: id, webhook: event }, 'a large signed webhook arrived while too many large unverified bodies were held: answered 503, redeliver it');
+        send(res, 503, { error: 'too many large webhook bodies were being received at once: deliver it again' }, { 'retry-after': '10' });
         return;
       }
       let payload: unknown;
@@ -307,13 +318,12 @@ export class AppServer {
 }
 
 /**
- * Reads a body up to `limit` bytes, as chunks. `keep(chunk, total)` says whether to hold the chunk
- * (`false`: count and discard it and the rest; `'stop'`: give up at once, the caller answers without
- * the rest). Reading stops as soon as `limit` is passed (the caller answers 413, then the rest is
+ * Reads a body up to `limit` bytes, as chunks. `keep(chunk, total)` sees every chunk and says
+ * whether to hold it (`false` once: what was held is dropped and the rest only counted). Reading stops as soon as `limit` is passed (the caller answers 413, then the rest is
  * drained).
  */
-type Bounded = { kind: 'ok'; chunks: Buffer[] } | { kind: 'too-large' } | { kind: 'aborted' } | { kind: 'stopped' };
-function readBounded(req: IncomingMessage, limit: number, keep: (chunk: Buffer, total: number) => boolean | 'stop'): Promise<Bounded> {
+type Bounded = { kind: 'ok'; chunks: Buffer[] } | { kind: 'too-large' } | { kind: 'aborted' };
+function readBounded(req: IncomingMessage, limit: number, keep: (chunk: Buffer, total: number) => boolean): Promise<Bounded> {
   return new Promise((resolve) => {
     let chunks: Buffer[] = [];
     let total = 0;
@@ -333,13 +343,9 @@ function readBounded(req: IncomingMessage, limit: number, keep: (chunk: Buffer, 
         finish({ kind: 'too-large' });
         return;
       }
+      const hold = keep(chunk, total);
       if (discarding) return;
-      const decision = keep(chunk, total);
-      if (decision === 'stop') {
-        finish({ kind: 'stopped' });
-        return;
-      }
-      if (!decision) {
+      if (!hold) {
         discarding = true;
         chunks = [];
         return;
@@ -364,47 +370,50 @@ function readBounded(req: IncomingMessage, limit: number, keep: (chunk: Buffer, 
  * client still sends (at most DRAIN_MAX_BYTES, DRAIN_MAX_MS) before ending the response and closing
  * the connection: a client still sending its body reads the answer instead of a reset.
  */
-function refuse(req: IncomingMessage, res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
+function refuse(req: IncomingMessage, res: ServerResponse, status: number, message: string, opts: { headers?: Record<string, string>; bodyComing?: boolean } = {}): void {
   const text = `${JSON.stringify({ error: message })}\n`;
   if (res.headersSent) {
     res.destroy();
     return;
   }
   res.shouldKeepAlive = false;
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), connection: 'close', ...headers });
-  if (req.complete || req.method === 'HEAD') {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), connection: 'close', ...opts.headers });
+  if (req.complete || opts.bodyComing === false) {
     res.end(req.method === 'HEAD' ? undefined : text);
     return;
   }
-  res.write(text);
+  res.write(req.method === 'HEAD' ? '' : text);
   let drained = 0;
-  const done = () => {
-    clearTimeout(timer);
-    req.off('data', onData);
-    req.off('end', done);
-    if (!res.writableEnded) res.end();
-  };
-  const onData = (chunk: Buffer) => {
-    drained += chunk.length;
-    if (drained > DRAIN_MAX_BYTES) {
-      done();
-      req.socket.destroySoon();
-    }
-  };
-  const timer = setTimeout(() => {
+  const close = () => {
     done();
     req.socket.destroySoon();
-  }, DRAIN_MAX_MS);
-  timer.unref();
+  };
+  // a client that stops sending (it read the answer) is not waited for long
+  let idle = setTimeout(close, DRAIN_IDLE_MS);
+  const total = setTimeout(close, DRAIN_MAX_MS);
+  function done() {
+    clearTimeout(idle);
+    clearTimeout(total);
+    req.off('data', onData);
+    req.off('end', done);
+    req.off('close', done);
+    if (!res.writableEnded) res.end();
+  }
+  function onData(chunk: Buffer) {
+    drained += chunk.length;
+    if (drained > DRAIN_MAX_BYTES) return close();
+    clearTimeout(idle);
+    idle = setTimeout(close, DRAIN_IDLE_MS);
+  }
   req.on('data', onData);
   req.once('end', done);
   req.once('close', done);
   req.resume();
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
   res.end(text);
 }
 
