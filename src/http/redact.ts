@@ -22,3 +22,14 @@ export const LOG_REDACT = {
   paths: holders.flatMap((h) => SECRET_HEADERS.map((name) => `${h}["${name}"]`)).concat(holders.map((h) => `*.${h}.authorization`)),
   censor: '[redacted]',
 };
+
+/** Path prefixes whose next segment is a secret (the Statuspage webhook's token): logged as `[redacted]`. */
+const SECRET_PATH_PREFIXES = ['/moratorium/webhooks/statuspage/'];
+
+/** A request path fit for the log: secret path segments replaced (the query string is never logged). */
+export function loggablePath(path: string): string {
+  for (const prefix of SECRET_PATH_PREFIXES) {
+    if (path.startsWith(prefix) && path.length > prefix.length) return `${prefix}[redacted]`;
+  }
+  return path;
+}

@@ -11,7 +11,7 @@
  *   `X-Hub-Signature-256` matches (constant-time compare): it is answered `2xx` only after that. A
  *   webhook that cannot be valid (no signature, wrong content type, missing GitHub headers) is never
  *   held in memory: its bytes are counted and discarded, then it is refused.
- * - unverified webhook bodies share a memory budget (each body's first MiB is free): past it, a
+ * - unverified webhook bodies share a 40 MiB memory budget (each body's first MiB is free): past it, a
  *   body is only hashed, not held, so concurrent mis-signed bodies cannot exhaust memory; it still
  *   gets its 413 or 401, and only a genuine one (rare: large and signed, during such a flood) gets
  *   `503` (deliver it again).
@@ -25,13 +25,14 @@ import { createServer, type IncomingMessage, type Server as HttpServer, type Ser
 import type { Logger } from 'pino';
 import type { Probot } from 'probot';
 import { MAX_BODY_BYTES, setReadBody } from './http-util.js';
+import { loggablePath } from './redact.js';
 
 /** GitHub caps a webhook payload at 25 MiB; bigger bodies are refused with 413 (SPEC 8). */
 export const WEBHOOK_MAX_BYTES = 25 * 1024 * 1024;
 /** The first part of every unverified webhook body is held freely; only what is beyond it counts against the budget. */
 const FREE_BYTES = 1024 * 1024;
 /** How many bytes of unverified webhook bodies (beyond their first MiB) may be held at once, in all. */
-export const UNVERIFIED_BUDGET_BYTES = 64 * 1024 * 1024;
+export const UNVERIFIED_BUDGET_BYTES = 40 * 1024 * 1024;
 /** After a refusal, at most this much more of the body is read (and discarded) before the connection is closed. */
 const DRAIN_MAX_BYTES = 64 * 1024 * 1024;
 const DRAIN_MAX_MS = 10_000;
@@ -166,16 +167,17 @@ export class AppServer {
       const ms = Date.now() - started;
       const delivery = req.headers['x-github-delivery'];
       const status = aborted && !res.headersSent ? 0 : res.statusCode;
+      const path = loggablePath(pathOf(req));
       const line = {
         event: 'http',
         method: req.method,
-        path: pathOf(req),
+        path,
         status,
         duration_ms: ms,
         ...(typeof delivery === 'string' ? { delivery } : {}),
         ...(aborted ? { aborted: true } : {}),
       };
-      this.log.info(line, `${req.method} ${pathOf(req)} ${aborted && !res.headersSent ? 'aborted' : res.statusCode} - ${ms}ms`);
+      this.log.info(line, `${req.method} ${path} ${aborted && !res.headersSent ? 'aborted' : res.statusCode} - ${ms}ms`);
     };
     res.once('finish', () => write(false));
     res.once('close', () => write(!res.writableFinished));
@@ -205,7 +207,7 @@ export class AppServer {
       }
       if (!res.headersSent) res.writeHead(404).end();
     } catch (error) {
-      this.log.error({ event: 'http', path: pathOf(req), err: error }, 'request failed');
+      this.log.error({ event: 'http', path: loggablePath(pathOf(req)), err: error }, 'request failed');
       if (!res.headersSent) send(res, 500, { error: 'internal error' });
       else res.end();
     }

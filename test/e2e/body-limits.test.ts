@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FakeGitHub } from '../fake-github/index.js';
+import { stubbornPost } from '../support/stubborn-client.js';
 import { expectFakeClean, sign, startApp, webhooks, type AppHandle, type Webhooks } from './harness.js';
 
 const OWNER = 'acme';
@@ -17,77 +18,6 @@ const REPO = 'api';
 const MiB = 1024 * 1024;
 const LIMIT = 25 * MiB;
 const BIG = 30 * 1000 * 1000;
-
-interface Outcome {
-  status: number | null;
-  body: string;
-  /** bytes of the body the client had written when the answer's head arrived */
-  sentAtResponse: number | null;
-  sent: number;
-  /** a client-side error (a reset shows here as ECONNRESET or EPIPE) */
-  error: string | null;
-}
-
-/**
- * POSTs `total` bytes over a raw TCP connection the way a stubborn client does: keeps writing
- * (respecting backpressure) after the answer arrived, until every byte is written (Node's own
- * client would stop once it has a `Connection: close` answer). `chunked` sends no Content-Length.
- * A reset shows as `error` (ECONNRESET or EPIPE). `pauseAfter`: after that many bytes, send no more
- * until the answer has begun to arrive (so an answer that waits for the whole body never comes).
- */
-function stubbornPost(url: string, path: string, headers: Record<string, string>, total: number, opts: { chunked?: boolean; pauseAfter?: number } = {}): Promise<Outcome> {
-  return new Promise((resolve) => {
-    const out: Outcome = { status: null, body: '', sentAtResponse: null, sent: 0, error: null };
-    const { port } = new URL(url);
-    const socket = connect(Number(port), '127.0.0.1');
-    let received = '';
-    socket.setEncoding('utf8');
-    let paused = false;
-    socket.on('data', (d: string) => {
-      if (out.sentAtResponse === null) out.sentAtResponse = out.sent;
-      received += d;
-      if (paused) {
-        paused = false;
-        write();
-      }
-    });
-    socket.on('error', (e: NodeJS.ErrnoException) => (out.error ??= e.code ?? e.message));
-    socket.on('close', () => {
-      const m = /^HTTP\/1\.1 (\d{3}) [^\r]*\r\n[\s\S]*?\r\n\r\n([\s\S]*)$/.exec(received);
-      if (m) {
-        out.status = Number(m[1]);
-        out.body = m[2]!;
-      }
-      resolve(out);
-    });
-    const all = { host: '127.0.0.1', ...headers, ...(opts.chunked ? { 'transfer-encoding': 'chunked' } : { 'content-length': String(total) }) };
-    const head = `POST ${path} HTTP/1.1\r\n${Object.entries(all).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`;
-    const chunk = Buffer.alloc(64 * 1024, 0x20);
-    chunk.write('{"action":"opened","padding":"');
-    const frame = (data: Buffer): Buffer => (opts.chunked ? Buffer.concat([Buffer.from(`${data.length.toString(16)}\r\n`), data, Buffer.from('\r\n')]) : data);
-    const write = () => {
-      while (out.sent < total) {
-        if (socket.destroyed) return;
-        if (opts.pauseAfter !== undefined && out.sentAtResponse === null && out.sent >= opts.pauseAfter) {
-          paused = true;
-          return;
-        }
-        const n = Math.min(chunk.length, total - out.sent, opts.pauseAfter !== undefined && out.sentAtResponse === null ? Math.max(1, opts.pauseAfter - out.sent) : Infinity);
-        out.sent += n;
-        if (!socket.write(frame(n === chunk.length ? chunk : chunk.subarray(0, n)))) {
-          socket.once('drain', write);
-          return;
-        }
-      }
-      // everything sent: the chunked terminator, then this side is done (the server closes after its answer)
-      socket.end(opts.chunked ? '0\r\n\r\n' : undefined);
-    };
-    socket.on('connect', () => {
-      socket.write(head);
-      write();
-    });
-  });
-}
 
 /** Raw bytes over TCP; resolves with everything the server sent once it closes (or errors) the connection. */
 function rawExchange(port: number, first: string | Buffer, opts: { thenSend?: (socket: import('node:net').Socket) => void } = {}): Promise<{ text: string; error: string | null }> {
@@ -198,8 +128,8 @@ describe('bounded bodies (npm start against the fake GitHub)', () => {
       expect(o.status).toBe(413);
     }
     const peak = status(readFileSync(`/proc/${pid}/status`, 'utf8'), 'VmHWM');
-    // 10 x 1 MiB free + the 64 MiB budget + buffers in flight
-    expect(peak, `peak RSS ${(peak / MiB).toFixed(0)} MiB, idle ${(idle / MiB).toFixed(0)} MiB`).toBeLessThan(idle + 150 * 1000 * 1000);
+    // at most 10 x 1 MiB free + the 40 MiB budget are held, plus buffers in flight
+    expect(peak, `peak RSS ${(peak / MiB).toFixed(0)} MiB, idle ${(idle / MiB).toFixed(0)} MiB`).toBeLessThan(idle + 100 * 1000 * 1000);
     await servesSigned();
   }, 120_000);
 

@@ -1,16 +1,17 @@
 /**
  * No secret in the log (issue 10): the app (`npm start`, the most verbose log level) is called with
- * the API token, a dashboard session cookie, signed GitHub and PagerDuty webhooks and a wrongly
+ * the API token, a dashboard session cookie, signed GitHub and PagerDuty webhooks, a Statuspage webhook (its token in the path) and a wrongly
  * signed one; its whole output is then searched for every token, cookie and signature it was sent
  * or set. Each request still has its log line.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeGitHub } from '../fake-github/index.js';
-import { pagerDutyEvent, signPagerDuty } from '../fixtures/incident-tools.js';
+import { pagerDutyEvent, signPagerDuty, statuspageIncident } from '../fixtures/incident-tools.js';
 import { expectFakeClean, sign, startApp, webhooks, type AppHandle } from './harness.js';
 
 const PD_SECRET = `pd-${randomBytes(8).toString('hex')}`;
+const SP_TOKEN = `sp-${randomBytes(12).toString('hex')}`;
 
 describe('log redaction (npm start against the fake GitHub)', () => {
   let fake: FakeGitHub;
@@ -23,7 +24,7 @@ describe('log redaction (npm start against the fake GitHub)', () => {
     app = await startApp({
       fake,
       logLevel: 'trace',
-      env: { MORATORIUM_GITHUB_THROTTLE: 'off', MORATORIUM_PAGERDUTY_SECRET: PD_SECRET, MORATORIUM_PAGERDUTY_SERVICES: JSON.stringify({ PF9KMXH: 'acme' }) },
+      env: { MORATORIUM_GITHUB_THROTTLE: 'off', MORATORIUM_PAGERDUTY_SECRET: PD_SECRET, MORATORIUM_PAGERDUTY_SERVICES: JSON.stringify({ PF9KMXH: 'acme' }), MORATORIUM_STATUSPAGE_TOKEN: SP_TOKEN },
     });
     await app.waitForLog('reconcile done', 20_000);
   });
@@ -64,6 +65,11 @@ describe('log redaction (npm start against the fake GitHub)', () => {
     const pdRes = await fetch(`${app.url}/moratorium/webhooks/pagerduty`, { method: 'POST', body: pd, headers: { 'content-type': 'application/json', 'x-pagerduty-signature': pdSignature } });
     expect(pdRes.status).toBeLessThan(300);
 
+    // Statuspage, whose secret is a path segment
+    secrets.push(SP_TOKEN);
+    const sp = await fetch(`${app.url}/moratorium/webhooks/statuspage/${SP_TOKEN}?account=acme`, { method: 'POST', body: JSON.stringify(statuspageIncident('investigating', { id: 'splog' })), headers: { 'content-type': 'application/json' } });
+    expect(sp.status).toBeLessThan(300);
+
     // the dashboard: a sign-in that sets a session cookie, then a page with it
     const login = await fetch(`${app.url}/moratorium/login`, { method: 'POST', redirect: 'manual', body: new URLSearchParams({ token: app.apiToken }), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
     expect(login.status).toBe(303);
@@ -84,6 +90,7 @@ describe('log redaction (npm start against the fake GitHub)', () => {
       ['POST', '/api/github/webhooks', 200],
       ['POST', '/api/github/webhooks', 401],
       ['POST', '/moratorium/webhooks/pagerduty', pdRes.status],
+      ['POST', '/moratorium/webhooks/statuspage/[redacted]', sp.status],
       ['POST', '/moratorium/login', 303],
       ['GET', '/moratorium/', 200],
     ] as const) {
