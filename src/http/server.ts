@@ -298,8 +298,9 @@ export class AppServer {
     const timedOut = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), WEBHOOK_HANDLER_TIMEOUT_MS);
     });
-    const handled = this.probot.webhooks
-      .receive(event as Parameters<Probot['webhooks']['receive']>[0])
+    // (receive can throw synchronously, e.g. for a payload that is JSON `null`)
+    const handled = Promise.resolve()
+      .then(() => this.probot.webhooks.receive(event as Parameters<Probot['webhooks']['receive']>[0]))
       .then(() => 'ok' as const)
       .catch((error: unknown) => error);
     const outcome = await Promise.race([handled, timedOut]);
@@ -321,8 +322,8 @@ export class AppServer {
 
 /**
  * Reads a body up to `limit` bytes, as chunks. `keep(chunk, total)` sees every chunk and says
- * whether to hold it (`false` once: what was held is dropped and the rest only counted). Reading stops as soon as `limit` is passed (the caller answers 413, then the rest is
- * drained).
+ * whether to hold it (`false` once: what was held is dropped and the rest only counted). Reading
+ * stops as soon as `limit` is passed (the caller answers 413, then the rest is drained).
  */
 type Bounded = { kind: 'ok'; chunks: Buffer[] } | { kind: 'too-large' } | { kind: 'aborted' };
 function readBounded(req: IncomingMessage, limit: number, keep: (chunk: Buffer, total: number) => boolean): Promise<Bounded> {
@@ -369,8 +370,9 @@ function readBounded(req: IncomingMessage, limit: number, keep: (chunk: Buffer, 
 
 /**
  * Answers `status` at once, whole, with `Connection: close`; then reads and discards what the
- * client still sends (at most DRAIN_MAX_BYTES, DRAIN_MAX_MS) before ending the response and closing
- * the connection: a client still sending its body reads the answer instead of a reset.
+ * client still sends (at most DRAIN_MAX_BYTES, DRAIN_MAX_MS, or until it pauses for DRAIN_IDLE_MS)
+ * before ending the response and closing the connection: a client still sending its body reads the
+ * answer instead of a reset. `bodyComing: false` (no `100 Continue` was sent): ends at once.
  */
 function refuse(req: IncomingMessage, res: ServerResponse, status: number, message: string, opts: { headers?: Record<string, string>; bodyComing?: boolean } = {}): void {
   const text = `${JSON.stringify({ error: message })}\n`;
