@@ -1,12 +1,13 @@
 /**
  * `moratorium validate FILE` and `moratorium explain`: the gate, offline, from a config file. No
- * GitHub credentials, no database. `now` and the output streams are injected (tests run it in-process).
+ * GitHub credentials, no database. (`moratorium migrate-to-postgres`: src/store/migrate-to-postgres.ts.) `now` and the output streams are injected (tests run it in-process).
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { DEFAULT_CONFIG, parseConfig, SEVERITIES, type Config, type ConfigProblem, type Severity } from './config/schema.js';
-import { parseDuration } from './config/duration.js';
+import { parseDuration } from './time/duration.js';
+import { parseIsoTime } from './time/iso.js';
 import { evaluateGate } from './gate/evaluate.js';
 import type { FreezeState, GateState, IncidentState, PullRequestChange } from './gate/types.js';
 
@@ -23,7 +24,10 @@ const USAGE = `Usage:
                      [--head BRANCH] [--fork] [--label NAME]... [--freeze all|features]
                      [--incident SEVERITY[:resolved]] [--deploys-ago DURATION]...
       Prints the gate's decision for a PR, its reasons and when it next changes on its own.
-      TIME is ISO 8601 (UTC without an offset); labels count as added by someone allowed to.
+      TIME is ISO 8601 as /freeze --until takes it (2026-12-01, 2026-12-01T18:00, 2026-12-01T18:00+01:00;
+      UTC without an offset); labels count as added by someone allowed to.
+  moratorium migrate-to-postgres --from FILE --to URL
+      Moves the state of a SQLite file (MORATORIUM_DB) into an empty PostgreSQL database, with the app stopped.
 `;
 
 function loadConfigFile(path: string): { raw: unknown; problems: ConfigProblem[] } {
@@ -58,12 +62,6 @@ function validate(path: string | undefined, io: CliIo): number {
   return 1;
 }
 
-function parseTime(text: string): number | null {
-  const withZone = /([zZ]|[+-]\d{2}:?\d{2})$/.test(text) ? text : `${text}${text.includes('T') ? '' : 'T00:00'}Z`;
-  const t = Date.parse(withZone);
-  return Number.isNaN(t) ? null : t;
-}
-
 function explain(args: string[], io: CliIo): number {
   let values;
   try {
@@ -95,7 +93,7 @@ function explain(args: string[], io: CliIo): number {
     if (parsed.ok) config = parsed.config;
     else problems = parsed.problems;
   }
-  const now = values.at ? parseTime(values.at) : io.now;
+  const now = values.at ? parseIsoTime(values.at) : io.now;
   if (now === null) {
     io.err(`--at: not an ISO 8601 time: ${values.at}\n`);
     return 2;
@@ -161,6 +159,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   const [command, ...rest] = argv;
   if (command === 'validate') return validate(rest[0], io);
   if (command === 'explain') return explain(rest, io);
+  if (command === 'migrate-to-postgres') return (await import('./store/migrate-to-postgres.js')).migrateToPostgresCli(rest, io);
   io[command === undefined || command === 'help' || command === '--help' ? 'out' : 'err'](USAGE);
   return command === undefined || command === 'help' || command === '--help' ? 0 : 2;
 }

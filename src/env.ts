@@ -1,7 +1,7 @@
 /** The environment of SPEC section 1, validated once at start. */
 import { getPrivateKey } from '@probot/get-private-key';
 import { z } from 'zod';
-import { parseDuration } from './config/duration.js';
+import { parseDuration } from './time/duration.js';
 
 const duration = (name: string, fallback: string) =>
   z
@@ -34,6 +34,8 @@ const envSchema = z.object({
   MORATORIUM_PAGERDUTY_SERVICES: z.string().optional(),
   MORATORIUM_STATUSPAGE_TOKEN: z.string().optional(),
   MORATORIUM_SLACK_WEBHOOK_URL: z.string().url().optional(),
+  /** SPEC 9: the Octokit write throttle is shared through this Redis across replicas */
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'REDIS_URL must be a redis:// or rediss:// URL').optional(),
   /** for tests against a local fake API only: turns Octokit's write throttle off */
   MORATORIUM_GITHUB_THROTTLE: z.enum(['on', 'off']).default('on'),
 });

@@ -1,7 +1,7 @@
 /**
  * The composition root: reads the environment, opens the database, builds the services, starts
- * the HTTP server (src/http/server.ts: Probot's webhooks, bounded and verified, and our routes), the job runner, the boundary timer and the reconcile, and closes
- * all of them on SIGTERM and SIGINT. The only place that reads the system clock.
+ * the HTTP server (src/http/server.ts: Probot's webhooks, bounded and verified, and our routes),
+ * the job runner, the boundary timer and the reconcile, and closes all of them on SIGTERM and SIGINT. The only place that reads the system clock.
  */
 import { pino } from 'pino';
 import { Probot } from 'probot';
@@ -9,6 +9,7 @@ import { wireEvents } from './app.js';
 import { systemClock } from './clock.js';
 import { readEnv } from './env.js';
 import { createOctokitClass } from './github/client.js';
+import { createSharedThrottle } from './github/shared-throttle.js';
 import { OctokitPort, type Octokit } from './github/octokit-port.js';
 import { createHttpHandler } from './http/router.js';
 import { Metrics } from './http/metrics.js';
@@ -34,9 +35,21 @@ async function main(): Promise<void> {
 
   const metrics = new Metrics({ defaultMetrics: true });
   const slack = env.MORATORIUM_SLACK_WEBHOOK_URL ? createSlackNotifier(env.MORATORIUM_SLACK_WEBHOOK_URL, log) : null;
+  // SPEC 9: with REDIS_URL every replica shares each installation's write budget
+  const shared = env.REDIS_URL ? createSharedThrottle(env.REDIS_URL, log) : undefined;
+  if (shared) {
+    try {
+      await shared.ready();
+    } catch (error) {
+      log.fatal({ err: error }, 'Redis (REDIS_URL) does not answer');
+      process.exit(1);
+    }
+    log.info('write throttle shared through Redis');
+  }
   const Octokit = createOctokitClass({
     throttle: env.MORATORIUM_GITHUB_THROTTLE === 'on',
     onRequest: (method, status) => metrics.recordRequest(method, status),
+    ...(shared ? { shared } : {}),
   });
   const server = new AppServer({
     host: env.HOST ?? 'localhost',
@@ -100,6 +113,7 @@ async function main(): Promise<void> {
       log.error({ err: error }, 'error while shutting down');
     } finally {
       store.close();
+      await shared?.close().catch(() => {});
       clearTimeout(force);
       process.exit(0);
     }

@@ -11,8 +11,17 @@ export interface AuthorityAnswer {
   allowed: boolean;
   /** what the rule asks for, for replies: "maintain", or "maintain, @alice or team acme/sre" */
   needed: string;
-  /** the actor's repository role, when it was asked */
+  /** the actor's repository role, when it was asked (only a rule naming a level asks it) */
   role: Role | null;
+  /** what else was checked, for replies that say only what was checked */
+  checked: {
+    /** logins of the rule the actor is not */
+    logins: string[];
+    /** teams (`org/slug`) of the installation's organisation the actor is not an active member of */
+    teams: string[];
+    /** teams of another organisation: never asked, they do not count */
+    foreignTeams: string[];
+  };
   /** set when GitHub could not be asked: the command is refused */
   error: string | null;
 }
@@ -37,22 +46,30 @@ export async function holds(port: GitHubPort, ref: RepoRef, login: string, permi
   const entries = typeof permission === 'string' ? [permission] : permission;
   const needed = neededFor(permission);
   let role: Role | null = null;
+  const checked: AuthorityAnswer['checked'] = { logins: [], teams: [], foreignTeams: [] };
+  const answer = (allowed: boolean, error: string | null = null): AuthorityAnswer => ({ allowed, needed, role, checked, error });
   try {
     for (const raw of entries) {
       const entry = raw.replace(/^@/, '');
       if (isLevel(entry)) {
         role ??= await port.getRole(ref, login);
-        if (roleAtLeast(role, entry)) return { allowed: true, needed, role, error: null };
+        if (roleAtLeast(role, entry)) return answer(true);
       } else if (entry.includes('/')) {
         const [teamOrg, slug] = entry.split('/') as [string, string];
-        if (teamOrg.toLowerCase() !== org.toLowerCase()) continue;
-        if (await port.isActiveTeamMember(teamOrg, slug, login)) return { allowed: true, needed, role, error: null };
+        if (teamOrg.toLowerCase() !== org.toLowerCase()) {
+          checked.foreignTeams.push(entry);
+          continue;
+        }
+        if (await port.isActiveTeamMember(teamOrg, slug, login)) return answer(true);
+        checked.teams.push(entry);
       } else if (entry.toLowerCase() === login.toLowerCase()) {
-        return { allowed: true, needed, role, error: null };
+        return answer(true);
+      } else {
+        checked.logins.push(entry);
       }
     }
-    return { allowed: false, needed, role, error: null };
+    return answer(false);
   } catch (error) {
-    return { allowed: false, needed, role, error: error instanceof Error ? error.message : String(error) };
+    return answer(false, error instanceof Error ? error.message : String(error));
   }
 }

@@ -13,7 +13,7 @@ import { key } from '../store/store.js';
 import { Actions, PhaseError, incidentId, type Actor } from '../domain/actions.js';
 import { buildReport, renderReport } from '../domain/report.js';
 import { ordinaryDecision, renderStatus, stillBlocking } from '../domain/status.js';
-import { occurrencesAt } from '../schedule/windows.js';
+import { occurrencesAt } from '../time/windows.js';
 import { escapeMarkdown, codeSpan } from '../util/escape.js';
 import { holds, type AuthorityAnswer } from './authorize.js';
 import { helpText } from './help.js';
@@ -43,7 +43,8 @@ export interface ReplyJob {
   commentId: number;
   reactions: Reaction[];
   body: string;
-  done: { reactions: Reaction[]; comment: boolean };
+  /** steps already taken; `commentTried`: an attempt to post the comment may have reached GitHub */
+  done: { reactions: Reaction[]; comment: boolean; commentTried?: boolean };
 }
 
 type PermissionKey = 'freeze' | 'lift' | 'incident' | 'override';
@@ -102,7 +103,7 @@ export class CommandRunner {
         await this.prepare(ctx, plan, result.command, repoCfg, accountCfg);
       } catch (error) {
         configError = error instanceof Error ? error.message : String(error);
-        plan.answer = { allowed: false, needed: 'a permission that could not be checked', role: null, error: configError };
+        plan.answer = { allowed: false, needed: 'a permission that could not be checked', role: null, checked: { logins: [], teams: [], foreignTeams: [] }, error: configError };
       }
     }
     const repoLoaded = await repoCfg().catch(() => null);
@@ -158,7 +159,7 @@ export class CommandRunner {
         const scopeRepo = cmd.org ? null : key(ctx.repo);
         plan.windows = [];
         for (const w of loaded.config.windows) {
-          for (const o of occurrencesAt(w, now)) {
+          for (const o of occurrencesAt(w.plan, now)) {
             if (suppressed.some((s) => s.window === w.name && s.occurrenceStart === o.start && s.scope.repo === scopeRepo)) continue;
             plan.windows.push({ name: w.name, start: o.start, end: o.end });
           }
@@ -225,7 +226,7 @@ export class CommandRunner {
         return { reaction: '-1', text: 'Refused: your permission could not be checked with GitHub just now, so nothing was changed. Try again shortly.' };
       }
       const where = plan.permission ? ` (the \`${plan.permission.key}\` permission of ${plan.permission.scope})` : '';
-      return { reaction: '-1', text: `Refused: this needs ${escapeMarkdown(plan.answer.needed)}${where}; you have ${plan.answer.role ?? 'none'} on this repository. Nothing was changed.` };
+      return { reaction: '-1', text: `Refused: this needs ${escapeMarkdown(plan.answer.needed)}${where}; ${whatWasFound(plan.answer, ctx.owner)}. Nothing was changed.` };
     }
     const actor: Actor = { login: ctx.actor, source: 'command', deliveryId: ctx.deliveryId };
     const cmd = result.command;
@@ -288,17 +289,58 @@ export class CommandRunner {
   }
 }
 
-/** Sends what a reply job owes, step by step, recording each step so a retry never repeats one. */
+/** "a", "a or b", "a, b or c" */
+function orList(items: string[]): string {
+  return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} or ${items.at(-1)}`;
+}
+
+/** What a refused authority check found, naming only what was checked (the role only when asked). */
+export function whatWasFound(answer: AuthorityAnswer, owner: string): string {
+  const facts: string[] = [];
+  if (answer.role !== null) facts.push(answer.role === 'none' ? 'you have no role on this repository' : `your role on this repository is ${answer.role}`);
+  const { logins, teams, foreignTeams } = answer.checked;
+  if (logins.length) facts.push(`you are not ${orList(logins.map((l) => escapeMarkdown(`@${l}`)))}`);
+  if (teams.length) facts.push(`you are not an active member of team ${orList(teams.map((t) => escapeMarkdown(`@${t}`)))}`);
+  if (foreignTeams.length) {
+    const one = foreignTeams.length === 1;
+    facts.push(`team ${orList(foreignTeams.map((t) => escapeMarkdown(`@${t}`)))} ${one ? 'is' : 'are'} not of ${escapeMarkdown(owner)}, so ${one ? 'it does' : 'they do'} not count`);
+  }
+  return facts.length ? facts.join('; ') : 'nothing in it matched you';
+}
+
+/** The hidden line that marks a reply as the answer to one command comment (see sendReply). */
+export function replyMarker(commentId: number): string {
+  return `<!-- moratorium:reply ${commentId} -->`;
+}
+
+/**
+ * Sends what a reply job owes, step by step, recording each step so a retry never repeats one.
+ *
+ * The reply comment carries a hidden marker naming the command comment. Before the comment is
+ * posted, the job records that it is about to be (in the same save as the last reaction, so the
+ * first attempt costs no extra write and no extra request). A later attempt that finds this record
+ * cannot know whether the earlier POST reached GitHub (the process died, or the answer was lost), so
+ * it first looks for a comment by a bot carrying the marker, posted after the command, and posts
+ * only when there is none: a reply is posted once.
+ */
 export async function sendReply(port: GitHubPort, job: ReplyJob, save: (job: ReplyJob) => void): Promise<void> {
   const ref = { owner: job.owner, repo: job.repo };
-  for (const reaction of job.reactions) {
-    if (job.done.reactions.includes(reaction)) continue;
+  const retried = job.done.commentTried === true;
+  const owed = job.reactions.filter((reaction) => !job.done.reactions.includes(reaction));
+  if (!job.done.comment && !retried && owed.length === 0) {
+    job.done.commentTried = true;
+    save(job);
+  }
+  for (const [i, reaction] of owed.entries()) {
     await port.addReaction(ref, job.commentId, reaction);
     job.done.reactions.push(reaction);
+    if (i === owed.length - 1 && !job.done.comment) job.done.commentTried = true;
     save(job);
   }
   if (!job.done.comment) {
-    await port.createComment(ref, job.issueNumber, job.body);
+    const marker = replyMarker(job.commentId);
+    const posted = retried ? await port.findMarkedComment(ref, job.issueNumber, marker, job.commentId) : null;
+    if (posted === null) await port.createComment(ref, job.issueNumber, `${job.body}\n\n${marker}`);
     job.done.comment = true;
     save(job);
   }

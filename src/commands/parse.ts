@@ -8,7 +8,8 @@
  * handler to decide.
  */
 import type { Severity } from '../config/schema.js';
-import { parseDuration } from '../config/duration.js';
+import { parseDuration } from '../time/duration.js';
+import { isIsoDate, isIsoTimeOfDay, parseIsoTime } from '../time/iso.js';
 import { USAGES, type UsageKey } from './help.js';
 
 export type Command =
@@ -457,7 +458,7 @@ function parseFreeze(args: Args): Command {
     } else {
       let value = flagValue(args, flag, usage, 'a time such as 2026-12-01T18:00Z');
       const time = args.peek();
-      if (/^\d{4}-\d{2}-\d{2}$/.test(value) && time !== undefined && TIME_OF_DAY.test(time)) {
+      if (isIsoDate(value) && time !== undefined && isIsoTimeOfDay(time)) {
         value = `${value}T${args.next()!}`; // `--until 2026-12-01 18:00`
       }
       until = parseIsoTime(value);
@@ -683,48 +684,4 @@ function shorten(text: string): string {
 
 function quote(text: string): string {
   return `"${shorten(text)}"`;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Times
-
-const ISO_TIME =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?([Zz]|[+-]\d{2}(?::?\d{2})?)?)?$/;
-const TIME_OF_DAY = /^\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:[Zz]|[+-]\d{2}(?::?\d{2})?)?$/;
-
-/**
- * UTC milliseconds of an ISO 8601 date or date-time: `2026-12-01` (midnight), `2026-12-01T18:00`,
- * with seconds and fractions, and an offset `Z`, `+01:00`, `+0100` or `+01`; no offset means UTC.
- * Null when the text is not one, or names a day or time that does not exist.
- */
-export function parseIsoTime(text: string): number | null {
-  const match = ISO_TIME.exec(text);
-  if (!match) return null;
-  const [, y, mo, d, h, mi, s, fraction, zone] = match;
-  const year = Number(y);
-  const month = Number(mo);
-  const day = Number(d);
-  const hour = Number(h ?? 0);
-  const minute = Number(mi ?? 0);
-  const second = Number(s ?? 0);
-  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return null;
-  if (hour > 23 || minute > 59 || second > 59) return null;
-  let offsetMinutes = 0;
-  if (zone !== undefined && zone.toUpperCase() !== 'Z') {
-    const digits = zone.slice(1).replace(':', '');
-    const offsetHours = Number(digits.slice(0, 2));
-    const offsetMins = Number(digits.slice(2) || 0);
-    if (offsetHours > 23 || offsetMins > 59) return null;
-    offsetMinutes = (zone[0] === '-' ? -1 : 1) * (offsetHours * 60 + offsetMins);
-  }
-  const date = new Date(0);
-  date.setUTCFullYear(year, month - 1, day);
-  date.setUTCHours(hour, minute, second, Number(`${fraction ?? ''}000`.slice(0, 3)));
-  const ms = date.getTime() - offsetMinutes * 60_000;
-  return Number.isFinite(ms) ? ms : null;
-}
-
-function daysInMonth(year: number, month: number): number {
-  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
-  return [4, 6, 9, 11].includes(month) ? 30 : 31;
 }

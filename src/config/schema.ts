@@ -2,11 +2,19 @@
  * `.github/moratorium.yml`, schema first (SPEC section 3). Every key is optional; the defaults here
  * are the SPEC's. The Config type is inferred from the schema, and `npm run schema` writes a JSON
  * Schema from it for editors.
+ *
+ * A valid config is compiled as it is parsed (the schema's last step, `compileConfig`): each window
+ * gets its plan (parsed cron, compiled zone, range instants), each cadence its durations in ms, each
+ * list of branch patterns its regular expressions. The gate reads those and parses nothing itself.
+ * A compiled config is never changed: to change one, parse the changed source.
  */
 import { z } from 'zod';
-import { parseDuration } from './duration.js';
-import { cronProblem } from '../schedule/cron.js';
-import { isValidTimezone, parseLocalDateTime } from '../schedule/tz.js';
+import { parseDuration } from '../time/duration.js';
+import { cronProblem } from '../time/cron.js';
+import { parseIsoTime } from '../time/iso.js';
+import { compileWindow, type WindowPlan } from '../time/windows.js';
+import { isValidTimezone, zone } from '../time/zone.js';
+import { compilePattern, type BranchPattern } from './patterns.js';
 
 export const LEVELS = ['read', 'triage', 'write', 'maintain', 'admin'] as const;
 export type Level = (typeof LEVELS)[number];
@@ -122,8 +130,8 @@ const window = z
     if (w.from === undefined) ctx.addIssue({ code: 'custom', path: ['from'], message: 'required with to' });
     if (w.to === undefined) ctx.addIssue({ code: 'custom', path: ['to'], message: 'required with from' });
     if (w.from === undefined || w.to === undefined || !isValidTimezone(w.timezone)) return;
-    const from = parseLocalDateTime(w.from, w.timezone);
-    const to = parseLocalDateTime(w.to, w.timezone);
+    const from = parseIsoTime(w.from, { zone: zone(w.timezone), form: 'local' });
+    const to = parseIsoTime(w.to, { zone: zone(w.timezone), form: 'local' });
     if (from === null) ctx.addIssue({ code: 'custom', path: ['from'], message: 'not a valid date and time' });
     if (to === null) ctx.addIssue({ code: 'custom', path: ['to'], message: 'not a valid date and time' });
     if (from !== null && to !== null && to <= from)
@@ -132,7 +140,7 @@ const window = z
 
 
 
-export const configSchema = z
+const configSource = z
   .object({
     _extends: z
       .string()
@@ -204,6 +212,40 @@ export const configSchema = z
       .prefault({}),
   })
   .strict();
+
+/** A config as validated, before it is compiled. */
+export type ConfigSource = z.output<typeof configSource>;
+
+function durationMs(text: string): number {
+  const ms = parseDuration(text);
+  if (ms === null) throw new Error(`invalid duration in a validated config: ${JSON.stringify(text)}`);
+  return ms;
+}
+
+/** A cadence's limits with its durations in ms (what evaluating it needs). */
+export function compileCadence<C extends { max: number; per: string; min_interval?: string | undefined }>(
+  c: C,
+): C & { perMs: number; minIntervalMs: number | null } {
+  return { ...c, perMs: durationMs(c.per), minIntervalMs: c.min_interval === undefined ? null : durationMs(c.min_interval) };
+}
+
+/** Compiles a validated config (the schema's last step). */
+export function compileConfig(c: ConfigSource) {
+  const recovery = c.incidents.recovery;
+  return {
+    ...c,
+    branchPatterns: c.branches.map(compilePattern) as readonly BranchPattern[],
+    exempt: { ...c.exempt, branchPatterns: c.exempt.branches.map(compilePattern) as readonly BranchPattern[] },
+    windows: c.windows.map((w) => ({ ...w, plan: compileWindow(w) as WindowPlan })),
+    cadence: c.cadence === null ? null : compileCadence(c.cadence),
+    incidents: {
+      ...c.incidents,
+      recovery: { ...recovery, cadence: recovery.cadence === null ? null : compileCadence(recovery.cadence) },
+    },
+  };
+}
+
+export const configSchema = configSource.transform(compileConfig);
 
 export type Config = z.output<typeof configSchema>;
 export type WindowConfig = Config['windows'][number];

@@ -1,7 +1,6 @@
 /** Assembles the gate's inputs from the store: the only bridge between SQL rows and the pure core. */
 import type { Config } from '../config/schema.js';
 import type { LoadedConfig } from '../config/load.js';
-import { parseDuration } from '../config/duration.js';
 import type { Change, GateState, Scope } from '../gate/types.js';
 import type { Store } from '../store/store.js';
 import { key } from '../store/store.js';
@@ -20,7 +19,7 @@ export function lookback(config: Config): number {
   let ms = 0;
   for (const c of [config.cadence, config.incidents.recovery.cadence]) {
     if (!c) continue;
-    ms = Math.max(ms, parseDuration(c.per) ?? 0, c.min_interval ? (parseDuration(c.min_interval) ?? 0) : 0);
+    ms = Math.max(ms, c.perMs, c.minIntervalMs ?? 0);
   }
   return ms;
 }

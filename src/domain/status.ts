@@ -2,8 +2,8 @@
 import type { LoadedConfig } from '../config/load.js';
 import type { Decision, PullRequestChange } from '../gate/types.js';
 import { evaluateGate } from '../gate/evaluate.js';
-import { nextOccurrences } from '../schedule/windows.js';
-import { formatLong } from '../schedule/tz.js';
+import { formatLong } from '../time/format.js';
+import { nextOccurrences } from '../time/windows.js';
 import type { Store } from '../store/store.js';
 import { escapeMarkdown } from '../util/escape.js';
 import { incidentId } from './actions.js';
@@ -60,7 +60,7 @@ export function renderStatus(store: Store, loaded: LoadedConfig, account: string
   lines.push('', 'Windows:');
   if (!loaded.config.windows.length) lines.push('- none configured');
   for (const w of loaded.config.windows) {
-    const next = nextOccurrences(w, now, 3).map((o) => `${formatLong(o.start, w.timezone)} to ${formatLong(o.end, w.timezone)}`);
+    const next = nextOccurrences(w.plan, now, 3).map((o) => `${formatLong(o.start, w.timezone)} to ${formatLong(o.end, w.timezone)}`);
     const active = decision.reasons.some((r) => r.kind === 'window' && r.window === w.name);
     lines.push(`- "${escapeMarkdown(w.name)}" (${w.mode === 'all' ? 'all changes' : 'hotfixes only'})${active ? ', active now' : ''}; next: ${next.length ? next.join('; ') : 'none'}`);
   }

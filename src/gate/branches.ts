@@ -1,132 +1,26 @@
 /**
- * Branch patterns as GitHub writes them (fnmatch with path semantics):
- * `*` matches any run of characters except `/`, `**` any run including `/` (and `**​/` also matches
- * no directory at all), `?` one character except `/`, `[abc]` / `[a-z]` / `[!abc]` one character of a
- * set, and `\x` a literal x. Everything else is literal; the whole name must match.
+ * Which branches a config gates. The patterns (GitHub's: `*` stops at `/`, `**` crosses it; see
+ * src/config/patterns.ts) are compiled with the config, so matching is a regular expression test.
  */
 import type { Config } from '../config/schema.js';
+import { compilePattern, type BranchPattern } from '../config/patterns.js';
 
-const CACHE_LIMIT = 512;
-/** Compiled patterns. A bounded memo: it changes no result, only how fast one is computed. */
-const compiled = new Map<string, RegExp>();
-
-const REGEX_SPECIAL = /[.*+?^${}()|[\]\\/]/;
-
-function literal(c: string): string {
-  return REGEX_SPECIAL.test(c) ? `\\${c}` : c;
-}
-
-/** The pattern as an anchored regular expression. */
-export function globToRegExp(pattern: string): RegExp {
-  let re = '';
-  let i = 0;
-  while (i < pattern.length) {
-    const c = pattern[i]!;
-    if (c === '*') {
-      if (pattern[i + 1] === '*') {
-        let j = i + 2;
-        while (pattern[j] === '*') j++;
-        const atSegmentStart = i === 0 || pattern[i - 1] === '/';
-        if (atSegmentStart && pattern[j] === '/') {
-          re += '(?:.*/)?';
-          i = j + 1;
-        } else {
-          re += '.*';
-          i = j;
-        }
-      } else {
-        re += '[^/]*';
-        i++;
-      }
-    } else if (c === '?') {
-      re += '[^/]';
-      i++;
-    } else if (c === '\\' && i + 1 < pattern.length) {
-      re += literal(pattern[i + 1]!);
-      i += 2;
-    } else if (c === '[') {
-      const cls = charClass(pattern, i);
-      if (cls) {
-        re += cls.re;
-        i = cls.next;
-      } else {
-        re += '\\[';
-        i++;
-      }
-    } else {
-      re += literal(c);
-      i++;
-    }
-  }
-  return new RegExp(`^${re}$`, 'u');
-}
-
-/** `[...]` starting at `start`, or null when it is not closed (then `[` is literal). */
-function charClass(pattern: string, start: number): { re: string; next: number } | null {
-  let i = start + 1;
-  let negate = false;
-  if (pattern[i] === '!' || pattern[i] === '^') {
-    negate = true;
-    i++;
-  }
-  let body = '';
-  let first = true;
-  while (i < pattern.length) {
-    const c = pattern[i]!;
-    if (c === ']' && !first) {
-      // a class never matches `/` (path semantics)
-      return { re: negate ? `[^/${body}]` : `(?!/)[${body}]`, next: i + 1 };
-    }
-    if (c === '\\' && i + 1 < pattern.length) {
-      body += classChar(pattern[i + 1]!);
-      i += 2;
-    } else if (c === '-' && !first && pattern[i + 1] !== ']' && pattern[i + 1] !== undefined) {
-      body += '-';
-      i++;
-    } else {
-      body += classChar(c);
-      i++;
-    }
-    first = false;
-  }
-  return null;
-}
-
-function classChar(c: string): string {
-  return /[\]\\^\-[]/.test(c) ? `\\${c}` : c;
-}
-
-function regexpFor(pattern: string): RegExp {
-  let re = compiled.get(pattern);
-  if (re === undefined) {
-    try {
-      re = globToRegExp(pattern);
-    } catch {
-      // e.g. a reversed range `[z-a]`: such a pattern matches nothing rather than everything
-      re = /(?!)/;
-    }
-    if (compiled.size >= CACHE_LIMIT) compiled.clear();
-    compiled.set(pattern, re);
-  }
-  return re;
-}
-
-/** Does the branch name match the pattern? */
+/** Does the branch name match the pattern? (Compiles it: for one-off checks; the gate uses compiled ones.) */
 export function matchesBranch(pattern: string, branch: string): boolean {
-  return regexpFor(pattern).test(branch);
+  return compilePattern(pattern).re.test(branch);
 }
 
-/** The first of the patterns the branch matches, or null. */
-export function firstMatchingPattern(patterns: readonly string[], branch: string): string | null {
-  for (const p of patterns) if (matchesBranch(p, branch)) return p;
+/** The first of the patterns the branch matches (as written), or null. */
+export function firstMatchingPattern(patterns: readonly BranchPattern[], branch: string): string | null {
+  for (const p of patterns) if (p.re.test(branch)) return p.text;
   return null;
 }
 
 /** Is a PR into `baseRef` gated? An empty `branches` list gates only the default branch. */
-export function isGatedBranch(config: Pick<Config, 'branches'>, baseRef: string, defaultBranch: string): boolean {
+export function isGatedBranch(config: Pick<Config, 'branches' | 'branchPatterns'>, baseRef: string, defaultBranch: string): boolean {
   const ref = stripRefsHeads(baseRef);
   if (config.branches.length === 0) return ref === stripRefsHeads(defaultBranch);
-  return firstMatchingPattern(config.branches, ref) !== null;
+  return firstMatchingPattern(config.branchPatterns, ref) !== null;
 }
 
 /** `refs/heads/main` -> `main`; other names unchanged. */

@@ -3,10 +3,9 @@
  * two. A deploy at `d` counts while `d > now - per`. Every deploy counts, hotfixes included.
  */
 import type { RecoveryCadenceConfig } from '../config/schema.js';
-import { parseDuration } from '../config/duration.js';
 
-/** The limits of a cadence: the normal one (which also has counts/environments) or the recovery one. */
-export type CadenceLimits = Pick<RecoveryCadenceConfig, 'max' | 'per' | 'min_interval'>;
+/** The limits of a cadence (the normal one or the recovery one), durations compiled with the config. */
+export type CadenceLimits = Pick<RecoveryCadenceConfig, 'max' | 'perMs' | 'minIntervalMs'>;
 
 export interface CadenceStatus {
   /** deploys within the rolling `per` ending now */
@@ -25,21 +24,6 @@ export interface CadenceStatus {
   nextSlot: number | null;
 }
 
-const durations = new Map<string, number>();
-
-/** Milliseconds of a (schema-validated) duration; a bounded memo, since configs repeat. */
-export function durationMs(text: string): number {
-  let ms = durations.get(text);
-  if (ms === undefined) {
-    const parsed = parseDuration(text);
-    if (parsed === null) throw new Error(`invalid duration in a validated config: ${JSON.stringify(text)}`);
-    ms = parsed;
-    if (durations.size >= 256) durations.clear();
-    durations.set(text, ms);
-  }
-  return ms;
-}
-
 /** Index of the first element of the ascending `xs` that is > `bound`. */
 function firstAfter(xs: readonly number[], bound: number): number {
   let lo = 0;
@@ -56,8 +40,8 @@ function firstAfter(xs: readonly number[], bound: number): number {
  * @param deploys the times of the counted deploys, ascending
  */
 export function evaluateCadence(limits: CadenceLimits, deploys: readonly number[], now: number): CadenceStatus {
-  const per = durationMs(limits.per);
-  const minInterval = limits.min_interval === undefined ? null : durationMs(limits.min_interval);
+  const per = limits.perMs;
+  const minInterval = limits.minIntervalMs;
   const from = firstAfter(deploys, now - per);
   const used = deploys.length - from;
   const last = deploys.length > 0 ? deploys[deploys.length - 1]! : null;

@@ -2,11 +2,11 @@
  * The gate: a pure function of (config, state, change, now). It never reads the clock, does no I/O
  * and mutates nothing it is given. SPEC 2 and 5; the rules are numbered as in the design notes.
  */
-import type { Config, Mode } from '../config/schema.js';
-import { nextBoundary, occurrencesAt } from '../schedule/windows.js';
-import { formatLong } from '../schedule/tz.js';
+import type { Config, Mode, RecoveryCadenceConfig } from '../config/schema.js';
+import { formatLong } from '../time/format.js';
+import { nextBoundary, occurrencesAt } from '../time/windows.js';
 import { isGatedBranch } from './branches.js';
-import { evaluateCadence, type CadenceLimits } from './cadence.js';
+import { evaluateCadence } from './cadence.js';
 import { hotfixStatus, type HotfixStatus } from './hotfix.js';
 import { renderSummary, renderTitle, type RenderContext } from './render.js';
 import type {
@@ -107,9 +107,9 @@ export function evaluateGate(input: GateInput): Decision {
 
   // Rule 5: scheduled windows.
   for (const w of config.windows) {
-    const boundary = nextBoundary(w, now);
+    const boundary = nextBoundary(w.plan, now);
     if (boundary !== null && boundary > now && boundary < next) next = boundary;
-    const active = occurrencesAt(w, now);
+    const active = occurrencesAt(w.plan, now);
     let start = Infinity;
     let end = -Infinity;
     for (const occ of active) {
@@ -271,7 +271,7 @@ function cadenceReasons(
 
 function cadenceReason(
   which: 'normal' | 'recovery',
-  limits: CadenceLimits,
+  limits: RecoveryCadenceConfig,
   deploys: readonly number[],
   now: number,
   overridden: boolean,

@@ -52,7 +52,7 @@ export function hotfixStatus(
     }
   }
 
-  const pattern = firstMatchingPattern(exempt.branches, change.headRef);
+  const pattern = firstMatchingPattern(exempt.branchPatterns, change.headRef);
   if (pattern !== null) {
     if (change.headInRepo) yes.push(`head branch ${change.headRef} matches ${quote(pattern)}`);
     else no.push(`head branch ${change.headRef} matches ${quote(pattern)} but comes from a fork`);

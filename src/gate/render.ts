@@ -5,7 +5,8 @@
  * the summary.
  */
 import type { Config, ConfigProblem, Mode } from '../config/schema.js';
-import { formatLong, formatShort, utcToNaive } from '../schedule/tz.js';
+import { formatLong, formatShort } from '../time/format.js';
+import { utcToNaive, zone } from '../time/zone.js';
 import { codeSpan, escapeMarkdown, escapePlain } from '../util/escape.js';
 import type { HotfixStatus } from './hotfix.js';
 import type { CadenceReason, Change, IncidentState, OverrideState, Reason } from './types.js';
@@ -45,9 +46,10 @@ const DAY = 86_400_000;
  * `2027-01-04 09:00 UTC` (SPEC 5's examples: a slot later today is written with the time alone).
  */
 export function shortTime(t: number, tz: string, now: number): string {
-  const naive = utcToNaive(t, tz);
+  const z = zone(tz);
+  const naive = utcToNaive(z, t);
   const day = Math.floor(naive / DAY);
-  if (t >= now && day === Math.floor(utcToNaive(now, tz) / DAY)) {
+  if (t >= now && day === Math.floor(utcToNaive(z, now) / DAY)) {
     const minutes = Math.floor((naive - day * DAY) / 60_000);
     return `${pad2(Math.floor(minutes / 60))}:${pad2(minutes % 60)} ${tz}`;
   }

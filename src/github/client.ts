@@ -4,6 +4,7 @@
  * retries after secondary rate limits, which Probot's default handler does not do.
  */
 import { ProbotOctokit } from 'probot';
+import type { SharedThrottle } from './shared-throttle.js';
 
 interface ThrottleOptions {
   enabled?: boolean;
@@ -20,6 +21,8 @@ export interface OctokitClassOptions {
   throttle: boolean;
   /** called once per API request with its final status (after retries), 'error' when none came back (metrics) */
   onRequest?: (method: string, status: number | 'error') => void;
+  /** REDIS_URL: the throttle's groups live in Redis, so every replica shares each installation's budget */
+  shared?: SharedThrottle;
 }
 
 export function createOctokitClass(opts: OctokitClassOptions) {
@@ -51,6 +54,7 @@ function withThrottle(opts: OctokitClassOptions) {
       throttle: opts.throttle
         ? {
             ...throttle,
+            ...opts.shared?.options,
             enabled: true,
             id: auth?.installationId ? `installation-${auth.installationId}` : (throttle.id ?? 'app'),
             onSecondaryRateLimit: (retryAfter: number, o: RequestOptions, _octokit: unknown, retryCount: number) => {

@@ -248,8 +248,47 @@ export class OctokitPort implements GitHubPort {
   }
 
   async createComment(ref: RepoRef, issueNumber: number, body: string): Promise<number> {
-    const { data } = await this.octokit.rest.issues.createComment({ ...r(ref), issue_number: issueNumber, body });
+    // not retried here: a POST whose answer was lost may have created the comment, so a retry is
+    // the reply job's (which first looks for the comment, see sendReply)
+    const { data } = await this.octokit.rest.issues.createComment({ ...r(ref), issue_number: issueNumber, body, request: { retries: 0 } });
     return data.id;
+  }
+
+  private self: string | null = null;
+
+  /**
+   * The app's own bot login (`<slug>[bot]`), from `GET /app` (signed with the app's JWT by the auth
+   * strategy); asked once, and only when a reply job is retried. null when it cannot be asked.
+   */
+  private async botLogin(): Promise<string | null> {
+    if (this.self !== null) return this.self;
+    try {
+      const { data } = await this.octokit.rest.apps.getAuthenticated();
+      this.self = data?.slug ? `${data.slug}[bot]` : null;
+    } catch {
+      return null;
+    }
+    return this.self;
+  }
+
+  async findMarkedComment(ref: RepoRef, issueNumber: number, marker: string, afterCommentId: number): Promise<number | null> {
+    // by this app: its bot login when GitHub tells it, else any bot (a person's comment never counts);
+    // the marker ends the reply (another reply quoting a command line that holds it does not count)
+    const self = (await this.botLogin())?.toLowerCase() ?? null;
+    const ours = (user: { login: string; type: string } | null | undefined) => user?.type === 'Bot' && (self === null || user.login.toLowerCase() === self);
+    // comments are listed oldest first: read the last page first and walk back until a page starts
+    // before the command comment (ids grow with time)
+    const list = (page: number) => this.octokit.rest.issues.listComments({ ...r(ref), issue_number: issueNumber, per_page: 100, page });
+    const first = await list(1);
+    const last = Number(/[?&]page=(\d+)[^>]*>;\s*rel="last"/.exec(first.headers.link ?? '')?.[1] ?? 1);
+    for (let page = last; page >= 1; page--) {
+      const { data } = page === 1 ? first : await list(page);
+      for (const c of data) {
+        if (c.id > afterCommentId && ours(c.user) && c.body?.trimEnd().endsWith(marker)) return c.id;
+      }
+      if (data.length === 0 || data[0]!.id <= afterCommentId) break;
+    }
+    return null;
   }
 
   async addReaction(ref: RepoRef, commentId: number, content: '+1' | '-1' | 'confused' | 'eyes'): Promise<void> {

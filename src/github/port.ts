@@ -72,6 +72,11 @@ export interface GitHubPort {
   /** who last added this label to the issue/PR, from its events; null when none is found */
   labelAddedBy(ref: RepoRef, number: number, label: string): Promise<string | null>;
   createComment(ref: RepoRef, issueNumber: number, body: string): Promise<number>;
+  /**
+   * The id of a comment on the issue written by this app's bot, newer than `afterCommentId`, whose
+   * body ends with `marker`; null when there is none. Newest comments are looked at first.
+   */
+  findMarkedComment(ref: RepoRef, issueNumber: number, marker: string, afterCommentId: number): Promise<number | null>;
   addReaction(ref: RepoRef, commentId: number, content: '+1' | '-1' | 'confused' | 'eyes'): Promise<void>;
   answerDeployment(callbackUrl: string, environment: string, state: DeploymentAnswer, comment: string): Promise<void>;
   /** does any branch rule or protection of this branch require a check named `name`? null when unknown */

@@ -12,7 +12,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { MODES, SEVERITIES } from '../config/schema.js';
-import { parseIsoTime } from '../commands/parse.js';
+import { parseIsoTime } from '../time/iso.js';
 import { NoInstallationError, PhaseError, incidentId, type Actor } from '../domain/actions.js';
 import { buildReport } from '../domain/report.js';
 import type { Env } from '../env.js';

@@ -17,7 +17,7 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { buildReport } from '../domain/report.js';
 import type { Env } from '../env.js';
-import { formatLong } from '../schedule/tz.js';
+import { formatLong } from '../time/format.js';
 import type { Services } from '../services.js';
 import type { AuditEntry } from '../store/store.js';
 import { key } from '../store/store.js';

@@ -5,11 +5,11 @@
  * valid one the app saw (`repos.last_valid_config`), or the defaults when it has seen none.
  */
 import { DEFAULT_CONFIG, parseConfig, type Config } from '../config/schema.js';
-import { formatDuration } from '../config/duration.js';
+import { formatDuration } from '../time/duration.js';
 import { incidentId } from '../domain/actions.js';
 import { lookback } from '../domain/gate-state.js';
-import { evaluateCadence } from '../gate/cadence.js';
-import { nextOccurrences, occurrencesAt } from '../schedule/windows.js';
+import { evaluateCadence, type CadenceLimits } from '../gate/cadence.js';
+import { nextOccurrences, occurrencesAt } from '../time/windows.js';
 import type { RepoRecord, Store, StoredFreeze, StoredIncident } from '../store/store.js';
 import { key } from '../store/store.js';
 
@@ -171,7 +171,7 @@ export function cadenceUse(store: Store, config: Config, repo: RepoRecord, incid
     const kind = counts === 'deployments' ? 'deployment' : 'merge';
     const times = store.deployTimes(repo.account, repo.repo, kind, environment, now - back);
     const limits: CadenceLimitJson[] = [];
-    const limit = (cadence: 'normal' | 'recovery', l: { max: number; per: string; min_interval?: string | undefined }) => {
+    const limit = (cadence: 'normal' | 'recovery', l: CadenceLimits) => {
       const st = evaluateCadence(l, times, now);
       limits.push({
         cadence,
@@ -202,7 +202,7 @@ export function cadenceUse(store: Store, config: Config, repo: RepoRecord, incid
 export function windowsOf(store: Store, config: Config, repo: RepoRecord, now: number, upcoming = 3): WindowJson[] {
   const suppressions = store.liveSuppressions(repo.account, now).filter((s) => inScope(s.scope, repo.repo));
   return config.windows.map((w) => {
-    const active = occurrencesAt(w, now);
+    const active = occurrencesAt(w.plan, now);
     const first = active[0];
     const last = active[active.length - 1];
     const lifted = active.length > 0 && active.every((o) => suppressions.some((s) => s.window === w.name && s.occurrenceStart === o.start));
@@ -213,7 +213,7 @@ export function windowsOf(store: Store, config: Config, repo: RepoRecord, now: n
       mode: w.mode,
       timezone: w.timezone,
       active: first && last ? { start: iso(first.start)!, end: iso(Math.max(...active.map((o) => o.end)))!, lifted } : null,
-      next: nextOccurrences(w, now, upcoming).map((o) => ({ start: iso(o.start)!, end: iso(o.end)! })),
+      next: nextOccurrences(w.plan, now, upcoming).map((o) => ({ start: iso(o.start)!, end: iso(o.end)! })),
     };
   });
 }

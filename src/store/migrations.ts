@@ -2,6 +2,7 @@
  * Numbered, append-only migrations. Never edit one that has shipped: add the next number.
  * Account and repository names are stored lower-cased (GitHub treats them case-insensitively);
  * an account-wide scope is stored with repo = ''.
+ * These are SQLite's; PostgreSQL's (src/store/postgres/migrations.ts) carry the same numbers.
  */
 export const MIGRATIONS: readonly { id: number; name: string; sql: string }[] = [
   {
@@ -245,6 +246,24 @@ export const MIGRATIONS: readonly { id: number; name: string; sql: string }[] = 
       -- the dashboard and the metrics gauges read the active rows of every account
       CREATE INDEX incidents_active ON incidents(phase) WHERE phase IN ('open', 'resolved');
       CREATE INDEX freezes_open ON freezes(until) WHERE ended_at IS NULL;
+    `,
+  },
+  {
+    id: 3,
+    name: 'job leases and claimed moments',
+    sql: `
+      -- a job is held by one replica until its lease runs out (src/store/repos/jobs.ts); the
+      -- synchronous store of one process never sets them
+      ALTER TABLE jobs ADD COLUMN locked_by TEXT;
+      ALTER TABLE jobs ADD COLUMN locked_until INTEGER;
+
+      -- a moment of work (a time boundary) done by one replica: the first to insert its key
+      CREATE TABLE claims (
+        key TEXT PRIMARY KEY,
+        claimed_by TEXT NOT NULL,
+        claimed_at INTEGER NOT NULL
+      );
+      CREATE INDEX claims_by_time ON claims(claimed_at);
     `,
   },
 ];

@@ -27,8 +27,7 @@ describe.skipIf(!HAVE_CHROMIUM)(
       fake.addRepo('acme', 'api');
       app = await startApp({ fake, env: { MORATORIUM_GITHUB_THROTTLE: 'off' } });
       // the start-up reconcile records the installation and its repositories
-      await fake.waitFor((f) => f.requestsTo('GET /installation/repositories').length > 0, 20_000, 'the start-up reconcile');
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await app.waitForLog('reconcile done', 20_000);
       const opened = await app.api('POST', '/moratorium/api/v1/incidents', { account: 'acme', severity: 'sev1', title: TITLE });
       expect(opened.status).toBe(201);
       incidentKey = opened.body.key as string;

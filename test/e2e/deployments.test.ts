@@ -74,14 +74,8 @@ async function reviewOf(runId: number, timeoutMs = 10_000) {
 }
 
 /** The handler's log line for one delivery (stdout may trail the HTTP answer a little). */
-async function logOf(deliveryId: string, timeoutMs = 5_000): Promise<Record<string, any>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const line = app.logLines().find((l) => l.delivery === deliveryId);
-    if (line) return line;
-    if (Date.now() > deadline) throw new Error(`no log line for delivery ${deliveryId}\n${app.logs().split('\n').slice(-20).join('\n')}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
+async function logOf(deliveryId: string, timeoutMs = 15_000): Promise<Record<string, any>> {
+  return app.waitForLogLine((l) => l.delivery === deliveryId, timeoutMs);
 }
 
 /** Sends a protection-rule request and returns the delivery's log line. */
@@ -109,10 +103,10 @@ async function command(owner: string, repo: string, number: number, user: string
   return id;
 }
 
-/** The first reply of the app on this issue, written since `since`, that matches. */
-async function replyAfter(owner: string, repo: string, number: number, since: number, match: RegExp): Promise<string> {
+/** The first reply of the app on this issue after its first `before` replies that matches. */
+async function replyAfter(owner: string, repo: string, number: number, before: number, match: RegExp): Promise<string> {
   const comment = await fake.waitFor(
-    (f) => f.appComments(owner, repo, number).find((c) => Date.parse(c.created_at) >= since - 1000 && match.test(String(c.body))),
+    (f) => f.appComments(owner, repo, number).slice(before).find((c) => match.test(String(c.body))),
     10_000,
     `a reply matching ${match}`,
   );
@@ -200,7 +194,7 @@ describe('cadence counted in deployments', () => {
 });
 
 describe('when_blocked: wait', () => {
-  it('holds a request during a freeze, across a restart, and approves it within seconds of /unfreeze', async () => {
+  it('holds a request during a freeze, across a restart, and approves it on /unfreeze', async () => {
     const issue = waitingIssue;
     await command('acme', 'waiting', issue, 'maria', '/freeze --all database migration');
 
@@ -214,17 +208,19 @@ describe('when_blocked: wait', () => {
     await fake.waitFor(() => app.logLines().filter((l) => l.event === 'reconcile').length > starts, 15_000, 'the start-up reconcile');
     // a counted deployment also makes the app look at what is held
     expect(await deploymentStatus('acme', 'waiting', { state: 'success' })).toBe(true);
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    // those looks (stored held-deployment checks) have run: still blocked, still unanswered
+    await app.waitForJobs();
     expect(fake.deploymentReviews.filter((d) => d.runId === runId)).toEqual([]);
 
-    const lifted = Date.now();
+    const reconciles = app.logLines().filter((l) => l.event === 'reconcile').length;
     await command('acme', 'waiting', issue, 'maria', '/unfreeze migration done');
-    const review = await reviewOf(runId, 10_000);
-    expect(review.at - lifted).toBeLessThan(5_000);
+    const review = await reviewOf(runId, 20_000);
     expect(review).toMatchObject({ environment_name: 'production', state: 'approved' });
     expect(review.comment).toContain('the gate opened');
-    // answered once
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // the /unfreeze answered it, not a later periodic reconcile
+    expect(app.logLines().filter((l) => l.event === 'reconcile')).toHaveLength(reconciles);
+    // answered once: whatever the unfreeze queued has run
+    await app.waitForJobs();
     expect(fake.deploymentReviews.filter((d) => d.runId === runId)).toHaveLength(1);
   });
 
@@ -239,7 +235,8 @@ describe('when_blocked: wait', () => {
     expect(await reviewOf(oldest)).toMatchObject({ state: 'approved' });
     // one slot in 24h: the newer request keeps waiting, also once the approved deployment succeeded
     expect(await deploymentStatus('acme', 'slots', { deploymentId: 301, state: 'success' })).toBe(true);
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    // the held-deployment checks that status queued have run
+    await app.waitForJobs();
     expect(fake.deploymentReviews.filter((d) => d.runId === newer)).toEqual([]);
   });
 });
@@ -284,9 +281,9 @@ describe('the incident report', () => {
     await app.send('pull_request', ev.pullRequest('closed', 'initech', 'billing', hotfix.number, { sender: 'ivan' }));
     expect(await deploymentStatus('initech', 'billing', { deploymentId: 9001, state: 'success', sha: mergeSha, sender: 'deployer' })).toBe(true);
 
-    const asked = Date.now();
+    const before = fake.appComments('initech', 'billing', issue).length;
     await command('initech', 'billing', issue, 'someone', '/incident report');
-    const reply = await replyAfter('initech', 'billing', issue, asked, /### INC-\d+/);
+    const reply = await replyAfter('initech', 'billing', issue, before, /### INC-\d+/);
     expect(reply).toMatch(/### INC-\d+: sev2 "database failover" \(open\)/);
     expect(reply).toContain('1 PR(s) merged, 1 deployment(s)');
     expect(reply).toContain(`merged billing#${hotfix.number}`);
@@ -348,7 +345,8 @@ describe('bad input and GitHub failures', () => {
     expect(review).toMatchObject({ environment_name: 'production', state: 'approved' });
     expect(injection.hits).toBe(5);
     expect(fake.requestsTo(CALLBACK_ROUTE).filter((r) => r.params.run_id === String(runId)).length).toBe(6);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // the stored retry that answered is done: nothing is left to answer it again
+    await app.waitForJobs();
     expect(fake.deploymentReviews.filter((d) => d.runId === runId)).toHaveLength(1);
   }, 50_000);
 });

@@ -19,6 +19,7 @@ const CHECKS = 'POST /repos/{owner}/{repo}/check-runs';
 const COMMENTS = 'POST /repos/{owner}/{repo}/issues/{issue_number}/comments';
 const REACTIONS = 'POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions';
 const PULLS = 'GET /repos/{owner}/{repo}/pulls';
+const LIST_COMMENTS = 'GET /repos/{owner}/{repo}/issues/{issue_number}/comments';
 
 type Pull = Record<string, any>;
 interface Gated {
@@ -50,6 +51,27 @@ async function state(app: AppHandle, expect: ExpectStatic): Promise<Record<strin
   const res = await app.api('GET', `/moratorium/api/v1/state?account=${OWNER}`);
   expect(res.status).toBe(200);
   return res.body as Record<string, any>;
+}
+
+/** `moratorium_jobs_pending{kind}` from /metrics (0 when absent), -1 when the app does not answer. */
+async function pendingJobs(url: string, kind: string): Promise<number> {
+  try {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    const line = text.split('\n').find((l) => l.startsWith(`moratorium_jobs_pending{kind="${kind}"}`));
+    return line ? Number(line.split(' ').at(-1)) : 0;
+  } catch {
+    return -1;
+  }
+}
+
+/** Waits until the app reports no reply job left to do. */
+async function waitForNoPendingReply(app: AppHandle, fake: FakeGitHub): Promise<void> {
+  let last = -2;
+  const deadline = Date.now() + 45_000;
+  while ((last = await pendingJobs(app.url, 'reply')) !== 0) {
+    if (Date.now() > deadline) throw new Error(`reply jobs still pending (${last}); last requests: ${fake.requests.slice(-5).map((r) => `${r.status} ${r.method} ${r.path}`).join(', ')}`);
+    await sleep(50);
+  }
 }
 
 /** One installation, the writer, repositories with no PRs yet. */
@@ -106,7 +128,7 @@ describe.concurrent('faults (each scenario its own fake GitHub and app)', () => 
       const comment = webhooks(fake).issueComment(OWNER, host.repo, host.pr.number, { body: '/incident open sev1 Database failover', user: WRITER });
       expect((await app.send('issue_comment', comment)).status).toBe(200);
 
-      await converged(fake, pulls, 60_000, 'every gate right after the faults');
+      await converged(fake, pulls, 90_000, 'every gate right after the faults');
       expect(injected.filter((i) => i.hits === 0).map((i) => i.spec)).toEqual([]);
       await fake.waitFor((f) => f.appComments(OWNER, host.repo, host.pr.number).length >= 1, 20_000, 'the reply');
       expect(fake.reactionsFor(OWNER, host.repo, comment.comment.id).map((r) => r.content)).toContain('+1');
@@ -115,14 +137,16 @@ describe.concurrent('faults (each scenario its own fake GitHub and app)', () => 
       expect((await state(app, expect)).incidents).toHaveLength(1);
       expect((await audit(app, expect)).filter((e) => e.action === 'incident.open')).toHaveLength(1);
       // and stays right over the next reconciles, with no fault left
-      await sleep(3_500);
+      // (a reconcile every 3 s: the next one to end, and what it queued)
+      await app.waitForLogLine((l) => l.msg === 'reconcile done', 30_000, app.logLines().length);
+      await app.waitForJobs();
       expect(wrongGates(fake, pulls)).toEqual([]);
       expect(fake.violations).toEqual([]);
       expect((await fetch(`${app.url}/moratorium/health`)).status).toBe(200);
     } finally {
       await fake.stop();
     }
-  }, 90_000);
+  }, 150_000);
 
   it('kill -9 in the middle of a fan-out: after a restart every gate converges and no state is lost', async ({ expect }) => {
     const fake = await world(['api', 'web', 'worker']);
@@ -147,33 +171,63 @@ describe.concurrent('faults (each scenario its own fake GitHub and app)', () => 
     } finally {
       await fake.stop();
     }
-  }, 90_000);
+  }, 150_000);
 
-  it('kill -9 between a state change and its reply: the reply is posted after the restart, the change happened once', async ({ expect }) => {
+  it('kill -9 after GitHub created the reply but before the app heard back: after the restart the reply is there once', async ({ expect }) => {
     const fake = await world(['web']);
     try {
       const app = await boot(fake, { MORATORIUM_GITHUB_THROTTLE: 'off' });
       const host = fake.addPull(OWNER, 'web', { title: 'Host' });
-      // the reply's POST hangs at GitHub; the app dies while it waits
-      fake.inject({ route: COMMENTS, times: 1, fault: { delayMs: 4_000 } });
+      // GitHub creates the reply comment but its answer never reaches the app; the app dies waiting
+      fake.inject({ route: COMMENTS, times: 1, fault: { dropAnswer: true, holdMs: 30_000 } });
       const comment = webhooks(fake).issueComment(OWNER, 'web', host.number, { body: '/freeze --all database migration', user: WRITER });
-      expect((await app.send('issue_comment', comment)).status).toBe(200);
-      await fake.waitFor((f) => f.requestsTo(COMMENTS).some((r) => r.fault === 'delay'), 15_000, 'the reply on its way');
+      expect((await app.send('issue_comment', comment)).status).toBeLessThan(300);
+      await fake.waitFor((f) => f.appComments(OWNER, 'web', host.number).length === 1, 30_000, 'the reply created at GitHub');
       await app.kill9();
       await app.restart();
 
-      await fake.waitFor((f) => f.appComments(OWNER, 'web', host.number).length >= 1, 20_000, 'the reply after the restart');
-      // at least once: the hung POST may still land at GitHub after the crash, so at most twice
-      await sleep(4_500);
+      // the reply job was not recorded as done before the crash: it runs again, and only then is counted
+      await waitForNoPendingReply(app, fake);
       const replies = fake.appComments(OWNER, 'web', host.number);
-      expect(replies.length).toBeGreaterThanOrEqual(1);
-      expect(replies.length).toBeLessThanOrEqual(2);
-      for (const r of replies) expect(r.body).toContain('Froze this repository');
+      expect(replies).toHaveLength(1);
+      expect(replies[0]!.body).toContain('Froze this repository');
+      expect(replies[0]!.body).toContain(`<!-- moratorium:reply ${comment.comment.id} -->`);
+      // the retry looked for this app's reply (its bot login from GET /app) instead of posting it again
+      expect(fake.requestsTo(COMMENTS)).toHaveLength(1);
+      expect(fake.requestsTo(LIST_COMMENTS).length).toBeGreaterThanOrEqual(1);
+      expect(fake.requestsTo('GET /app').map((r) => r.status)).toContain(200);
       // the reaction was recorded as done before the crash: not repeated
       expect(fake.reactionsFor(OWNER, 'web', comment.comment.id).map((r) => r.content)).toEqual(['+1']);
       const freezes = (await state(app, expect)).freezes as Array<Record<string, any>>;
       expect(freezes.filter((f) => f.reason === 'database migration')).toHaveLength(1);
       expect((await audit(app, expect)).filter((e) => e.action === 'freeze.start')).toHaveLength(1);
+      expect(fake.violations).toEqual([]);
+    } finally {
+      await fake.stop();
+    }
+  }, 60_000);
+
+  it('a reply whose answer is lost without a crash is posted once too (no blind retry of the POST)', async ({ expect }) => {
+    const fake = await world(['web']);
+    try {
+      const app = await boot(fake, { MORATORIUM_GITHUB_THROTTLE: 'off' });
+      const host = fake.addPull(OWNER, 'web', { title: 'Host' });
+      // the hot path: a reply whose first attempt succeeds never lists the issue's comments
+      const first = webhooks(fake).issueComment(OWNER, 'web', host.number, { body: '/moratorium help', user: WRITER });
+      expect((await app.send('issue_comment', first)).status).toBeLessThan(300);
+      await fake.waitFor((f) => f.appComments(OWNER, 'web', host.number).length === 1, 30_000, 'the first reply');
+      await waitForNoPendingReply(app, fake);
+      expect(fake.requestsTo(LIST_COMMENTS)).toEqual([]);
+
+      fake.inject({ route: COMMENTS, times: 1, fault: { dropAnswer: true } });
+      const comment = webhooks(fake).issueComment(OWNER, 'web', host.number, { body: '/freeze lost answer', user: WRITER });
+      expect((await app.send('issue_comment', comment)).status).toBeLessThan(300);
+      await fake.waitFor((f) => f.requestsTo(COMMENTS).some((r) => r.fault === 'drop'), 30_000, 'the reply created, its answer lost');
+      await waitForNoPendingReply(app, fake);
+      const replies = fake.appComments(OWNER, 'web', host.number).filter((c) => String(c.body).includes(`<!-- moratorium:reply ${comment.comment.id} -->`));
+      expect(replies).toHaveLength(1);
+      expect(fake.requestsTo(COMMENTS)).toHaveLength(2);
+      expect(fake.requestsTo(LIST_COMMENTS).length).toBeGreaterThanOrEqual(1);
       expect(fake.violations).toEqual([]);
     } finally {
       await fake.stop();
@@ -193,7 +247,8 @@ describe.concurrent('faults (each scenario its own fake GitHub and app)', () => 
       await app.send('issue_comment', payload, { deliveryId: first.deliveryId });
       await app.send('issue_comment', payload);
       await fake.waitFor((f) => f.appComments(OWNER, 'docs', dup.number).length >= 1, 10_000, 'the reply');
-      await sleep(1_000);
+      // all three were answered once handled; what they owed (replies, reactions) has run
+      await app.waitForJobs();
       expect(fake.appComments(OWNER, 'docs', dup.number)).toHaveLength(1);
       expect(fake.reactionsFor(OWNER, 'docs', payload.comment.id)).toHaveLength(1);
       expect(((await state(app, expect)).freezes as Array<Record<string, any>>).filter((f) => f.reason === 'duplicate check')).toHaveLength(1);
@@ -210,9 +265,10 @@ describe.concurrent('faults (each scenario its own fake GitHub and app)', () => 
       await app.send('pull_request', olderPayload);
       const check = await fake.waitFor((f) => f.latestCheck(OWNER, 'docs', newer), 10_000, 'the gate on the newest SHA');
       expect(check.conclusion).toBe('failure');
-      await sleep(500);
+      // the older delivery was handled as stale (its log line), and nothing it might owe is left
+      await app.waitForLogLine((l) => l.event === 'pull_request' && l.pr === racing.number && l.stale === true);
+      await app.waitForJobs();
       expect(fake.latestCheck(OWNER, 'docs', older)).toBeUndefined();
-      expect(app.logLines().some((l) => l.event === 'pull_request' && l.pr === racing.number && l.stale === true)).toBe(true);
 
       // 3. two hundred webhooks, 25 in flight at a time
       const opened = Array.from({ length: 140 }, (_, i) => {
@@ -249,7 +305,7 @@ describe.concurrent('faults (each scenario its own fake GitHub and app)', () => 
       expect(((await state(app, expect)).incidents as Array<Record<string, any>>).filter((i) => i.title === 'Burst of traffic')).toHaveLength(1);
       expect((await audit(app, expect)).filter((e) => e.action === 'incident.open' && e.reason === 'Burst of traffic')).toHaveLength(1);
       await fake.waitFor((f) => f.appComments(OWNER, host.repo, host.pr.number).length >= 1, 10_000, 'the reply');
-      await sleep(500);
+      await app.waitForJobs();
       expect(fake.appComments(OWNER, host.repo, host.pr.number)).toHaveLength(1);
       expect((await fetch(`${app.url}/moratorium/health`)).status).toBe(200);
       expect(app.logLines().filter((l) => Number(l.level) >= 50)).toEqual([]);
@@ -257,5 +313,5 @@ describe.concurrent('faults (each scenario its own fake GitHub and app)', () => 
     } finally {
       await fake.stop();
     }
-  }, 90_000);
+  }, 150_000);
 });

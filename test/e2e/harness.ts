@@ -21,22 +21,30 @@
  * Every child is started in its own process group and tracked: `stopAllApps()` runs in `afterAll` of
  * every test file that imports this module, and any child still alive when the test process exits is
  * killed (SIGKILL to its group).
+ *
+ * The fake GitHub is strict everywhere: every test file that imports this module fails a test
+ * (afterEach) and the file (afterAll) when any FakeGitHub started in it recorded a request that
+ * breaks GitHub's OpenAPI description or an endpoint the fake does not implement
+ * (`checkStartedFakes`); no test has to remember to check.
  */
+import Database from 'better-sqlite3';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac, generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import { fileURLToPath } from 'node:url';
-import { afterAll, expect as globalExpect, type ExpectStatic } from 'vitest';
-import { FakeGitHub } from '../fake-github/index.js';
+import { afterAll, afterEach, expect as globalExpect, type ExpectStatic } from 'vitest';
+import { FakeGitHub, startedFakes } from '../fake-github/index.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /** Variables of the test process the child inherits; everything else is set explicitly. */
 const PASS_THROUGH = ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'TMPDIR', 'TMP', 'TEMP', 'LANG', 'LC_ALL', 'TZ', 'SystemRoot', 'ComSpec', 'npm_config_cache'];
 const MAX_LOG = 4 * 1024 * 1024;
+const MAX_LINE = 64 * 1024;
 
 export interface StartAppOptions {
   fake: FakeGitHub;
@@ -92,6 +100,29 @@ export interface AppHandle {
   logLines(): Array<Record<string, any>>;
   /** Wait until the logs match. */
   waitForLog(pattern: RegExp | string, timeoutMs?: number): Promise<void>;
+  /** Wait for a JSON log line matching `match` (lines before index `from` of logLines() skipped); returns it. */
+  waitForLogLine(match: (line: Record<string, any>) => boolean, timeoutMs?: number, from?: number): Promise<Record<string, any>>;
+  /** The stored jobs (replies, fan-outs, gate re-runs, held-deployment checks), read from the database read-only. */
+  jobs(): StoredJob[];
+  /**
+   * Wait until no stored job is due: every job owed so far (a reply, a fan-out, a held-deployment
+   * check...) has run to its end or was put off to a later time (a retry with backoff). What a
+   * webhook owes is stored before the webhook is answered, so after an answered delivery this is the
+   * moment to assert that something did not happen.
+   */
+  waitForJobs(timeoutMs?: number): Promise<void>;
+}
+
+export interface StoredJob {
+  id: number;
+  kind: string;
+  state: 'pending' | 'done' | 'failed';
+  attempts: number;
+  run_at: number;
+  created_at: number;
+  finished_at: number | null;
+  last_error: string | null;
+  payload: string;
 }
 
 interface Running {
@@ -129,16 +160,28 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   });
 }
 
-/**
- * Kill every app this process started (SIGTERM, then SIGKILL after 5 s) and remove their temporary
- * directories (keep them with MORATORIUM_E2E_KEEP=1). Registered in afterAll.
- */
 /** Nothing the app sent broke GitHub's API description or used an endpoint the fake lacks. */
 export function expectFakeClean(fake: FakeGitHub, expect: ExpectStatic = globalExpect): void {
   expect(fake.violations).toEqual([]);
   expect(fake.unknown).toEqual([]);
 }
 
+/**
+ * Throws when any fake started in this test file (without `recordOnly`) recorded a violation of
+ * GitHub's API description or an endpoint it does not implement since the last check. Registered
+ * as afterEach (the test fails) and afterAll (the file fails: also what arrives after the last test).
+ */
+export function checkStartedFakes(): void {
+  const problems = startedFakes().flatMap((fake) => fake.unreported().map((p) => `  fake GitHub ${fake.apiUrl}: ${p}`));
+  if (problems.length) {
+    throw new Error(`the app made requests GitHub's API description does not allow, or the fake does not implement:\n${problems.join('\n')}`);
+  }
+}
+
+/**
+ * Kill every app this process started (SIGTERM, then SIGKILL after 5 s) and remove their temporary
+ * directories (keep them with MORATORIUM_E2E_KEEP=1). Registered in afterAll.
+ */
 export async function stopAllApps(): Promise<void> {
   await Promise.all(
     [...running].map(async (child) => {
@@ -160,7 +203,12 @@ export async function stopAllApps(): Promise<void> {
 }
 
 try {
-  afterAll(stopAllApps);
+  afterEach(checkStartedFakes);
+  // after stopAllApps (hooks of a level run in order): what the apps sent until they stopped counts
+  afterAll(async () => {
+    await stopAllApps();
+    checkStartedFakes();
+  });
 } catch {
   // imported outside a vitest test file: the exit handler still kills children
 }
@@ -261,8 +309,27 @@ export async function startApp(opts: StartAppOptions): Promise<AppHandle> {
   });
 
   let log = '';
+  // a line longer than MAX_LINE (e.g. a logged 26 MB request body) keeps its start only, so it cannot
+  // push every other line out of the kept log
+  let lineLength = 0;
+  let cut = 0;
+  const decoder = new StringDecoder('utf8');
   const append = (chunk: Buffer): void => {
-    log += chunk.toString('utf8');
+    const parts = decoder.write(chunk).split('\n');
+    let out = '';
+    parts.forEach((part, i) => {
+      const room = Math.max(0, MAX_LINE - lineLength);
+      out += part.length <= room ? part : part.slice(0, room);
+      cut += Math.max(0, part.length - room);
+      lineLength += Math.min(part.length, room);
+      if (i < parts.length - 1) {
+        if (cut) out += ` …[${cut} characters cut by the e2e harness]`;
+        out += '\n';
+        lineLength = 0;
+        cut = 0;
+      }
+    });
+    log += out;
     if (log.length > MAX_LOG) log = log.slice(-MAX_LOG / 2);
   };
   let current: Running | null = null;
@@ -417,6 +484,35 @@ export async function startApp(opts: StartAppOptions): Promise<AppHandle> {
         }
       }
       return out;
+    },
+    async waitForLogLine(match, timeoutMs = 10_000, from = 0) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const line = handle.logLines().slice(from).find(match);
+        if (line) return line;
+        if (Date.now() > deadline) throw new Error(`e2e harness: no log line matching ${match.toString()} within ${timeoutMs} ms\n--- app output (tail) ---\n${tail()}`);
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    },
+    jobs() {
+      if (!existsSync(dbPath)) return [];
+      const db = new Database(dbPath, { readonly: true, fileMustExist: true, timeout: 5_000 });
+      try {
+        return db.prepare('SELECT * FROM jobs ORDER BY id').all() as StoredJob[];
+      } finally {
+        db.close();
+      }
+    },
+    async waitForJobs(timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const due = handle.jobs().filter((j) => j.state === 'pending' && j.run_at <= Date.now());
+        if (!due.length) return;
+        if (Date.now() > deadline) {
+          throw new Error(`e2e harness: jobs still due after ${timeoutMs} ms: ${due.map((j) => `#${j.id} ${j.kind} (attempts ${j.attempts}${j.last_error ? `, ${j.last_error}` : ''})`).join('; ')}\n--- app output (tail) ---\n${tail()}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
     },
     async waitForLog(pattern, timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;

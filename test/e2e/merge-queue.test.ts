@@ -113,8 +113,10 @@ describe('re-run requests', () => {
     await fake.waitFor(() => count() === 3, 10_000, 'the check posted again after check_suite.rerequested');
     for (const c of fake.checkRuns('acme', 'rerun', sha, 'moratorium')) expect(c).toMatchObject({ conclusion: 'success', output: expect.objectContaining({ title: 'Open' }) });
     // nothing else changed: an ordinary event costs no write
-    await app.send('pull_request', ev.pullRequest('edited', 'acme', 'rerun', pr.number));
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    const edited = await app.send('pull_request', ev.pullRequest('edited', 'acme', 'rerun', pr.number));
+    // handled (its log line) and nothing owed left to run
+    await app.waitForLogLine((l) => l.delivery === edited.deliveryId);
+    await app.waitForJobs();
     expect(count()).toBe(3);
   });
 

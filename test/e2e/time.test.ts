@@ -80,36 +80,45 @@ describe('time: windows, timed freezes and boundaries (npm start against the fak
     expect(check.output.summary).toContain('**Window "maintenance"**');
   });
 
-  it('/freeze --for 4s blocks, then lifts by itself with no further event', async () => {
+  /** When the fake received the latest check run posted on this SHA (ms). */
+  const postedAt = (repo: string, sha: string): number => fake.requestsTo('POST /repos/{owner}/{repo}/check-runs').filter((r) => r.params.repo === repo && r.body?.head_sha === sha && r.status === 201).at(-1)!.at;
+
+  it('/freeze --for 6s blocks, then lifts by itself with no further event', async () => {
     const pr = await openPull(OWNER, 'timed');
     await conclusion(OWNER, 'timed', pr.head.sha, 'success');
-    const payload = hooks.issueComment(OWNER, 'timed', pr.number, { body: '/freeze --for 4s quick migration', user: WRITER });
+    const payload = hooks.issueComment(OWNER, 'timed', pr.number, { body: '/freeze --for 6s quick migration', user: WRITER });
     expect((await app.send('issue_comment', payload)).status).toBe(200);
-    const frozen = await conclusion(OWNER, 'timed', pr.head.sha, 'failure', 3_000);
-    const frozenAt = Date.now();
+    const frozen = await conclusion(OWNER, 'timed', pr.head.sha, 'failure', 15_000);
     expect(frozen.output.title).toMatch(/^Frozen: repository freeze by @\u200b?wendy until \d\d:\d\d UTC \(hotfixes only\)$/);
+    // when the app says the freeze ends
+    const state = await app.api('GET', `/moratorium/api/v1/state?account=${OWNER}&repo=timed`);
+    const until = Date.parse((state.body.freezes as Array<{ reason: string; until: string }>).find((f) => f.reason === 'quick migration')!.until);
 
     // only time passes from here on
-    const lifted = await conclusion(OWNER, 'timed', pr.head.sha, 'success', 10_000);
+    const lifted = await conclusion(OWNER, 'timed', pr.head.sha, 'success', 30_000);
     expect(lifted.output.title).toBe('Open');
-    expect(Date.now() - frozenAt).toBeGreaterThan(1_500);
+    // lifted when the freeze ended, not before
+    expect(postedAt('timed', pr.head.sha)).toBeGreaterThanOrEqual(until);
     expect(fake.checkRuns(OWNER, 'timed', pr.head.sha).map((c) => c.conclusion)).toEqual(['success', 'failure', 'success']);
-  });
+  }, 60_000);
 
   it('turns a green PR red when a window starts, with no event', async () => {
-    const soonStart = startingIn(3_000);
+    const soonStart = startingIn(5_000);
     fake.setFile(OWNER, 'soon', CONFIG, windowConfig('soon', soonStart, soonStart + 3_600_000));
     const pr = await openPull(OWNER, 'soon');
     const green = await conclusion(OWNER, 'soon', pr.head.sha, 'success');
     expect(green.output.title).toBe('Open');
-    expect(Date.now()).toBeLessThan(soonStart);
-    const red = await conclusion(OWNER, 'soon', pr.head.sha, 'failure', soonStart - Date.now() + 5_000);
+    // posted before the window started
+    expect(postedAt('soon', pr.head.sha)).toBeLessThan(soonStart);
+    const red = await conclusion(OWNER, 'soon', pr.head.sha, 'failure', soonStart - Date.now() + 20_000);
+    // and the red one once it had
+    expect(postedAt('soon', pr.head.sha)).toBeGreaterThanOrEqual(soonStart);
     expect(Date.parse(red.completed_at)).toBeGreaterThanOrEqual(soonStart);
     expect(red.output.title).toMatch(/^Frozen: window "soon" until/);
-  });
+  }, 60_000);
 
   it('keeps the gate right across a restart during a window: stale green checks turn red and new PRs are blocked', async () => {
-    const upcomingStart = startingIn(3_000);
+    const upcomingStart = startingIn(5_000);
     fake.setFile(OWNER, 'upcoming', CONFIG, windowConfig('upcoming', upcomingStart, upcomingStart + 3_600_000));
     const early = await openPull(OWNER, 'upcoming');
     const green = await conclusion(OWNER, 'upcoming', early.head.sha, 'success');
@@ -126,7 +135,7 @@ describe('time: windows, timed freezes and boundaries (npm start against the fak
     // and a PR opened after the restart in a repository whose window was already on
     const ops = await openPull(OWNER, 'ops');
     expect((await conclusion(OWNER, 'ops', ops.head.sha, 'failure')).output.title).toMatch(/^Frozen: window "maintenance"/);
-  });
+  }, 90_000);
 
   it('gates the open PRs of a repository added to the installation while a freeze is on', async () => {
     const core = await openPull(OTHER, 'core');
@@ -144,7 +153,7 @@ describe('time: windows, timed freezes and boundaries (npm start against the fak
     const res = await app.send('installation_repositories', hooks.installationRepositories('added', OTHER, ['extra']));
     expect(res.status).toBe(200);
     for (const pr of [extra1, extra2]) {
-      const check = await conclusion(OTHER, 'extra', pr.head.sha, 'failure', 5_000);
+      const check = await conclusion(OTHER, 'extra', pr.head.sha, 'failure', 20_000);
       expect(check.output.title).toMatch(/^Frozen: organisation freeze by @\u200b?wendy \(hotfixes only\)$/);
     }
     expect(fake.checkRuns(OTHER, 'extra', draft.head.sha)).toEqual([]);

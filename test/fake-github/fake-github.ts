@@ -4,9 +4,14 @@
  * - Serves the API under `/api/v3`, as GitHub Enterprise Server does, so an app started with
  *   `GHE_HOST=127.0.0.1:<port> GHE_PROTOCOL=http` talks to it unchanged.
  * - Every request is matched against GitHub's OpenAPI description: an endpoint GitHub does not have
- *   (404), a body missing a required field or with a value outside an enum (422) or a bad query enum
- *   is answered as GitHub would and recorded in `violations`. A real endpoint the fake does not
- *   implement answers 404 and is recorded in `unknown`.
+ *   (404), a body missing a required field, with a value outside an enum or with a property the
+ *   description does not define (request bodies are closed unless it says `additionalProperties`),
+ *   a body on an endpoint that takes none, a bad query enum or a query parameter the endpoint does
+ *   not define (422) is answered as GitHub would (or stricter) and recorded in `violations`. A real
+ *   endpoint the fake does not implement answers 404 and is recorded in `unknown`.
+ * - Strict everywhere: every started fake is listed in `startedFakes()`, and the e2e harness fails
+ *   the test and the test file on anything recorded in `violations` or `unknown` (`recordOnly`
+ *   opts a fake out, for tests of the fake itself).
  * - Authentication as GitHub Apps do it: a JWT (`iss` = app id; the RS256 signature is verified when
  *   the app's public key is known) for `/app/...` and `.../installation`, an installation token
  *   (`ghs_fake_<installation>_<n>`, valid 1 h) for everything else; each request records the
@@ -73,6 +78,20 @@ export interface FakeGitHubOptions {
   strictShas?: boolean;
   /** primary rate limit per installation and hour. Default 5000 */
   rateLimit?: number;
+  /**
+   * Only record violations and unknown endpoints, for tests of the fake itself that provoke them on
+   * purpose. By default every started fake is listed in `startedFakes()`, and the e2e harness fails
+   * the test (afterEach) and the file (afterAll) on anything it recorded.
+   */
+  recordOnly?: boolean;
+}
+
+/** Every FakeGitHub started in this process (this test file) without `recordOnly`, oldest first. */
+const started: FakeGitHub[] = [];
+
+/** The fakes whose violations and unknown endpoints fail the test file (see `FakeGitHubOptions.recordOnly`). */
+export function startedFakes(): readonly FakeGitHub[] {
+  return started;
 }
 
 export interface RecordedRequest {
@@ -123,7 +142,12 @@ export type Fault =
       rateLimit?: 'secondary' | 'primary';
     }
   | { delayMs: number }
-  | { drop: true };
+  | { drop: true }
+  /**
+   * The endpoint runs (what it changes stays changed) but its answer is lost: the connection is
+   * dropped after `holdMs` (default 0), as when GitHub did the work and the network or the caller died.
+   */
+  | { dropAnswer: true; holdMs?: number };
 
 export interface InjectSpec {
   /** which requests; default: all (also narrowed by `route`) */
@@ -265,6 +289,8 @@ export class FakeGitHub extends EventEmitter {
   readonly appId: number;
   readonly appSlug: string;
   readonly options: Required<Omit<FakeGitHubOptions, 'appPublicKey' | 'appId' | 'appSlug'>>;
+  /** how many violations and unknown endpoints `unreported()` has returned already */
+  private reported = { violations: 0, unknown: 0 };
 
   /** every request, oldest first */
   requests: RecordedRequest[] = [];
@@ -311,6 +337,7 @@ export class FakeGitHub extends EventEmitter {
       unknownCollaborators: options.unknownCollaborators ?? 'none',
       strictShas: options.strictShas ?? true,
       rateLimit: options.rateLimit ?? 5000,
+      recordOnly: options.recordOnly ?? false,
     };
     if (options.appPublicKey) this.setAppKey(options.appPublicKey);
     this.index = loadRouteIndex();
@@ -332,6 +359,7 @@ export class FakeGitHub extends EventEmitter {
       server.listen(0, '127.0.0.1', () => resolve());
     });
     this.server = server;
+    if (!this.options.recordOnly && !started.includes(this)) started.push(this);
     const { port } = server.address() as AddressInfo;
     this.urls = { api: `http://127.0.0.1:${port}${API_PREFIX}`, web: `http://127.0.0.1:${port}` };
     return this;
@@ -399,9 +427,21 @@ export class FakeGitHub extends EventEmitter {
     this.requests = [];
     this.violations = [];
     this.unknown = [];
+    this.reported = { violations: 0, unknown: 0 };
     this.deploymentReviews = [];
     this.reactions = [];
     this.maxInFlight = 0;
+  }
+
+  /**
+   * The violations and unknown endpoints recorded since the last call (each is returned once), as
+   * lines for a test failure. The e2e harness calls it after each test and after the file.
+   */
+  unreported(): string[] {
+    const v = this.violations.slice(this.reported.violations).map((x) => `violation: ${x.status} ${x.method} ${x.path}${x.route ? ` (${x.route})` : ''}: ${x.message}`);
+    const u = this.unknown.slice(this.reported.unknown).map((x) => `not implemented by the fake: ${x.method} ${x.path} (${x.route})`);
+    this.reported = { violations: this.violations.length, unknown: this.unknown.length };
+    return [...v, ...u];
   }
 
   /** A user, organisation or bot account (created on first use; ids are stable per login). */
@@ -1119,6 +1159,10 @@ export class FakeGitHub extends EventEmitter {
 
     // OpenAPI validation
     const problems: string[] = [];
+    // GitHub ignores a query parameter it does not define; for the app it is a misspelt option
+    for (const name of url.searchParams.keys()) {
+      if (!match.route.query[name]) problems.push(`For '${name}', ${method} ${match.route.template} has no such query parameter`);
+    }
     for (const [name, q] of Object.entries(match.route.query)) {
       const value = url.searchParams.get(name);
       if (value === null) {
@@ -1128,10 +1172,13 @@ export class FakeGitHub extends EventEmitter {
       const p = validateQueryValue(name, q.schema, value, { schemas: this.index.schemas });
       if (p) problems.push(p);
     }
+    if (!match.route.body && rec.body !== undefined && !(typeof rec.body === 'object' && rec.body !== null && Object.keys(rec.body).length === 0)) {
+      problems.push(`${method} ${match.route.template} takes no request body`);
+    }
     if (match.route.body) {
       if (rec.body === undefined) {
         if (match.route.body.required) problems.push('A request body is required');
-      } else problems.push(...validateSchema(match.route.body.schema, rec.body, { schemas: this.index.schemas }));
+      } else problems.push(...validateSchema(match.route.body.schema, rec.body, { schemas: this.index.schemas, closed: true }));
     }
     if (problems.length) return violation(422, `Invalid request.\n\n${problems.join('\n')}`, { errors: problems });
 
@@ -1142,6 +1189,7 @@ export class FakeGitHub extends EventEmitter {
 
     // injected faults
     const faultReq: FaultRequest = { method, path: rec.path, route: rec.route, params: rec.params, query: rec.query, body: rec.body, installationId: rec.installationId, headers: req.headers };
+    let answerLost: number | null = null;
     const injection = this.injections.find((i) => i.remaining > 0 && (!i.spec.route || i.spec.route === rec.route) && (!i.spec.match || i.spec.match(faultReq)));
     if (injection) {
       injection.hits++;
@@ -1155,7 +1203,10 @@ export class FakeGitHub extends EventEmitter {
         req.socket.destroy();
         return;
       }
-      if ('delayMs' in f) {
+      if ('dropAnswer' in f) {
+        rec.fault = 'drop';
+        answerLost = f.holdMs ?? 0;
+      } else if ('delayMs' in f) {
         rec.fault = 'delay';
         await new Promise((resolve) => setTimeout(resolve, f.delayMs));
       } else {
@@ -1185,7 +1236,16 @@ export class FakeGitHub extends EventEmitter {
       accept: String(req.headers.accept ?? ''),
     };
     try {
-      reply(await handler(ctx), rateKey);
+      const answer = await handler(ctx);
+      if (answerLost !== null) {
+        // the effect happened; the answer never arrives
+        await new Promise((resolve) => setTimeout(resolve, answerLost!));
+        rec.status = 0;
+        this.emit('request', rec);
+        req.socket.destroy();
+        return;
+      }
+      reply(answer, rateKey);
     } catch (error) {
       if (error instanceof HttpError) {
         if (error.status === 422) this.violations.push({ method, path: rec.path, route: rec.route, status: 422, message: error.message, at });

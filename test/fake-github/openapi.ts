@@ -239,6 +239,15 @@ export interface ValidateOptions {
   maxDepth?: number;
   /** check `format: date-time` and `uri` strings. Default: true */
   formats?: boolean;
+  /**
+   * Treat object schemas that define `properties` as closed: a property no schema of the value
+   * defines is an error, unless the description says `additionalProperties` (true or a schema, which
+   * then validates the extra values). Properties count across composition: every `allOf` member's,
+   * and those of the `anyOf`/`oneOf` alternative tried together with its siblings. Default: false
+   * (responses and webhook payloads carry more than their schemas list); the fake sets it for request
+   * bodies, where GitHub's description is the whole contract.
+   */
+  closed?: boolean;
 }
 
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
@@ -246,8 +255,50 @@ const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?
 /** Validate a value against a schema; returns the problems as GitHub-style messages ("For 'x', ..."). */
 export function validateSchema(schema: Schema, value: unknown, options: ValidateOptions, at = ''): string[] {
   const errors: string[] = [];
-  check(schema, value, at, 0, options, errors);
-  return errors;
+  check(schema, value, at, 0, options, errors, EMPTY, false);
+  // allOf members and their parent may report the same problem
+  return [...new Set(errors)];
+}
+
+const EMPTY: ReadonlySet<string> = new Set();
+
+/**
+ * The property names a schema defines for its value: its own and its `allOf` members' (through
+ * `$ref`s); with `alternatives`, also those of `anyOf`/`oneOf` alternatives nested in the members.
+ */
+function definedProperties(schema: Schema, options: ValidateOptions, into: Set<string>, alternatives: boolean, seen = new Set<Schema>()): Set<string> {
+  const s = resolve(schema, options);
+  if (seen.has(s)) return into;
+  seen.add(s);
+  for (const name of Object.keys(s.properties ?? {})) into.add(name);
+  for (const member of s.allOf ?? []) {
+    definedProperties(member, options, into, alternatives, seen);
+    if (alternatives) for (const alt of [...(resolve(member, options).anyOf ?? []), ...(resolve(member, options).oneOf ?? [])]) definedProperties(alt, options, into, true, seen);
+  }
+  return into;
+}
+
+/** Whether a schema (or one of its `allOf` members) describes an object by its properties. */
+function describesProperties(schema: Schema, options: ValidateOptions, seen = new Set<Schema>()): boolean {
+  const s = resolve(schema, options);
+  if (seen.has(s)) return false;
+  seen.add(s);
+  return Boolean(s.properties && Object.keys(s.properties).length) || (s.allOf ?? []).some((m) => describesProperties(m, options, seen));
+}
+
+/** `additionalProperties` of the schema or of any `allOf` member: true, a schema, or undefined (closed) / false. */
+function additionalOf(schema: Schema, options: ValidateOptions, seen = new Set<Schema>()): Schema | true | undefined {
+  const s = resolve(schema, options);
+  if (seen.has(s)) return undefined;
+  seen.add(s);
+  const own = s.additionalProperties as Schema | boolean | undefined;
+  if (own === true) return true;
+  if (own && typeof own === 'object') return Object.keys(own).length ? own : true;
+  for (const m of s.allOf ?? []) {
+    const found = additionalOf(m, options, seen);
+    if (found) return found;
+  }
+  return undefined;
 }
 
 function resolve(schema: Schema, options: ValidateOptions): Schema {
@@ -272,16 +323,24 @@ function label(at: string): string {
   return at === '' ? 'the body' : `'${at}'`;
 }
 
-function check(raw: Schema, value: unknown, at: string, depth: number, options: ValidateOptions, errors: string[]): void {
+/**
+ * `inherited`: property names defined for this value by schemas composed with this one (allOf
+ * siblings, the parent of an anyOf/oneOf alternative), which a closed object check must accept.
+ * `member`: the schema is an `allOf` member; its parent judges the extra properties for all members.
+ */
+function check(raw: Schema, value: unknown, at: string, depth: number, options: ValidateOptions, errors: string[], inherited: ReadonlySet<string>, member: boolean): void {
   const schema = resolve(raw, options);
   if (value === undefined) return;
   if (value === null && schema.nullable) return;
-  if (schema.allOf) for (const s of schema.allOf) check(s, value, at, depth, options, errors);
+  const isObject = options.closed === true && typeOf(value) === 'object';
+  // every property the value may carry at this level: ours, our allOf members', what composed us
+  const allowed = isObject ? definedProperties(schema, options, new Set(inherited), false) : EMPTY;
+  if (schema.allOf) for (const s of schema.allOf) check(s, value, at, depth, options, errors, allowed, true);
   const alternatives = schema.anyOf ?? schema.oneOf;
   if (alternatives) {
     const tried = alternatives.map((s) => {
       const e: string[] = [];
-      check(s, value, at, depth, options, e);
+      check(s, value, at, depth, options, e, allowed, false);
       return e;
     });
     if (!tried.some((e) => e.length === 0)) {
@@ -316,6 +375,20 @@ function check(raw: Schema, value: unknown, at: string, depth: number, options: 
     if (schema.maximum !== undefined && value > schema.maximum) errors.push(`For ${label(at)}, ${value} is greater than ${schema.maximum}`);
   }
   const deeper = options.maxDepth === undefined || depth < options.maxDepth;
+  // closed objects: the alternatives of an anyOf/oneOf judge the extra properties (each with its own)
+  if (isObject && !member && !alternatives && (describesProperties(schema, options) || inherited.size > 0)) {
+    const extra = additionalOf(schema, options);
+    // alternatives nested in allOf members judge their own properties: accept them here
+    const known = schema.allOf ? definedProperties(schema, options, new Set(allowed), true) : allowed;
+    if (extra !== true) {
+      for (const [name, v] of Object.entries(value as Record<string, unknown>)) {
+        if (known.has(name)) continue;
+        if (extra) {
+          if (deeper) check(extra, v, at ? `${at}/${name}` : name, depth + 1, options, errors, EMPTY, false);
+        } else errors.push(`For ${label(at)}, "${name}" is not a property GitHub's description defines`);
+      }
+    }
+  }
   if (actual === 'object' && (schema.properties || schema.required)) {
     const obj = value as Record<string, unknown>;
     for (const name of schema.required ?? []) {
@@ -323,14 +396,14 @@ function check(raw: Schema, value: unknown, at: string, depth: number, options: 
     }
     if (deeper) {
       for (const [name, sub] of Object.entries(schema.properties ?? {})) {
-        if (obj[name] !== undefined) check(sub, obj[name], at ? `${at}/${name}` : name, depth + 1, options, errors);
+        if (obj[name] !== undefined) check(sub, obj[name], at ? `${at}/${name}` : name, depth + 1, options, errors, EMPTY, false);
       }
     }
   }
   if (Array.isArray(value)) {
     if (schema.maxItems !== undefined && value.length > schema.maxItems) errors.push(`For ${label(at)}, more than ${schema.maxItems} items`);
     if (schema.minItems !== undefined && value.length < schema.minItems) errors.push(`For ${label(at)}, fewer than ${schema.minItems} items`);
-    if (deeper && schema.items) value.forEach((item, i) => check(schema.items!, item, `${at}/${i}`, depth + 1, options, errors));
+    if (deeper && schema.items) value.forEach((item, i) => check(schema.items!, item, `${at}/${i}`, depth + 1, options, errors, EMPTY, false));
   }
 }
 

@@ -115,6 +115,11 @@ export class FakePort implements GitHubPort {
     this.comments.push({ number, body });
     return this.comments.length;
   }
+  async findMarkedComment(_ref: RepoRef, number: number, marker: string) {
+    this.log.push('findMarkedComment');
+    const i = this.comments.findIndex((c) => c.number === number && c.body.includes(marker));
+    return i < 0 ? null : i + 1;
+  }
   async addReaction(_ref: RepoRef, commentId: number, content: string) {
     this.reactions.push({ commentId, content });
   }

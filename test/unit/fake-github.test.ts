@@ -1,17 +1,19 @@
 /**
  * The fake GitHub API itself: it must answer like GitHub (shapes from the OpenAPI description,
  * pagination, authentication, errors) and refuse what GitHub would refuse, or the e2e tests built on
- * it prove nothing.
+ * it prove nothing. Strict everywhere: a request body property the description does not define is a
+ * violation, and a test file using the e2e harness fails on any violation or unknown endpoint.
  */
+import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync, createSign } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Octokit } from '@octokit/rest';
 import { Probot, ProbotOctokit } from 'probot';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { FakeGitHub, loadOpenApiDocument, loadRouteIndex, matchRoute, validateSchema, type Schema } from '../fake-github/index.js';
-import { sign, startApp, webhooks } from '../e2e/harness.js';
+import { FakeGitHub, loadOpenApiDocument, loadRouteIndex, matchRoute, startedFakes, validateSchema, type Schema } from '../fake-github/index.js';
+import { checkStartedFakes, REPO_ROOT, sign, startApp, webhooks } from '../e2e/harness.js';
 
 const APP_ID = 4242;
 const keys = generateKeyPairSync('rsa', {
@@ -44,7 +46,8 @@ async function status(p: Promise<unknown>): Promise<number> {
 }
 
 beforeAll(async () => {
-  fake = await FakeGitHub.start({ appId: APP_ID, appPublicKey: keys.publicKey });
+  // this file provokes violations on purpose and asserts on them itself
+  fake = await FakeGitHub.start({ appId: APP_ID, appPublicKey: keys.publicKey, recordOnly: true });
 });
 afterAll(async () => {
   await fake.stop();
@@ -259,6 +262,107 @@ describe('unknown endpoints', () => {
     const gh = await installationClient();
     expect(await status(gh.rest.pulls.list({ owner: 'acme', repo: 'api', state: 'merged' as 'open' }))).toBe(422);
     expect(fake.violations[0]!.message).toContain("For 'state'");
+  });
+});
+
+describe('strict everywhere: closed request bodies, defined query parameters', () => {
+  it('answers 422 and records a violation for a body property the description does not define, at any depth', async () => {
+    const pr = fake.addPull('acme', 'api', {});
+    const gh = await installationClient();
+    const create = (body: Record<string, unknown>) => gh.request('POST /repos/{owner}/{repo}/check-runs' as string, { owner: 'acme', repo: 'api', ...body });
+    const valid = { name: 'moratorium', head_sha: pr.head.sha, conclusion: 'success', output: { title: 'Open', summary: 'ok' } };
+    // a top-level property GitHub does not define (a misspelt `conclusion`)
+    expect(await status(create({ ...valid, conclusionn: 'failure' }))).toBe(422);
+    // inside a nested object
+    expect(await status(create({ ...valid, output: { title: 'Open', summary: 'ok', colour: 'green' } }))).toBe(422);
+    expect(fake.violations.map((v) => [v.status, v.route])).toEqual([
+      [422, 'POST /repos/{owner}/{repo}/check-runs'],
+      [422, 'POST /repos/{owner}/{repo}/check-runs'],
+    ]);
+    expect(fake.violations[0]!.message).toContain(`For the body, "conclusionn" is not a property GitHub's description defines`);
+    expect(fake.violations[1]!.message).toContain(`For 'output', "colour" is not a property GitHub's description defines`);
+    expect(fake.latestCheck('acme', 'api', pr.head.sha)).toBeUndefined();
+    // the same body without them is fine, also through the oneOf of the description (status: completed)
+    expect(await status(create(valid))).toBe(200);
+    expect(await status(create({ ...valid, status: 'completed', completed_at: new Date().toISOString() }))).toBe(200);
+    expect(fake.violations).toHaveLength(2);
+  });
+
+  it('records a query parameter the endpoint does not define, and a body on an endpoint that takes none', async () => {
+    const gh = await installationClient();
+    expect(await status(gh.request('GET /repos/{owner}/{repo}/pulls', { owner: 'acme', repo: 'api', status: 'open' }))).toBe(422);
+    expect(fake.violations[0]!.message).toContain("For 'status', GET /repos/{owner}/{repo}/pulls has no such query parameter");
+    expect(await status(gh.request('GET /repos/{owner}/{repo}/pulls', { owner: 'acme', repo: 'api', state: 'open', per_page: 10 }))).toBe(200);
+    const token = (await appClient().rest.apps.createInstallationAccessToken({ installation_id: 7 })).data.token;
+    const res = await fetch(`${fake.apiUrl}/repos/acme/api/issues/comments/1`, { method: 'DELETE', headers: { authorization: `token ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ reason: 'spam' }) });
+    expect(res.status).toBe(422);
+    expect(fake.violations.map((v) => v.message)).toEqual([expect.any(String), expect.stringContaining('DELETE /repos/{owner}/{repo}/issues/comments/{comment_id} takes no request body')]);
+  });
+
+  it('closes object schemas across allOf, oneOf and anyOf, and honours additionalProperties', () => {
+    const closed = (schema: Schema, value: unknown) => validateSchema(schema, value, { schemas: {}, closed: true });
+    const a = { type: 'object', properties: { a: { type: 'string' } } };
+    const b = { type: 'object', properties: { b: { type: 'integer' } } };
+    // allOf: the members' properties add up; an undefined one is reported once
+    expect(closed({ allOf: [a, b] }, { a: 'x', b: 1 })).toEqual([]);
+    expect(closed({ allOf: [a, b] }, { a: 'x', b: 1, c: true })).toEqual([`For the body, "c" is not a property GitHub's description defines`]);
+    // oneOf/anyOf: the outer properties plus the chosen alternative's
+    const withAlternatives = (key: 'oneOf' | 'anyOf'): Schema => ({ type: 'object', properties: { name: { type: 'string' } }, [key]: [{ properties: { x: { type: 'string' } }, required: ['x'] }, { properties: { y: { type: 'string' } }, required: ['y'] }] });
+    for (const key of ['oneOf', 'anyOf'] as const) {
+      expect(closed(withAlternatives(key), { name: 'n', x: '1' }), key).toEqual([]);
+      expect(closed(withAlternatives(key), { name: 'n', y: '1' }), key).toEqual([]);
+      expect(closed(withAlternatives(key), { name: 'n', x: '1', z: '1' }), key).toEqual([expect.stringContaining('matches none of the allowed schemas')]);
+      // x's alternative does not define y: a body mixing them fits neither
+      expect(closed(withAlternatives(key), { name: 'n', x: '1', y: '1' }), key).toEqual([expect.stringContaining('matches none of the allowed schemas')]);
+    }
+    // an anyOf inside an allOf member
+    expect(closed({ allOf: [a, { anyOf: [b, { properties: { d: { type: 'string' } } }] }] }, { a: 'x', d: 'y' })).toEqual([]);
+    expect(closed({ allOf: [a, { anyOf: [b, { properties: { d: { type: 'string' } } }] }] }, { a: 'x', e: 'y' })).not.toEqual([]);
+    // additionalProperties: true allows anything, a schema validates the extra values, nested objects are closed too
+    expect(closed({ ...a, additionalProperties: true }, { a: 'x', anything: 1 })).toEqual([]);
+    expect(closed({ ...a, additionalProperties: { type: 'string' } }, { a: 'x', more: 'y' })).toEqual([]);
+    expect(closed({ ...a, additionalProperties: { type: 'string' } }, { a: 'x', more: 1 })).toEqual([`For 'more', 1 is not of type string`]);
+    expect(closed({ type: 'object', properties: { inner: a } }, { inner: { a: 'x', z: 1 } })).toEqual([`For 'inner', "z" is not a property GitHub's description defines`]);
+    // a free-form object (no properties) stays open; without `closed` nothing is
+    expect(closed({ type: 'object' }, { any: 1 })).toEqual([]);
+    expect(validateSchema(a, { a: 'x', z: 1 }, { schemas: {} })).toEqual([]);
+  });
+
+  it('fails a test file that uses the e2e harness on an unknown endpoint or an undefined body property, though its tests never check the fake', async () => {
+    // a child vitest runs test/fixtures/strict-fake/strict.fixture.ts: no test there looks at the fake
+    const dir = mkdtempSync(join(tmpdir(), 'moratorium-strict-'));
+    try {
+      const out = join(dir, 'report.json');
+      const vitest = join(REPO_ROOT, 'node_modules', 'vitest', 'vitest.mjs');
+      const run = spawnSync(process.execPath, [vitest, 'run', '--config', 'test/fixtures/strict-fake/vitest.config.ts', '--reporter=json', `--outputFile=${out}`], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 120_000, env: { ...process.env, CI: '1' } });
+      expect(run.status, run.stderr + run.stdout).toBe(1);
+      const report = JSON.parse(readFileSync(out, 'utf8')) as { testResults: Array<{ status: string; message: string; assertionResults: Array<{ title: string; status: string; failureMessages: string[] }> }> };
+      const [file] = report.testResults;
+      const byTitle = Object.fromEntries(file!.assertionResults.map((a) => [a.title.replace('STRICT-FIXTURE ', ''), a]));
+      expect(byTitle['calls an endpoint the fake does not implement']).toMatchObject({ status: 'failed', failureMessages: [expect.stringContaining('not implemented by the fake: GET /app/hook/config')] });
+      expect(byTitle['sends a body property GitHub does not define']).toMatchObject({ status: 'failed', failureMessages: [expect.stringContaining(`"colour" is not a property GitHub's description defines`)] });
+      expect(byTitle['makes only valid requests']).toMatchObject({ status: 'passed' });
+      // and the file itself fails on what arrived after its last test (its afterAll)
+      expect(file!.status).toBe('failed');
+      expect(file!.message).toContain('not implemented by the fake: GET /app/hook/deliveries');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 150_000);
+
+  it('checkStartedFakes reports what a started fake recorded, each problem once; recordOnly fakes are left to their tests', async () => {
+    const checked = await FakeGitHub.start();
+    try {
+      expect(startedFakes()).toContain(checked);
+      expect(startedFakes()).not.toContain(fake);
+      expect(() => checkStartedFakes()).not.toThrow();
+      expect((await fetch(`${checked.apiUrl}/repos/acme/api/moratorium`)).status).toBe(404);
+      expect(() => checkStartedFakes()).toThrow(/violation: 404 GET \/repos\/acme\/api\/moratorium/);
+      // reported once: the harness's own afterEach finds nothing more
+      expect(() => checkStartedFakes()).not.toThrow();
+    } finally {
+      await checked.stop();
+    }
   });
 });
 

@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { parseComment, parseIsoTime, USAGE, type Command, type CommandError } from '../../../src/commands/parse.js';
+import { parseComment, USAGE, type Command, type CommandError } from '../../../src/commands/parse.js';
+import { parseIsoTime } from '../../../src/time/iso.js';
 import { COMMANDS, helpText } from '../../../src/commands/help.js';
 
 /** The one command a body holds; fails the test when it holds anything else. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { isGatedBranch, matchesBranch } from '../../../src/gate/branches.js';
+import { config } from './scenario.js';
 
 describe('branch patterns', () => {
   it.each([
@@ -79,6 +80,6 @@ describe('isGatedBranch', () => {
     [['release/*'], 'main', 'main', false],
     [['*'], 'main', 'main', true],
   ] as [string[], string, string, boolean][])('branches %j, base %s, default %s -> %s', (branches, base, def, expected) => {
-    expect(isGatedBranch({ branches }, base, def)).toBe(expected);
+    expect(isGatedBranch(config({ branches }), base, def)).toBe(expected);
   });
 });

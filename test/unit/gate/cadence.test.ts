@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { compileCadence } from '../../../src/config/schema.js';
 import { evaluateCadence } from '../../../src/gate/cadence.js';
 import { HOUR, MINUTE, NOW } from './scenario.js';
 
-const sixPerDay = { max: 6, per: '24h' };
-const withInterval = { max: 6, per: '24h', min_interval: '30m' };
+const sixPerDay = compileCadence({ max: 6, per: '24h' });
+const withInterval = compileCadence({ max: 6, per: '24h', min_interval: '30m' });
 
 describe('evaluateCadence', () => {
   it('no deploys: open, nothing used', () => {
@@ -64,7 +65,7 @@ describe('evaluateCadence', () => {
         fc.option(fc.constantFrom('10m', '2h'), { nil: undefined }),
         (offsets, max, per, minInterval) => {
           const deploys = offsets.map((o) => NOW + o).sort((a, b) => a - b);
-          const limits = { max, per, ...(minInterval ? { min_interval: minInterval } : {}) };
+          const limits = compileCadence({ max, per, ...(minInterval ? { min_interval: minInterval } : {}) });
           const s = evaluateCadence(limits, deploys, NOW);
           if (s.nextSlot !== null) {
             expect(s.nextSlot).toBeGreaterThan(NOW);

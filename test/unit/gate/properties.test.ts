@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { evaluateGate } from '../../../src/gate/evaluate.js';
 import type { Decision, FreezeState, IncidentState, LabelState, OverrideState } from '../../../src/gate/types.js';
-import { occurrencesAt } from '../../../src/schedule/windows.js';
+import { occurrencesAt } from '../../../src/time/windows.js';
 import { DAY, HEAD, HOUR, MINUTE, NOW, config, freeze, incident, label, override, scenario, suppression } from './scenario.js';
 
 const WINDOWS = [
@@ -125,7 +125,7 @@ function inputAt(w: World, now: number, extra: { freezes?: FreezeState[]; overri
   const { labels, pr } = prFor(w.hotfix);
   // with `suppress`, the occurrences active at the world's own moment were ended with /unfreeze
   const windowSuppressions = w.suppress
-    ? cfg.windows.flatMap((win) => occurrencesAt(win, w.now).map((o) => suppression(win.name, o.start)))
+    ? cfg.windows.flatMap((win) => occurrencesAt(win.plan, w.now).map((o) => suppression(win.name, o.start)))
     : [];
   return scenario({
     parsedConfig: cfg,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { cronMatches, cronProblem, parseCron, type CronSpec } from '../../../src/schedule/cron.js';
+import { cronMatches, cronProblem, parseCron, type CronSpec } from '../../../src/time/cron.js';
 
 const on = (a: boolean[]) => a.flatMap((v, i) => (v ? [i] : []));
 

@@ -10,8 +10,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import type { WindowConfig } from '../../../src/config/schema.js';
-import { nextBoundary, nextOccurrences, occurrencesAt } from '../../../src/schedule/windows.js';
+import { compileWindow, nextBoundary, nextOccurrences, occurrencesAt, type WindowPlan } from '../../../src/time/windows.js';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -194,8 +193,8 @@ function model(walk: Walk, matches: (x: number) => boolean, d: number): Model {
   return { active, changes, starts, startsEnding };
 }
 
-function window(tz: string, cron: string, durationMin: number): WindowConfig {
-  return { name: 'p', timezone: tz, mode: 'features', cron, duration: `${durationMin}m` };
+function window(tz: string, cron: string, durationMin: number): WindowPlan {
+  return compileWindow({ name: 'p', timezone: tz, cron, duration: `${durationMin}m` });
 }
 
 function checkAgainstModel(c: {

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { WindowConfig } from '../../../src/config/schema.js';
-import { nextBoundary, nextOccurrences, occurrencesAt, type Occurrence } from '../../../src/schedule/windows.js';
+import { compileWindow, nextBoundary, nextOccurrences, occurrencesAt, type Occurrence, type WindowPlan } from '../../../src/time/windows.js';
 
 const iso = (s: string): number => {
   const t = Date.parse(s);
@@ -10,12 +9,12 @@ const iso = (s: string): number => {
 const MIN = 60_000;
 const HOUR = 3_600_000;
 
-function cronWindow(cron: string, duration: string, timezone = 'UTC'): WindowConfig {
-  return { name: 'w', timezone, mode: 'features', cron, duration };
+function cronWindow(cron: string, duration: string, timezone = 'UTC'): WindowPlan {
+  return compileWindow({ name: 'w', timezone, cron, duration });
 }
 
-function rangeWindow(from: string, to: string, timezone = 'UTC'): WindowConfig {
-  return { name: 'w', timezone, mode: 'all', from, to };
+function rangeWindow(from: string, to: string, timezone = 'UTC'): WindowPlan {
+  return compileWindow({ name: 'w', timezone, from, to });
 }
 
 const occ = (start: string, end: string): Occurrence => ({ start: iso(start), end: iso(end) });
@@ -195,7 +194,7 @@ describe('range windows', () => {
   });
 
   it('default to UTC and take seconds', () => {
-    const w = { name: 'w', mode: 'all', from: '2026-01-01T00:00:30', to: '2026-01-01T01:00' } as WindowConfig;
+    const w = compileWindow({ name: 'w', from: '2026-01-01T00:00:30', to: '2026-01-01T01:00' });
     expect(occurrencesAt(w, iso('2026-01-01T00:00:30Z'))).toEqual([occ('2026-01-01T00:00:30Z', '2026-01-01T01:00:00Z')]);
   });
 });
@@ -249,7 +248,7 @@ describe('overlapping and back-to-back occurrences', () => {
 
 describe('window configuration', () => {
   it('a window without an explicit timezone is in UTC', () => {
-    const w = { name: 'w', mode: 'features', cron: '0 9 * * MON', duration: '1h' } as WindowConfig;
+    const w = compileWindow({ name: 'w', cron: '0 9 * * MON', duration: '1h' });
     expect(nextOccurrences(w, iso('2026-05-01T00:00:00Z'), 1)).toEqual([occ('2026-05-04T09:00:00Z', '2026-05-04T10:00:00Z')]);
   });
 
@@ -260,12 +259,16 @@ describe('window configuration', () => {
     expect(() => occurrencesAt(rangeWindow('2026-02-30T00:00', '2026-03-01T00:00'), 0)).toThrow(/invalid from/);
   });
 
-  it('sees a changed window object, not a stale compiled one', () => {
-    const w = cronWindow('0 9 * * *', '1h');
+  it('a compiled window cannot go stale: it is frozen, and a changed source compiles anew', () => {
+    const source = { name: 'w', cron: '0 9 * * *', duration: '1h' };
+    const w = compileWindow(source);
     const t = iso('2026-05-01T09:30:00Z');
     expect(occurrencesAt(w, t)).toHaveLength(1);
-    w.cron = '0 10 * * *';
-    expect(occurrencesAt(w, t)).toHaveLength(0);
+    expect(Object.isFrozen(w)).toBe(true);
+    expect(Object.isFrozen(w.zone)).toBe(true);
+    source.cron = '0 10 * * *';
+    expect(occurrencesAt(w, t)).toHaveLength(1);
+    expect(occurrencesAt(compileWindow(source), t)).toHaveLength(0);
   });
 
   // speed is measured by `npm run bench`, not asserted here

@@ -1,0 +1,112 @@
+/**
+ * The store as a contract: one asynchronous interface, two engines (SQLite through better-sqlite3,
+ * the embedded default; PostgreSQL through pg, chosen by DATABASE_URL: src/store/open.ts). Every
+ * method is a repository method of one aggregate (src/store/repos/*.ts); the names and records
+ * mirror the synchronous store of today (src/store/store.ts), so a caller switches by adding
+ * `await`. test/unit/store/contract.test.ts runs the same cases on both engines.
+ *
+ * Transactions: `store.transaction(async (tx) => ...)` commits when the function resolves and rolls
+ * back when it throws. Inside, use only `tx` (never the store itself) and never GitHub or other
+ * I/O: on SQLite the transaction holds the write lock of the whole process until it ends, and on
+ * PostgreSQL it may be run again from the start after a serialization failure.
+ */
+import { auditRepo } from './repos/audit.js';
+import { claimsRepo } from './repos/claims.js';
+import { deliveriesRepo } from './repos/deliveries.js';
+import { deploysRepo } from './repos/deploys.js';
+import { externalIncidentsRepo } from './repos/external-incidents.js';
+import { freezesRepo } from './repos/freezes.js';
+import { heldRepo } from './repos/held.js';
+import { incidentsRepo } from './repos/incidents.js';
+import { installationsRepo } from './repos/installations.js';
+import { jobsRepo } from './repos/jobs.js';
+import { metaRepo } from './repos/meta.js';
+import { overridesRepo } from './repos/overrides.js';
+import { postedRepo } from './repos/posted.js';
+import { pullsRepo } from './repos/pulls.js';
+import type { Sql } from './sql.js';
+
+export type { ClaimOptions } from './repos/jobs.js';
+export type { NewFreeze } from './repos/freezes.js';
+export type { NewIncident } from './repos/incidents.js';
+
+/** every repository, over one connection or transaction */
+export function repositories(sql: Sql) {
+  const deliveries = deliveriesRepo(sql);
+  const jobs = jobsRepo(sql);
+  const claims = claimsRepo(sql);
+  return {
+    ...deliveries,
+    ...installationsRepo(sql),
+    ...incidentsRepo(sql),
+    ...externalIncidentsRepo(sql),
+    ...freezesRepo(sql),
+    ...overridesRepo(sql),
+    ...deploysRepo(sql),
+    ...postedRepo(sql),
+    ...pullsRepo(sql),
+    ...auditRepo(sql),
+    ...jobs,
+    ...heldRepo(sql),
+    ...metaRepo(sql),
+    ...claims,
+    /** drops finished jobs, old delivery ids and old claims (kept a week: GitHub's redeliveries come sooner) */
+    async prune(now: number): Promise<void> {
+      await jobs.pruneJobs(now);
+      await deliveries.pruneDeliveries(now);
+      await claims.pruneClaims(now);
+    },
+  };
+}
+
+export type Repositories = ReturnType<typeof repositories>;
+
+export interface Transaction extends Repositories {
+  /**
+   * Serialises this transaction with every other one that locks the same key (a repository's
+   * cadence, say) until it commits or rolls back: `pg_advisory_xact_lock` on PostgreSQL; on SQLite
+   * every transaction already runs alone (BEGIN IMMEDIATE behind an in-process mutex).
+   */
+  lockKey(key: string): Promise<void>;
+  /** tells every replica's listeners of `topic` once this transaction commits (nothing if it rolls back) */
+  notify(topic: string, payload: string): Promise<void>;
+}
+
+/** a topic name: lower-case letters, digits and underscores (a PostgreSQL channel) */
+export function checkTopic(topic: string): string {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(topic)) throw new Error(`not a topic name: ${JSON.stringify(topic)}`);
+  return topic;
+}
+
+export interface TransactionOptions {
+  /** PostgreSQL: how many times a serialization failure or deadlock is retried (default 8) */
+  retries?: number;
+}
+
+export interface AsyncStore extends Repositories {
+  /** notifies `topic` at once (outside a transaction) */
+  notify(topic: string, payload: string): Promise<void>;
+  readonly engine: 'sqlite' | 'postgres';
+  transaction<T>(fn: (tx: Transaction) => Promise<T>, options?: TransactionOptions): Promise<T>;
+  /**
+   * Runs `fn` unless another replica (or this process) is running work of the same key: for work
+   * with GitHub I/O that must not run twice at once, such as a reconcile round. On PostgreSQL a
+   * session advisory lock (`pg_try_advisory_lock`) on a connection held for the run, released
+   * when the run ends or its replica dies; on SQLite an in-process flag.
+   */
+  runExclusive<T>(key: string, fn: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }>;
+  /**
+   * Calls `fn` with each payload notified on `topic`, by any replica, from now on (`LISTEN/NOTIFY`
+   * on PostgreSQL, in-process on SQLite): how a configuration change seen by one replica reaches
+   * the others. Resolves once listening; the function it resolves to stops listening.
+   */
+  listen(topic: string, fn: (payload: string) => void): Promise<() => Promise<void>>;
+  /** the schema version (the highest migration applied) */
+  schemaVersion(): Promise<number>;
+  /** true when the database answers */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** thrown when a transaction is used after it ended, or when one is opened inside another */
+export class TransactionMisuse extends Error {}

@@ -1,0 +1,280 @@
+/**
+ * The PostgreSQL engine of the asynchronous store (several replicas, chosen by DATABASE_URL).
+ * Statements run as named prepared statements on a pool. A transaction takes one pooled client,
+ * runs SERIALIZABLE (the same guarantee as SQLite's one-at-a-time transactions, across replicas)
+ * and is run again from the start after a serialization failure or a deadlock. Migrations run at
+ * start under an advisory lock, so replicas starting together migrate once.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { createHash } from 'node:crypto';
+import pg from 'pg';
+import { checkTopic, repositories, TransactionMisuse, type AsyncStore, type Transaction, type TransactionOptions } from '../contract.js';
+import type { Param, Row, Sql, Statement } from '../sql.js';
+import { PG_MIGRATIONS } from './migrations.js';
+
+/** pg_advisory_lock key held while migrating ("moratorium" in ASCII, as a bigint) */
+export const MIGRATION_LOCK = '7881129105843097965';
+
+const INT8 = 20;
+const NUMERIC = 1700;
+/** BIGINT (times in ms, ids, counts) as JS numbers, as SQLite hands them out */
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
+    if (oid === INT8 || oid === NUMERIC) return (v: string) => Number(v);
+    return pg.types.getTypeParser(oid, format as 'text');
+  }) as typeof pg.types.getTypeParser,
+};
+
+/** a 64-bit advisory lock key for a string (signed, as PostgreSQL's bigint) */
+export function lockKeyOf(key: string): string {
+  return createHash('sha256').update(key).digest().readBigInt64BE(0).toString();
+}
+
+/** where a URL points, without its password (for messages) */
+export function describeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.hostname}:${u.port || '5432'}${u.pathname}`;
+  } catch {
+    return 'an unreadable DATABASE_URL';
+  }
+}
+
+export interface PostgresOptions {
+  /** most connections this process opens (default 10) */
+  poolSize?: number;
+  applicationName?: string;
+  /** how long a connection attempt may take before it fails (default 5 s) */
+  connectTimeoutMs?: number;
+  /**
+   * how long one statement may wait for its answer before it fails (default 8 s), so a webhook that
+   * cannot be stored is answered 5xx within GitHub's 10-second timeout; 0: none. Migrations and
+   * LISTEN have no limit.
+   */
+  queryTimeoutMs?: number;
+}
+
+/** migrates on a connection of its own, without the pool's statement time limit */
+export async function migratePostgres(config: pg.ClientConfig): Promise<number> {
+  const c = new pg.Client({ ...config, types });
+  await c.connect();
+  try {
+    await c.query('SELECT pg_advisory_lock($1::bigint)', [MIGRATION_LOCK]);
+    try {
+      await c.query(
+        'CREATE TABLE IF NOT EXISTS schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())',
+      );
+      const done = new Set((await c.query<{ id: number }>('SELECT id FROM schema_migrations')).rows.map((r) => r.id));
+      for (const m of PG_MIGRATIONS) {
+        if (done.has(m.id)) continue;
+        await c.query('BEGIN');
+        try {
+          await c.query(m.sql);
+          await c.query('INSERT INTO schema_migrations (id, name) VALUES ($1, $2)', [m.id, m.name]);
+          await c.query('COMMIT');
+        } catch (error) {
+          await c.query('ROLLBACK');
+          throw new Error(`PostgreSQL migration ${m.id} (${m.name}) failed: ${(error as Error).message}`, { cause: error });
+        }
+      }
+      const row = (await c.query<{ v: number | null }>('SELECT MAX(id) AS v FROM schema_migrations')).rows[0];
+      return row?.v ?? 0;
+    } finally {
+      await c.query('SELECT pg_advisory_unlock($1::bigint)', [MIGRATION_LOCK]);
+    }
+  } finally {
+    await c.end();
+  }
+}
+
+export async function openPostgresStore(url: string, options: PostgresOptions = {}): Promise<PostgresStore> {
+  const base = {
+    connectionString: url,
+    application_name: options.applicationName ?? 'moratorium',
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
+  };
+  const timeout = options.queryTimeoutMs ?? 8000;
+  // the server cancels a statement that runs too long; the client gives up on a server that went silent
+  const pool = new pg.Pool({ ...base, max: options.poolSize ?? 10, statement_timeout: timeout, query_timeout: timeout ? timeout + 1000 : 0, types });
+  // an idle client that loses its connection must not crash the process; the next query reconnects
+  pool.on('error', () => {});
+  try {
+    await migratePostgres(base);
+  } catch (error) {
+    await pool.end().catch(() => {});
+    const message = error instanceof Error ? error.message : String(error);
+    throw new Error(`PostgreSQL at ${describeUrl(url)}: ${message}`, { cause: error });
+  }
+  return new PostgresStore(pool);
+}
+
+/** serialization_failure, deadlock_detected: the transaction may succeed when run again */
+const RETRYABLE = new Set(['40001', '40P01']);
+const inTransaction = new AsyncLocalStorage<true>();
+
+function onClient(dialectClient: pg.Pool | pg.PoolClient, guard: () => void): Sql {
+  const query = async (s: Statement, params: readonly Param[] = []) => {
+    guard();
+    return dialectClient.query({ name: s.name, text: s.pg, values: params as Param[] });
+  };
+  return {
+    dialect: 'pg',
+    all: async (s, p) => (await query(s, p)).rows as Row[],
+    get: async (s, p) => (await query(s, p)).rows[0] as Row | undefined,
+    run: async (s, p) => (await query(s, p)).rowCount ?? 0,
+  };
+}
+
+export interface PostgresStore extends AsyncStore {}
+export class PostgresStore {
+  readonly engine = 'postgres' as const;
+
+  constructor(readonly pool: pg.Pool) {
+    Object.assign(
+      this,
+      repositories(
+        onClient(pool, () => {
+          if (inTransaction.getStore()) throw new TransactionMisuse('inside a transaction, use its tx, not the store');
+        }),
+      ),
+    );
+  }
+
+  async transaction<T>(fn: (tx: Transaction) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    if (inTransaction.getStore()) throw new TransactionMisuse('a transaction cannot be opened inside another');
+    const retries = options.retries ?? 8;
+    for (let attempt = 0; ; attempt++) {
+      const client = await this.pool.connect();
+      let open = true;
+      let broken: Error | undefined;
+      const guard = () => {
+        if (!open) throw new TransactionMisuse('this transaction has ended');
+      };
+      const sql = onClient(client, guard);
+      const tx: Transaction = {
+        ...repositories(sql),
+        lockKey: async (key: string) => {
+          guard();
+          await client.query({ name: 'lockKey', text: 'SELECT pg_advisory_xact_lock($1::bigint)', values: [lockKeyOf(key)] });
+        },
+        // delivered by PostgreSQL when (and only if) the transaction commits
+        notify: async (topic: string, payload: string) => {
+          guard();
+          await client.query({ name: 'notify', text: 'SELECT pg_notify($1, $2)', values: [checkTopic(topic), payload] });
+        },
+      };
+      try {
+        await client.query('BEGIN ISOLATION LEVEL SERIALIZABLE');
+        const result = await inTransaction.run(true, () => fn(tx));
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch((e: Error) => (broken = e));
+        const code = (error as { code?: string }).code;
+        if (code && RETRYABLE.has(code) && attempt < retries) {
+          // jittered backoff, so the transactions that collided do not collide again
+          await new Promise((r) => setTimeout(r, Math.random() * 10 * 2 ** Math.min(attempt, 5)));
+          continue;
+        }
+        throw error;
+      } finally {
+        open = false;
+        client.release(broken);
+      }
+    }
+  }
+
+  async runExclusive<T>(key: string, fn: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      const got = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS ok', [lockKeyOf(`exclusive:${key}`)]);
+      if (!got.rows[0]?.ok) return { ran: false };
+      try {
+        return { ran: true, value: await fn() };
+      } finally {
+        await client.query('SELECT pg_advisory_unlock($1::bigint)', [lockKeyOf(`exclusive:${key}`)]).catch((e: Error) => (broken = e));
+      }
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  async notify(topic: string, payload: string): Promise<void> {
+    if (inTransaction.getStore()) throw new TransactionMisuse('inside a transaction, use its tx, not the store');
+    await this.pool.query({ name: 'notify', text: 'SELECT pg_notify($1, $2)', values: [checkTopic(topic), payload] });
+  }
+
+  async listen(topic: string, fn: (payload: string) => void): Promise<() => Promise<void>> {
+    checkTopic(topic);
+    const listeners = (this.listeners ??= new Map());
+    let set = listeners.get(topic);
+    if (!set) {
+      set = new Set();
+      listeners.set(topic, set);
+      await (await this.listener()).query(`LISTEN ${topic}`);
+    }
+    set.add(fn);
+    return async () => {
+      set.delete(fn);
+    };
+  }
+
+  private listeners: Map<string, Set<(payload: string) => void>> | undefined;
+  private listenClient: Promise<pg.Client> | undefined;
+  private closed = false;
+
+  /** one connection of its own for LISTEN; when it is lost, a new one listens again to every topic */
+  private listener(): Promise<pg.Client> {
+    this.listenClient ??= (async () => {
+      const { query_timeout: _q, statement_timeout: _s, ...options } = this.pool.options as pg.ClientConfig & { max?: number };
+      const c = new pg.Client({ ...options, types });
+      c.on('notification', (n) => {
+        for (const fn of this.listeners?.get(n.channel) ?? []) fn(n.payload ?? '');
+      });
+      c.on('error', () => {
+        this.listenClient = undefined;
+        void c.end().catch(() => {});
+        if (this.closed) return;
+        const again = setTimeout(() => {
+          if (this.closed) return;
+          void this.listener()
+            .then(async (fresh) => {
+              for (const topic of this.listeners?.keys() ?? []) await fresh.query(`LISTEN ${topic}`);
+            })
+            .catch(() => {});
+        }, 500);
+        again.unref();
+      });
+      try {
+        await c.connect();
+      } catch (error) {
+        this.listenClient = undefined;
+        throw error;
+      }
+      return c;
+    })();
+    return this.listenClient;
+  }
+
+  async schemaVersion(): Promise<number> {
+    const r = await this.pool.query<{ v: number | null }>('SELECT MAX(id) AS v FROM schema_migrations');
+    return r.rows[0]?.v ?? 0;
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      return (await this.pool.query<{ ok: number }>('SELECT 1 AS ok')).rows[0]?.ok === 1;
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const l = this.listenClient;
+    this.listenClient = undefined;
+    if (l) await (await l).end().catch(() => {});
+    await this.pool.end();
+  }
+}
