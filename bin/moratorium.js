@@ -1,7 +1,12 @@
 #!/usr/bin/env node
-// The offline CLI (`npx moratorium explain|validate`): runs the TypeScript sources through tsx.
-import { register } from 'tsx/esm/api';
+// The offline CLI (`npx moratorium explain|validate`): runs the compiled sources in dist/ (built by
+// `npm install` through the `prepare` script, or `npm run build`).
+import { existsSync } from 'node:fs';
 
-register();
-const { main } = await import('../src/cli.ts');
+const compiled = new URL('../dist/cli.js', import.meta.url);
+if (!existsSync(compiled)) {
+  process.stderr.write('moratorium: dist/cli.js is missing: run `npm run build` (or `npm install`) in the moratorium checkout first\n');
+  process.exit(2);
+}
+const { main } = await import(compiled.href);
 process.exitCode = await main(process.argv.slice(2), { now: Date.now(), out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) });

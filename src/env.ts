@@ -28,6 +28,8 @@ const envSchema = z.object({
   MORATORIUM_DB: z.string().default('./data/moratorium.db'),
   MORATORIUM_API_TOKEN: z.string().optional(),
   MORATORIUM_RECONCILE_INTERVAL: duration('MORATORIUM_RECONCILE_INTERVAL', '10m'),
+  /** a whole HTTP request (headers and body) must arrive within this (slow clients get 408) */
+  MORATORIUM_REQUEST_TIMEOUT: duration('MORATORIUM_REQUEST_TIMEOUT', '30s'),
   MORATORIUM_PAGERDUTY_SECRET: z.string().optional(),
   MORATORIUM_PAGERDUTY_SERVICES: z.string().optional(),
   MORATORIUM_STATUSPAGE_TOKEN: z.string().optional(),

@@ -1,11 +1,12 @@
 /**
  * The composition root: reads the environment, opens the database, builds the app's parts
- * (src/compose.ts), starts Probot's server with our routes, the job runner, the boundary timer and
- * the reconcile, and closes all of them on SIGTERM and SIGINT. The only place that reads the system
- * clock, and the only module that sees every part.
+ * (src/compose.ts), starts the HTTP server (src/http/server.ts: Probot's webhooks, bounded and
+ * verified, and our routes), the job runner, the boundary timer and the reconcile, and closes all of
+ * them on SIGTERM and SIGINT. The only place that reads the system clock, and the only module that
+ * sees every part.
  */
 import { pino } from 'pino';
-import { Probot, Server } from 'probot';
+import { Probot } from 'probot';
 import { composeApp } from './compose.js';
 import { wireEvents } from './app.js';
 import { systemClock } from './clock.js';
@@ -16,6 +17,8 @@ import { OctokitPort, type Octokit } from './github/octokit-port.js';
 import { createHttpHandler } from './http/router.js';
 import { Metrics } from './http/metrics.js';
 import { createSlackNotifier } from './http/notify.js';
+import { LOG_REDACT } from './http/redact.js';
+import { AppServer } from './http/server.js';
 import { extraRoutes } from './http/routes.js';
 import { Reconciler } from './schedule/reconcile.js';
 import { openDatabase, Store } from './store/store.js';
@@ -28,7 +31,7 @@ async function main(): Promise<void> {
     console.error(error instanceof Error ? error.message : error);
     process.exit(1);
   }
-  const log = pino({ level: env.LOG_LEVEL, name: 'moratorium' });
+  const log = pino({ level: env.LOG_LEVEL, name: 'moratorium', redact: LOG_REDACT });
   const store = new Store(openDatabase(env.MORATORIUM_DB));
   log.info({ db: env.MORATORIUM_DB }, 'database ready');
 
@@ -50,12 +53,13 @@ async function main(): Promise<void> {
     onRequest: (method, status) => metrics.recordRequest(method, status),
     ...(shared ? { shared } : {}),
   });
-  const server = new Server({
+  const server = new AppServer({
     host: env.HOST ?? 'localhost',
     port: env.PORT,
     webhookPath: env.WEBHOOK_PATH,
     log,
-    enableStaticFiles: false,
+    secret: env.WEBHOOK_SECRET,
+    requestTimeoutMs: env.MORATORIUM_REQUEST_TIMEOUT,
     Probot: Probot.defaults({ appId: env.APP_ID, privateKey: env.privateKey, secret: env.WEBHOOK_SECRET, baseUrl: env.baseUrl, log, Octokit }),
   });
 

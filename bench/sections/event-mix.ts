@@ -147,7 +147,7 @@ export async function eventMix(): Promise<SectionResult> {
       { metric: '  writes per event', moratorium: fmt(m.writesPerEvent), baseline: fmt(b.writesPerEvent), target: `${ratio(m.writesPerEvent, b.writesPerEvent).toFixed(2)}x`, pass: null },
       vsBaseline('latency webhook -> gate posted, p50', m.p50, b.p50, 'ms', 1.3),
       { metric: 'latency webhook -> gate posted, p90', moratorium: fmt(m.p90, 'ms'), baseline: fmt(b.p90, 'ms'), target: `${ratio(m.p90, b.p90).toFixed(2)}x`, pass: null },
-      vsBaseline('peak RSS (VmHWM)', m.peakRssMiB, b.peakRssMiB, 'MiB', 1.5),
+      vsBaseline('peak RSS (VmHWM)', m.peakRssMiB, b.peakRssMiB, 'MiB', 1.3),
     ];
     const describe = (f: AppFigures) =>
       Object.entries(f.byAction)

@@ -16,8 +16,21 @@ export class HttpError extends Error {
   }
 }
 
+/** Bodies the server (src/http/server.ts) has already read, within its limit, before the routes ran. */
+const alreadyRead = new WeakMap<IncomingMessage, Buffer>();
+
+/** Called by the server once it has read a request's body (at most MAX_BODY_BYTES). */
+export function setReadBody(req: IncomingMessage, body: Buffer): void {
+  alreadyRead.set(req, body);
+}
+
 /** The raw body, at most `limit` bytes (413 past it, without reading the rest into memory). */
 export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
+  const read = alreadyRead.get(req);
+  if (read) {
+    if (read.length > limit) throw new HttpError(413, `the body is larger than ${limit / 1024} KiB`);
+    return read;
+  }
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
     req.resume();

@@ -5,6 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Store } from '../store/store.js';
+import { loggablePath } from './redact.js';
 
 export type Route = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean> | boolean;
 
@@ -34,7 +35,7 @@ export function createHttpHandler(s: { store: Pick<Store, 'ping'>; log: Logger }
       try {
         if (await route(req, res, url)) return true;
       } catch (error) {
-        s.log.error({ event: 'http', path: url.pathname, err: error }, 'route failed');
+        s.log.error({ event: 'http', path: loggablePath(url.pathname), err: error }, 'route failed');
         if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
         else res.end();
         return true;
