@@ -1,10 +1,9 @@
 /** The Probot app function: wires events to named handlers and does nothing else. */
 import type { Probot } from 'probot';
-import { Handlers } from './handlers.js';
-import type { Services } from './services.js';
+import { Handlers, type HandlerDeps } from './handlers.js';
 
-export function wireEvents(app: Probot, services: Services): Handlers {
-  const h = new Handlers(services);
+export function wireEvents(app: Probot, deps: HandlerDeps): Handlers {
+  const h = new Handlers(deps);
   app.on(
     ['pull_request.opened', 'pull_request.reopened', 'pull_request.synchronize', 'pull_request.ready_for_review', 'pull_request.labeled', 'pull_request.unlabeled', 'pull_request.edited', 'pull_request.closed'],
     h.pullRequest,

@@ -1,21 +1,22 @@
 /**
- * Webhook handlers: each reads its event, calls the domain, and logs one structured line.
- * No decisions here. A payload missing what a handler needs is logged with its delivery id and
- * ignored; it never takes the process down.
+ * Webhook handlers: each reads its event from Probot's typed context into plain values, calls one
+ * use case of the domain, and logs one structured line. No decisions here. A payload missing what
+ * a handler needs (a PayloadError) is logged with its delivery id and ignored; any other error,
+ * a TypeError included, is a bug or a failure and is logged as `handler failed`. Neither takes the
+ * process down.
  */
+import type { Logger } from 'pino';
 import type { Context } from 'probot';
-import type { Services } from './services.js';
+import type { Clock } from './clock.js';
+import type { CommandRunner } from './commands/execute.js';
+import type { Deployments } from './domain/deployments.js';
+import type { Installations } from './domain/installations.js';
+import type { MergeGroups } from './domain/merge-groups.js';
+import type { PortFactory } from './domain/ports.js';
+import { CONFIG_FILE, type PullRequests } from './domain/pull-requests.js';
 import { pullFromApi } from './github/octokit-port.js';
 import type { GitHubPort, PullInfo } from './github/port.js';
-import { holds } from './commands/authorize.js';
-import { parseConfig } from './config/schema.js';
-import { parse as parseYaml } from 'yaml';
-import { pullInfoFromRecord } from './schedule/boundaries.js';
-import { headConfigKey } from './domain/gatekeeper.js';
-
-type AnyContext = Context & { payload: Record<string, any> };
-
-const CONFIG_FILE = '.github/moratorium.yml';
+import type { Store } from './store/store.js';
 
 export class PayloadError extends Error {}
 
@@ -48,16 +49,56 @@ function need<T>(value: T | null | undefined, what: string): T {
 const isBot = (sender: { type?: string; login?: string } | null | undefined): boolean =>
   sender?.type === 'Bot' || Boolean(sender?.login?.endsWith('[bot]'));
 
+type Fields = Record<string, unknown> | void;
+
+/** Every webhook event name Probot knows (`pull_request`, `pull_request.opened`, ...). */
+type EventName = Context['name'];
+
+/** The repository part every repository event has. */
+interface RepositoryPayload {
+  repository?: { name?: string; owner?: { login?: string } | null; default_branch?: string } | null;
+}
+
+/** The pull request of a payload, checked for what the gate reads (GitHub always sends it). */
+type RawPull = Parameters<typeof pullFromApi>[0];
+function pullOf(raw: RawPull | null | undefined, what = 'pull_request'): PullInfo {
+  const p = need(raw, what);
+  need(p.number, `${what}.number`);
+  const head = need(p.head, `${what}.head`);
+  need(head.sha, `${what}.head.sha`);
+  need(head.ref, `${what}.head.ref`);
+  need(need(p.base, `${what}.base`).ref, `${what}.base.ref`);
+  need(p.labels, `${what}.labels`);
+  return pullFromApi(p);
+}
+
+function repoOf(payload: RepositoryPayload) {
+  const repository = need(payload.repository, 'repository');
+  return { owner: need(repository.owner?.login, 'repository.owner.login'), repo: need(repository.name, 'repository.name'), defaultBranch: repository.default_branch ?? 'main' };
+}
+
+/** What the handlers are given: the use cases, and the port and log for each delivery. */
+export interface HandlerDeps {
+  ports: PortFactory;
+  log: Logger;
+  clock: Clock;
+  store: Pick<Store, 'upsertRepo' | 'claimDelivery'>;
+  pulls: Pick<PullRequests, 'onPullRequest' | 'onRerequest' | 'onPush'>;
+  mergeGroups: Pick<MergeGroups, 'queueOf' | 'gate'>;
+  commands: Pick<CommandRunner, 'handle'>;
+  deployments: Pick<Deployments, 'handleProtectionRule' | 'recordDeploymentStatus'>;
+  installations: Pick<Installations, 'onInstallation' | 'onRepositories'>;
+}
+
 export class Handlers {
-  constructor(private readonly s: Services) {}
+  constructor(private readonly s: HandlerDeps) {}
 
   /** Wraps a handler: installation check, delivery id, one log line with its duration, errors contained. */
-  wrap(name: string, fn: (ctx: AnyContext, port: GitHubPort) => Promise<Record<string, unknown> | void>) {
-    return async (context: Context): Promise<void> => {
-      const ctx = context as AnyContext;
+  wrap<E extends EventName>(name: string, fn: (ctx: Context<E>, port: GitHubPort) => Promise<Fields>) {
+    return async (ctx: Context<E>): Promise<void> => {
       const started = Date.now();
-      const installationId = ctx.payload.installation?.id as number | undefined;
       try {
+        const installationId = (ctx.payload as { installation?: { id?: number } | null } | null)?.installation?.id;
         if (!installationId) throw new PayloadError('payload has no installation');
         const port = await this.s.ports(installationId);
         const fields = await withBusyRetry(() => fn(ctx, port), (attempt, wait) =>
@@ -65,7 +106,7 @@ export class Handlers {
         );
         this.s.log.info({ event: name, delivery: ctx.id, ...(fields ?? {}), duration_ms: Date.now() - started }, name);
       } catch (error) {
-        if (error instanceof PayloadError || error instanceof TypeError) {
+        if (error instanceof PayloadError) {
           this.s.log.warn({ event: name, delivery: ctx.id, err: error.message }, 'payload ignored');
           return;
         }
@@ -74,92 +115,31 @@ export class Handlers {
     };
   }
 
-  private repoOf(ctx: AnyContext) {
-    const repository = need(ctx.payload.repository, 'repository');
-    return { owner: need(repository.owner?.login as string, 'repository.owner.login'), repo: need(repository.name as string, 'repository.name'), defaultBranch: (repository.default_branch as string) ?? 'main' };
-  }
-
   private rememberRepo(installationId: number, r: { owner: string; repo: string; defaultBranch: string }) {
     this.s.store.upsertRepo(r.owner, r.repo, installationId, `${r.owner}/${r.repo}`, r.defaultBranch);
   }
 
-  pullRequest = this.wrap('pull_request', async (ctx, port) => {
-    const r = this.repoOf(ctx);
-    const pull = pullFromApi(need(ctx.payload.pull_request, 'pull_request'));
-    const action = ctx.payload.action as string;
+  pullRequest = this.wrap<'pull_request'>('pull_request', async (ctx, port) => {
+    const r = repoOf(ctx.payload);
+    const pull = pullOf(ctx.payload.pull_request);
     this.rememberRepo(port.installationId, r);
-    const ref = { owner: r.owner, repo: r.repo };
-    if (!this.s.store.claimDelivery(ctx.id, `pull_request.${action}`, this.s.clock.now())) return { repo: `${r.owner}/${r.repo}`, pr: pull.number, duplicate: true };
-    // an older SHA arriving after a newer one must not win: the store keeps the newest by updated_at
-    this.s.gatekeeper.remember(port.installationId, ref, pull);
-    const latest = this.s.store.getPull(r.owner, r.repo, pull.number);
-    if (latest && latest.headSha !== pull.headSha) return { repo: `${r.owner}/${r.repo}`, pr: pull.number, stale: true };
-
-    if (action === 'closed') {
-      if (pull.merged) await this.s.deployments.recordMerge(port, ref, r.defaultBranch, pull, (ctx.payload.sender?.login as string) ?? null);
-      return { repo: `${r.owner}/${r.repo}`, pr: pull.number, merged: pull.merged };
-    }
-    if (action === 'labeled' || action === 'unlabeled') {
-      const label = ctx.payload.label?.name as string | undefined;
-      if (label) await this.recordLabel(port, ref, pull.number, label, action, ctx.payload.sender?.login as string | undefined);
-    }
-    // drafts get their gate when opened and when marked ready; other events on drafts change nothing mergeable
-    if (pull.draft && action !== 'opened' && action !== 'reopened') return { repo: `${r.owner}/${r.repo}`, pr: pull.number, draft: true };
-    let outcome;
-    try {
-      await this.checkHeadConfig(port, ref, pull.headSha);
-      outcome = await this.s.gatekeeper.gatePull(port, ref, r.defaultBranch, pull);
-    } catch (error) {
-      // GitHub failed even after Octokit's retries: a stored job keeps trying, so no stale check stays
-      this.s.queueGatePull(port.installationId, r.owner, r.repo, pull.number, this.s.clock.now() + 5_000);
-      throw error;
-    }
-    return { repo: `${r.owner}/${r.repo}`, pr: pull.number, sha: pull.headSha, decision: outcome.decision.conclusion, changed: outcome.posted };
+    const label = 'label' in ctx.payload ? (ctx.payload.label?.name ?? null) : null;
+    return this.s.pulls.onPullRequest(port, {
+      deliveryId: ctx.id,
+      action: ctx.payload.action,
+      ref: { owner: r.owner, repo: r.repo },
+      defaultBranch: r.defaultBranch,
+      pull,
+      label,
+      sender: ctx.payload.sender?.login ?? null,
+    });
   });
 
-  /**
-   * A PR whose head commit changes `.github/moratorium.yml` gets its own version's problems in its
-   * summary. Known from push events, so PRs that do not touch the file cost no GitHub read; the file
-   * is read once per head commit and its problems stored for every later post. Returns them.
-   */
-  private async checkHeadConfig(port: GitHubPort, ref: { owner: string; repo: string }, sha: string) {
-    const k = headConfigKey(ref, sha);
-    const stored = this.s.store.getMeta(k);
-    if (stored !== 'pending') return [];
-    const text = await port.fileAt(ref, CONFIG_FILE, sha);
-    let problems: { path: string; message: string }[] = [];
-    if (text !== null) {
-      let raw: unknown;
-      try {
-        raw = parseYaml(text);
-        const parsed = parseConfig(raw);
-        if (!parsed.ok) problems = parsed.problems.map((p) => ({ path: `this PR's .github/moratorium.yml: ${p.path}`, message: p.message }));
-      } catch (error) {
-        problems = [{ path: "this PR's .github/moratorium.yml", message: `not valid YAML: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}` }];
-      }
-    }
-    this.s.store.setMeta(k, JSON.stringify(problems));
-    return problems;
-  }
-
-  private async recordLabel(port: GitHubPort, ref: { owner: string; repo: string }, number: number, label: string, action: string, sender: string | undefined) {
-    const loaded = await this.s.configs.get(port, ref);
-    if (!loaded.config.exempt.labels.some((l) => l.toLowerCase() === label.toLowerCase())) return;
-    const now = this.s.clock.now();
-    if (action === 'unlabeled' || !sender) {
-      this.s.store.deleteLabelGrant(ref.owner, ref.repo, number, label);
-      return;
-    }
-    const answer = await holds(port, ref, sender, loaded.config.exempt.labeled_by, ref.owner);
-    if (answer.error) this.s.store.deleteLabelGrant(ref.owner, ref.repo, number, label);
-    else this.s.store.setLabelGrant(ref.owner, ref.repo, number, label, sender, answer.allowed, now);
-  }
-
-  issueComment = this.wrap('issue_comment', async (ctx, port) => {
+  issueComment = this.wrap<'issue_comment.created'>('issue_comment', async (ctx, port) => {
     if (ctx.payload.action !== 'created') return { ignored: 'not a new comment' };
     const comment = need(ctx.payload.comment, 'comment');
     if (isBot(ctx.payload.sender) || isBot(comment.user)) return { ignored: 'bot' };
-    const r = this.repoOf(ctx);
+    const r = repoOf(ctx.payload);
     this.rememberRepo(port.installationId, r);
     const issue = need(ctx.payload.issue, 'issue');
     const outcome = await this.s.commands.handle({
@@ -168,115 +148,80 @@ export class Handlers {
       owner: r.owner,
       repo: r.repo,
       defaultBranch: r.defaultBranch,
-      issueNumber: need(issue.number as number, 'issue.number'),
+      issueNumber: need(issue.number, 'issue.number'),
       isPull: Boolean(issue.pull_request),
-      commentId: need(comment.id as number, 'comment.id'),
-      actor: need((comment.user?.login ?? ctx.payload.sender?.login) as string, 'comment.user.login'),
-      body: (comment.body as string) ?? '',
+      commentId: need(comment.id, 'comment.id'),
+      actor: need(comment.user?.login ?? ctx.payload.sender?.login, 'comment.user.login'),
+      body: comment.body ?? '',
       deliveryId: ctx.id,
     });
     return { repo: `${r.owner}/${r.repo}`, pr: issue.number, ran: outcome.ran, reactions: outcome.reactions };
   });
 
-  mergeGroup = this.wrap('merge_group', async (ctx, port) => {
-    const r = this.repoOf(ctx);
+  mergeGroup = this.wrap<'merge_group.checks_requested'>('merge_group', async (ctx, port) => {
+    const r = repoOf(ctx.payload);
     this.rememberRepo(port.installationId, r);
     const group = need(ctx.payload.merge_group, 'merge_group');
-    const headSha = need(group.head_sha as string, 'merge_group.head_sha');
-    const baseRef = String(need(group.base_ref as string, 'merge_group.base_ref')).replace(/^refs\/heads\//, '');
-    const numbers = this.s.mergeGroups.queueOf(group.head_ref as string | undefined)?.numbers ?? [];
+    const headSha = need(group.head_sha, 'merge_group.head_sha');
+    const baseRef = need(group.base_ref, 'merge_group.base_ref').replace(/^refs\/heads\//, '');
+    const numbers = this.s.mergeGroups.queueOf(group.head_ref)?.numbers ?? [];
     const outcome = await this.s.mergeGroups.gate(port, { owner: r.owner, repo: r.repo }, r.defaultBranch, headSha, baseRef, numbers);
     return { repo: `${r.owner}/${r.repo}`, sha: headSha, prs: numbers, decision: outcome.conclusion };
   });
 
   /** Re-run requests always re-evaluate and post. */
-  rerequest = this.wrap('rerequest', async (ctx, port) => {
-    const r = this.repoOf(ctx);
+  rerequest = this.wrap<'check_run.rerequested' | 'check_suite.rerequested'>('rerequest', async (ctx, port) => {
+    const r = repoOf(ctx.payload);
     this.rememberRepo(port.installationId, r);
-    const suite = ctx.payload.check_run?.check_suite ?? ctx.payload.check_suite;
-    const headSha = need((ctx.payload.check_run?.head_sha ?? suite?.head_sha) as string, 'head_sha');
+    const run = 'check_run' in ctx.payload ? ctx.payload.check_run : null;
+    const suite = run ? run.check_suite : 'check_suite' in ctx.payload ? ctx.payload.check_suite : null;
+    const headSha = need(run?.head_sha ?? suite?.head_sha, 'head_sha');
     const ref = { owner: r.owner, repo: r.repo };
     // a merge group's check: its suite's head branch is the queue's branch
-    const queue = this.s.mergeGroups.queueOf(suite?.head_branch as string | undefined);
+    const queue = this.s.mergeGroups.queueOf(suite?.head_branch);
     if (queue) {
       const decision = await this.s.mergeGroups.gate(port, ref, r.defaultBranch, headSha, queue.baseRef, queue.numbers, { force: true });
       return { repo: `${r.owner}/${r.repo}`, sha: headSha, prs: queue.numbers, merge_group: true, decision: decision.conclusion };
     }
-    const numbers = ((suite?.pull_requests ?? ctx.payload.check_run?.pull_requests ?? []) as { number: number }[]).map((p) => p.number);
-    let pulls: PullInfo[] = [];
-    for (const n of numbers) {
-      const p = await port.getPull(ref, n);
-      if (p && p.state === 'open' && p.headSha === headSha) pulls.push(p);
-    }
-    if (!pulls.length) pulls = (await port.pullsForCommit(ref, headSha)).filter((p) => p.state === 'open' && p.headSha === headSha);
-    let posted = 0;
-    for (const pull of pulls) {
-      this.s.gatekeeper.remember(port.installationId, ref, pull);
-      const outcome = await this.s.gatekeeper.gatePull(port, ref, r.defaultBranch, pull, { force: true });
-      if (outcome.posted) posted++;
-    }
-    return { repo: `${r.owner}/${r.repo}`, sha: headSha, prs: pulls.map((p) => p.number), posted };
+    const named: { number: number }[] = suite?.pull_requests ?? run?.pull_requests ?? [];
+    return this.s.pulls.onRerequest(port, ref, r.defaultBranch, headSha, named.map((p) => p.number));
   });
 
-  /**
-   * A push to the default branch drops the cached config (of the account, for `.github`). A push
-   * elsewhere that changes the config file marks its head commit, so the PR's check shows the
-   * problems of its own version.
-   */
-  push = this.wrap('push', async (ctx, port) => {
-    const r = this.repoOf(ctx);
-    if (ctx.payload.ref === `refs/heads/${r.defaultBranch}`) {
-      this.s.configs.invalidate(r.owner, r.repo);
-      return { repo: `${r.owner}/${r.repo}`, ref: ctx.payload.ref, config: 'invalidated' };
-    }
-    const commits = (ctx.payload.commits ?? []) as { added?: string[]; modified?: string[] }[];
-    const touches = commits.some((c) => [...(c.added ?? []), ...(c.modified ?? [])].includes(CONFIG_FILE));
-    const after = ctx.payload.after as string | undefined;
-    if (!touches || !after) return { repo: `${r.owner}/${r.repo}`, ref: ctx.payload.ref };
-    const ref = { owner: r.owner, repo: r.repo };
-    if (this.s.store.getMeta(headConfigKey(ref, after)) === null) this.s.store.setMeta(headConfigKey(ref, after), 'pending');
-    // the PR event may have come first: gate its PRs again with the problems of their version
-    const pulls = this.s.store.openPullsBySha(r.owner, r.repo, after);
-    if (pulls.length) {
-      const problems = await this.checkHeadConfig(port, ref, after);
-      // the problems change the summary, not the decision: post even when the decision is the same
-      for (const p of pulls) await this.s.gatekeeper.gatePull(port, ref, r.defaultBranch, pullInfoFromRecord(p), { force: problems.length > 0 });
-    }
-    return { repo: `${r.owner}/${r.repo}`, ref: ctx.payload.ref, config: 'changed on branch' };
+  push = this.wrap<'push'>('push', async (ctx, port) => {
+    const r = repoOf(ctx.payload);
+    const commits: { added?: string[]; modified?: string[] }[] = ctx.payload.commits ?? [];
+    const touchesConfig = commits.some((c) => [...(c.added ?? []), ...(c.modified ?? [])].includes(CONFIG_FILE));
+    return this.s.pulls.onPush(port, { owner: r.owner, repo: r.repo }, r.defaultBranch, { ref: ctx.payload.ref, after: ctx.payload.after ?? null, touchesConfig });
   });
 
-  installation = this.wrap('installation', async (ctx, port) => {
+  installation = this.wrap<'installation'>('installation', async (ctx) => {
     const inst = need(ctx.payload.installation, 'installation');
-    const account = need(inst.account?.login as string, 'installation.account.login');
-    const action = ctx.payload.action as string;
-    if (action === 'deleted') {
-      this.s.store.deleteInstallation(inst.id);
-      return { account, action };
-    }
-    this.s.store.upsertInstallation(inst.id, account, inst.account?.type ?? 'Organization', action === 'suspend', this.s.clock.now());
-    if (action === 'created' || action === 'unsuspend' || action === 'new_permissions_accepted') this.s.queueFanOut(port.installationId, account, null, `installation ${action}`);
+    const owner = inst.account as { login?: string; type?: string } | null | undefined;
+    const account = need(owner?.login, 'installation.account.login');
+    const action = ctx.payload.action;
+    this.s.installations.onInstallation({ id: inst.id, account, accountType: owner?.type ?? 'Organization', action });
     return { account, action };
   });
 
   /** Repositories added while a freeze is on are gated at once. */
-  installationRepositories = this.wrap('installation_repositories', async (ctx, port) => {
+  installationRepositories = this.wrap<'installation_repositories'>('installation_repositories', async (ctx) => {
     const inst = need(ctx.payload.installation, 'installation');
-    const account = need(inst.account?.login as string, 'installation.account.login');
-    this.s.store.upsertInstallation(inst.id, account, inst.account?.type ?? 'Organization', false, this.s.clock.now());
-    for (const repo of (ctx.payload.repositories_removed ?? []) as { name: string }[]) this.s.store.deleteRepo(account, repo.name);
-    const added = (ctx.payload.repositories_added ?? []) as { name: string }[];
-    for (const repo of added) this.s.queueFanOut(port.installationId, account, repo.name, 'repository added');
+    const owner = inst.account as { login?: string; type?: string } | null | undefined;
+    const account = need(owner?.login, 'installation.account.login');
+    const added = (ctx.payload.repositories_added ?? []).map((x) => x.name).filter((n): n is string => typeof n === 'string');
+    const removed = (ctx.payload.repositories_removed ?? []).map((x) => x.name).filter((n): n is string => typeof n === 'string');
+    this.s.installations.onRepositories({ id: inst.id, account, accountType: owner?.type ?? 'Organization', added, removed });
     return { account, added: added.length };
   });
 
-  deploymentProtectionRule = this.wrap('deployment_protection_rule', async (ctx, port) => {
-    const r = this.repoOf(ctx);
+  deploymentProtectionRule = this.wrap<'deployment_protection_rule.requested'>('deployment_protection_rule', async (ctx, port) => {
+    const r = repoOf(ctx.payload);
     this.rememberRepo(port.installationId, r);
     const p = ctx.payload;
-    const callbackUrl = need(p.deployment_callback_url as string, 'deployment_callback_url');
-    const environment = need(p.environment as string, 'environment');
+    const callbackUrl = need(p.deployment_callback_url, 'deployment_callback_url');
+    const environment = need(p.environment, 'environment');
     // `deployment` is optional in the payload: without it the request is still answered (no hotfix can be told)
-    const sha = String(p.deployment?.sha ?? p.sha ?? '');
+    const sha = String(p.deployment?.sha ?? (p as { sha?: string }).sha ?? '');
     if (!this.s.store.claimDelivery(ctx.id, 'deployment_protection_rule', this.s.clock.now())) return { duplicate: true };
     const outcome = await this.s.deployments.handleProtectionRule(port, {
       installationId: port.installationId,
@@ -284,26 +229,26 @@ export class Handlers {
       repo: r.repo,
       environment,
       callbackUrl,
-      deploymentId: (p.deployment?.id as number) ?? null,
+      deploymentId: p.deployment?.id ?? null,
       sha,
-      ref: (p.deployment?.ref as string) ?? null,
-      prNumbers: ((p.pull_requests ?? []) as { number: number }[]).map((x) => x.number),
+      ref: p.deployment?.ref ?? null,
+      prNumbers: (p.pull_requests ?? []).map((x) => x.number),
     });
     return { repo: `${r.owner}/${r.repo}`, environment, sha, decision: outcome.answer };
   });
 
-  deploymentStatus = this.wrap('deployment_status', async (ctx, port) => {
-    const r = this.repoOf(ctx);
+  deploymentStatus = this.wrap<'deployment_status.created'>('deployment_status', async (ctx, port) => {
+    const r = repoOf(ctx.payload);
     const status = need(ctx.payload.deployment_status, 'deployment_status');
     const deployment = need(ctx.payload.deployment, 'deployment');
     const counted = await this.s.deployments.recordDeploymentStatus(port, {
       owner: r.owner,
       repo: r.repo,
-      deploymentId: need(deployment.id as number, 'deployment.id'),
-      environment: (status.environment ?? deployment.environment) as string,
-      state: status.state as string,
-      sha: deployment.sha as string,
-      actor: (deployment.creator?.login as string) ?? null,
+      deploymentId: need(deployment.id, 'deployment.id'),
+      environment: status.environment ?? deployment.environment,
+      state: status.state,
+      sha: deployment.sha,
+      actor: deployment.creator?.login ?? null,
     });
     return { repo: `${r.owner}/${r.repo}`, state: status.state, counted };
   });

@@ -1,10 +1,12 @@
 /**
- * The composition root: reads the environment, opens the database, builds the services, starts
- * Probot's server with our routes, the job runner, the boundary timer and the reconcile, and closes
- * all of them on SIGTERM and SIGINT. The only place that reads the system clock.
+ * The composition root: reads the environment, opens the database, builds the app's parts
+ * (src/compose.ts), starts Probot's server with our routes, the job runner, the boundary timer and
+ * the reconcile, and closes all of them on SIGTERM and SIGINT. The only place that reads the system
+ * clock, and the only module that sees every part.
  */
 import { pino } from 'pino';
 import { Probot, Server } from 'probot';
+import { composeApp } from './compose.js';
 import { wireEvents } from './app.js';
 import { systemClock } from './clock.js';
 import { readEnv } from './env.js';
@@ -16,7 +18,6 @@ import { Metrics } from './http/metrics.js';
 import { createSlackNotifier } from './http/notify.js';
 import { extraRoutes } from './http/routes.js';
 import { Reconciler } from './schedule/reconcile.js';
-import { Services } from './services.js';
 import { openDatabase, Store } from './store/store.js';
 
 async function main(): Promise<void> {
@@ -58,36 +59,38 @@ async function main(): Promise<void> {
     Probot: Probot.defaults({ appId: env.APP_ID, privateKey: env.privateKey, secret: env.WEBHOOK_SECRET, baseUrl: env.baseUrl, log, Octokit }),
   });
 
-  let services: Services | null = null;
-  let reconciler: Reconciler | null = null;
+  // the Probot app exists once the server loads it: the parts reach it only through these two functions
+  let probot: Probot | null = null;
+  const appOf = (): Probot => {
+    if (!probot) throw new Error('the Probot app is not loaded yet');
+    return probot;
+  };
+  const s = composeApp({
+    store,
+    clock: systemClock,
+    log,
+    ports: async (installationId) => metrics.instrumentPort(new OctokitPort(installationId, (await appOf().auth(installationId)) as Octokit)),
+    onStateEvents: (events) => {
+      metrics.recordStateEvents(events);
+      slack?.(events);
+    },
+  });
+  const r = new Reconciler(s, env.MORATORIUM_RECONCILE_INTERVAL, async () => {
+    const octokit = (await appOf().auth()) as Octokit;
+    const list = await octokit.paginate(octokit.rest.apps.listInstallations, { per_page: 100 });
+    return list.map((i) => ({
+      id: i.id,
+      account: (i.account as { login?: string } | null)?.login ?? '',
+      accountType: (i.account as { type?: string } | null)?.type ?? 'Organization',
+      suspended: Boolean(i.suspended_at),
+    })).filter((i) => i.account !== '');
+  });
   await server.load(async (app, { addHandler }) => {
-    const s = new Services({
-      store,
-      clock: systemClock,
-      log,
-      ports: async (installationId) => metrics.instrumentPort(new OctokitPort(installationId, (await app.auth(installationId)) as Octokit)),
-      onStateEvents: (events) => {
-        metrics.recordStateEvents(events);
-        slack?.(events);
-      },
-    });
-    services = s;
+    probot = app;
     wireEvents(metrics.instrumentApp(app), s);
-    reconciler = new Reconciler(s, env.MORATORIUM_RECONCILE_INTERVAL, async () => {
-      const octokit = (await app.auth()) as Octokit;
-      const list = await octokit.paginate(octokit.rest.apps.listInstallations, { per_page: 100 });
-      return list.map((i) => ({
-        id: i.id,
-        account: (i.account as { login?: string } | null)?.login ?? '',
-        accountType: (i.account as { type?: string } | null)?.type ?? 'Organization',
-        suspended: Boolean(i.suspended_at),
-      })).filter((i) => i.account !== '');
-    });
     addHandler(createHttpHandler(s, extraRoutes(s, env, { metrics })));
   });
   await server.start();
-  const s = services as unknown as Services;
-  const r = reconciler as unknown as Reconciler;
   await s.start();
   r.start();
   // downtime must never leave a stale green check: reconcile once at start

@@ -2,14 +2,16 @@
  * Fan-out: after a state change, re-evaluate every open PR in scope across the installation's
  * repositories, most recently updated first (the likeliest to merge next), writing only where the
  * posted decision changed. One repository's failure never stops the rest; the failed ones are
- * returned so the job retries just those.
+ * returned so the job retries just those. Owns the `fanout` job.
  */
 import type { Logger } from 'pino';
-import type { GitHubPort, PullInfo, RepoInfo } from '../github/port.js';
+import type { PullInfo, RepoInfo } from '../github/port.js';
 import type { Store } from '../store/store.js';
 import type { Gatekeeper } from './gatekeeper.js';
+import type { JobRegistry, JobResult } from './jobs.js';
+import type { HeldChecks, PortFactory } from './ports.js';
 
-export type PortFactory = (installationId: number) => Promise<GitHubPort>;
+export type { PortFactory } from './ports.js';
 
 export interface FanOutPayload {
   installationId: number;
@@ -45,13 +47,40 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promis
   return out;
 }
 
+export interface FanOutDeps {
+  store: Store;
+  gatekeeper: Pick<Gatekeeper, 'remember' | 'gatePull'>;
+  ports: PortFactory;
+  log: Logger;
+  /** where the `fanout` job is registered */
+  jobs: JobRegistry;
+  /** held deployments may be free to go after a fan-out */
+  heldChecks: Pick<HeldChecks, 'queueHeldCheck'>;
+}
+
 export class FanOut {
-  constructor(
-    private readonly store: Store,
-    private readonly gatekeeper: Gatekeeper,
-    private readonly ports: PortFactory,
-    private readonly log: Logger,
-  ) {}
+  private readonly store: Store;
+  private readonly gatekeeper: FanOutDeps['gatekeeper'];
+  private readonly ports: PortFactory;
+  private readonly log: Logger;
+
+  constructor(private readonly deps: FanOutDeps) {
+    this.store = deps.store;
+    this.gatekeeper = deps.gatekeeper;
+    this.ports = deps.ports;
+    this.log = deps.log;
+    deps.jobs.register('fanout', (payload: FanOutPayload) => this.runJob(payload));
+  }
+
+  /** The `fanout` job: a retry covers only the repositories that failed. */
+  private async runJob(payload: FanOutPayload): Promise<JobResult> {
+    const result = await this.run(payload);
+    if (result.failedRepos.length) {
+      return { retry: { payload: { ...payload, repo: payload.repo, only: payload.repo ? undefined : result.failedRepos }, error: result.errors.join('; ').slice(0, 1000) } };
+    }
+    // held deployments may be free to go now
+    this.deps.heldChecks.queueHeldCheck(payload.installationId, payload.account, payload.repo);
+  }
 
   async run(payload: FanOutPayload): Promise<FanOutResult> {
     const started = Date.now();

@@ -1,19 +1,24 @@
 /**
- * Computes a PR's gate and posts it when it changed: "compute" is the pure core, "write" is the
- * GitHub port, and the store's record of what was posted decides whether a write is owed.
+ * Gate a PR: load what the decision needs (config, the PR and every open PR sharing its head
+ * commit, the store's state), decide once with the pure core (src/gate/), publish through the
+ * GitHub port when the posted decision changed. The store's record of what was posted decides
+ * whether a write is owed. Also owns the `gate-pull` job (a retry after GitHub failed, or a PR an
+ * override changed) and the re-gate of PRs whose decision changes by itself at a time boundary.
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { ConfigService, LoadedConfig } from '../config/load.js';
 import type { ConfigProblem } from '../config/schema.js';
-import { evaluateGate } from '../gate/evaluate.js';
-import type { Decision, LabelState, PullRequestChange } from '../gate/types.js';
+import { decideSharedHead } from '../gate/combine.js';
+import type { Decision, GateInput, LabelState, PullRequestChange } from '../gate/types.js';
 import type { GitHubPort, PullInfo, RepoRef } from '../github/port.js';
-import type { Store } from '../store/store.js';
+import type { PullRecord, Store } from '../store/store.js';
 import { key } from '../store/store.js';
-import { holds } from '../commands/authorize.js';
 import { gateStateFor } from './gate-state.js';
 import { CHECK_NAME } from '../github/octokit-port.js';
+import type { JobRegistry } from './jobs.js';
+import type { Authority, PortFactory, Wakeups } from './ports.js';
+import { loadDefaultBranch, pullInfoFromRecord } from './repos.js';
 
 const REQUIRED_CHECK_TTL_MS = 86_400_000;
 
@@ -28,23 +33,70 @@ export interface GateOutcome {
   posted: boolean;
 }
 
-export interface GatekeeperEvents {
-  /** a decision with a time boundary was recorded: the scheduler may need to wake earlier */
-  onBoundary?(at: number): void;
-  onPosted?(decision: Decision, ref: RepoRef, sha: string): void;
+/** What one PR's decision needs, loaded: the inputs of the PR and of the other open PRs on its head commit. */
+export interface LoadedPull {
+  loaded: LoadedConfig;
+  own: GateInput;
+  others: GateInput[];
+}
+
+export interface GatePullJob {
+  installationId: number;
+  account: string;
+  repo: string;
+  number: number;
+  force: boolean;
+}
+
+export interface GatekeeperDeps {
+  store: Store;
+  configs: Pick<ConfigService, 'get'>;
+  clock: Clock;
+  log: Logger;
+  ports: PortFactory;
+  /** a decision with a time boundary was recorded: the timer may need to fire earlier */
+  wakeups: Wakeups;
+  authority: Authority;
+  /** where the `gate-pull` job is registered and queued */
+  jobs: JobRegistry;
 }
 
 export class Gatekeeper {
-  constructor(
-    private readonly store: Store,
-    private readonly configs: ConfigService,
-    private readonly clock: Clock,
-    private readonly log: Logger,
-    private readonly events: GatekeeperEvents = {},
-  ) {}
+  private readonly store: Store;
+  private readonly configs: Pick<ConfigService, 'get'>;
+  private readonly clock: Clock;
+  private readonly log: Logger;
 
-  /** The PR as the gate sees it, with who added its exempt labels resolved (cached in the store). */
-  async changeFor(port: GitHubPort, ref: RepoRef, defaultBranch: string, pull: PullInfo, loaded: LoadedConfig): Promise<PullRequestChange> {
+  constructor(private readonly deps: GatekeeperDeps) {
+    this.store = deps.store;
+    this.configs = deps.configs;
+    this.clock = deps.clock;
+    this.log = deps.log;
+    deps.jobs.register('gate-pull', (payload: GatePullJob) => this.gatePullJob(payload));
+  }
+
+  /** The `gate-pull` job: re-evaluate one PR as GitHub has it now. */
+  private async gatePullJob(payload: GatePullJob): Promise<void> {
+    const port = await this.deps.ports(payload.installationId);
+    const ref = { owner: payload.account, repo: payload.repo };
+    const pull = await port.getPull(ref, payload.number);
+    if (!pull || pull.state !== 'open') return;
+    const defaultBranch = await loadDefaultBranch(this.store, port, ref);
+    this.remember(payload.installationId, ref, pull);
+    await this.gatePull(port, ref, defaultBranch, pull, { force: payload.force });
+  }
+
+  /** Queue a re-evaluation of one PR (a retry after GitHub failed), run at `runAt`. */
+  queueGatePull(installationId: number, account: string, repo: string, number: number, runAt: number): void {
+    this.store.enqueueJob('gate-pull', { installationId, account: account.toLowerCase(), repo: repo.toLowerCase(), number, force: false } satisfies GatePullJob, runAt, this.clock.now());
+    this.deps.jobs.kick();
+  }
+
+  /**
+   * The PR as the gate sees it, with who added its exempt labels resolved: from the store, or asked
+   * of GitHub once and saved (an answer GitHub could not give is asked again next time).
+   */
+  async loadChange(port: GitHubPort, ref: RepoRef, defaultBranch: string, pull: PullInfo, loaded: LoadedConfig): Promise<PullRequestChange> {
     const exempt = new Set(loaded.config.exempt.labels.map((l) => l.toLowerCase()));
     const labels: LabelState[] = [];
     for (const name of pull.labels) {
@@ -55,7 +107,7 @@ export class Gatekeeper {
       let grant = this.store.getLabelGrant(ref.owner, ref.repo, pull.number, name);
       if (!grant) {
         const actor = await port.labelAddedBy(ref, pull.number, name);
-        const answer = actor ? await holds(port, ref, actor, loaded.config.exempt.labeled_by, ref.owner) : null;
+        const answer = actor ? await this.deps.authority(port, ref, actor, loaded.config.exempt.labeled_by, ref.owner) : null;
         // an error while checking leaves it unknown (null): it does not count, and is asked again later
         const authorized = answer && !answer.error ? answer.allowed : null;
         if (authorized !== null || !actor) this.store.setLabelGrant(ref.owner, ref.repo, pull.number, name, actor, authorized ?? false, this.clock.now());
@@ -77,20 +129,44 @@ export class Gatekeeper {
     };
   }
 
-  /** Pure evaluation of one PR with the store's state at `now`. */
-  decide(loaded: LoadedConfig, change: PullRequestChange, now: number): Decision {
-    return evaluateGate({ config: loaded.config, state: gateStateFor(this.store, loaded, change, now), change, now });
+  /** The gate's input for one change: the store's state at `now`. */
+  inputFor(loaded: LoadedConfig, change: GateInput['change'], now: number): GateInput {
+    return { config: loaded.config, state: gateStateFor(this.store, loaded, change, now), change, now };
   }
 
   /**
-   * Gates one PR: evaluates it (with every open PR that shares its head SHA: the strictest wins) and
-   * posts the check or status when the conclusion, decisive reason or blocked-until time changed,
-   * or always with `force` (a re-run request).
+   * Gates one PR: load, decide once (with every open PR that shares its head SHA: the strictest
+   * wins), and post the check or status when the conclusion, decisive reason or blocked-until
+   * time changed, or always with `force` (a re-run request).
    */
   async gatePull(port: GitHubPort, ref: RepoRef, defaultBranch: string, pull: PullInfo, opts: { force?: boolean } = {}): Promise<GateOutcome> {
     // one at a time per head SHA: a PR event racing a fan-out or boundary on the same commit would
     // otherwise both read "nothing posted yet" and write the same check twice, or post out of order
-    return this.oneAtATime(`${key(ref.owner)}/${key(ref.repo)}@${pull.headSha}`, () => this.gatePullNow(port, ref, defaultBranch, pull, opts));
+    return this.oneAtATime(`${key(ref.owner)}/${key(ref.repo)}@${pull.headSha}`, async () => {
+      const inputs = await this.loadPull(port, ref, defaultBranch, pull);
+      const decision = decideSharedHead(inputs.own, inputs.others);
+      const posted = await this.post(port, ref, pull.headSha, decision, inputs.loaded, opts.force ?? false, pull.baseRef);
+      return { decision, posted };
+    });
+  }
+
+  /**
+   * Load: the config (with the problems of the PR's own version of the file), the PR's change
+   * and state, and those of every other open PR on the same head commit (as last seen).
+   */
+  async loadPull(port: GitHubPort, ref: RepoRef, defaultBranch: string, pull: PullInfo): Promise<LoadedPull> {
+    const loaded = await this.configs.get(port, ref);
+    const own = this.loadHeadConfigProblems(ref, pull.headSha);
+    const effective = own.length ? { ...loaded, problems: [...loaded.problems, ...own] } : loaded;
+    const now = this.clock.now();
+    const input = this.inputFor(effective, await this.loadChange(port, ref, defaultBranch, pull, effective), now);
+    const others: GateInput[] = [];
+    for (const other of this.store.openPullsBySha(ref.owner, ref.repo, pull.headSha)) {
+      if (other.number === pull.number) continue;
+      const otherPull: PullInfo = { ...pull, number: other.number, baseRef: other.baseRef, headRef: other.headRef, labels: other.labels };
+      others.push(this.inputFor(effective, await this.loadChange(port, ref, defaultBranch, otherPull, effective), now));
+    }
+    return { loaded, own: input, others };
   }
 
   /**
@@ -98,7 +174,7 @@ export class Gatekeeper {
    * (recorded by the push and PR handlers, see headConfigKey): shown on every post of that head,
    * whatever triggered it, with no GitHub read here.
    */
-  private headConfigProblems(ref: RepoRef, sha: string): ConfigProblem[] {
+  private loadHeadConfigProblems(ref: RepoRef, sha: string): ConfigProblem[] {
     const stored = this.store.getMeta(headConfigKey(ref, sha));
     return stored?.startsWith('[') ? (JSON.parse(stored) as ConfigProblem[]) : [];
   }
@@ -118,23 +194,6 @@ export class Gatekeeper {
     return run;
   }
 
-  private async gatePullNow(port: GitHubPort, ref: RepoRef, defaultBranch: string, pull: PullInfo, opts: { force?: boolean }): Promise<GateOutcome> {
-    const loaded = await this.configs.get(port, ref);
-    const own = this.headConfigProblems(ref, pull.headSha);
-    const effective = own.length ? { ...loaded, problems: [...loaded.problems, ...own] } : loaded;
-    const now = this.clock.now();
-    let decision = this.decide(effective, await this.changeFor(port, ref, defaultBranch, pull, effective), now);
-    for (const other of this.store.openPullsBySha(ref.owner, ref.repo, pull.headSha)) {
-      if (other.number === pull.number || decision.conclusion === 'failure') continue;
-      const otherPull: PullInfo = { ...pull, number: other.number, baseRef: other.baseRef, headRef: other.headRef, labels: other.labels };
-      const otherDecision = this.decide(effective, await this.changeFor(port, ref, defaultBranch, otherPull, effective), now);
-      if (otherDecision.conclusion === 'failure') decision = otherDecision;
-    }
-    const posted = await this.post(port, ref, pull.headSha, decision, loaded, opts.force ?? false, pull.baseRef);
-    return { decision, posted };
-  }
-
-  /** Posts `decision` on `sha` unless the store says the same decision is already there. */
   /**
    * Whether the branch requires the `moratorium` check: asked of GitHub at most once a day per
    * repository, and only when a blocking gate is posted (a gate nobody requires protects nothing).
@@ -156,9 +215,14 @@ export class Gatekeeper {
     return state;
   }
 
+  /**
+   * Publish: posts `decision` on `sha` unless the store says the same decision is already there
+   * ("has it changed"), then saves what was posted. A failure posted where no rule requires the
+   * check says so in its summary.
+   */
   async post(port: GitHubPort, ref: RepoRef, sha: string, decision: Decision, loaded: LoadedConfig, force: boolean, baseRef: string | null = null): Promise<boolean> {
     const previous = this.store.getPosted(ref.owner, ref.repo, sha);
-    if (decision.nextChangeAt !== null) this.events.onBoundary?.(decision.nextChangeAt);
+    if (decision.nextChangeAt !== null) this.deps.wakeups.wakeBy(decision.nextChangeAt);
     if (!force && previous?.decisionKey === decision.key) {
       if (previous.nextChangeAt !== decision.nextChangeAt) this.store.setPostedNextChange(ref.owner, ref.repo, sha, decision.nextChangeAt);
       return false;
@@ -172,6 +236,11 @@ export class Gatekeeper {
     } else {
       await port.postCheck(ref, sha, { conclusion: decision.conclusion, title: decision.title, summary });
     }
+    this.savePosted(ref, sha, decision);
+    return true;
+  }
+
+  private savePosted(ref: RepoRef, sha: string, decision: Decision): void {
     this.store.setPosted({
       account: ref.owner,
       repo: ref.repo,
@@ -183,10 +252,52 @@ export class Gatekeeper {
       nextChangeAt: decision.nextChangeAt,
       postedAt: this.clock.now(),
     });
-    this.events.onPosted?.(decision, ref, sha);
-    return true;
   }
 
+  /**
+   * At a time boundary: re-gates, from the store and with no GitHub read but the write, every
+   * head commit whose posted decision is due to change by `now` (one PR per commit, most recently
+   * updated first per installation; installations in parallel). A failure leaves it due: the next
+   * boundary or reconcile tries again.
+   */
+  async regateDue(now: number): Promise<void> {
+    const { store, log } = this;
+    const byInstallation = new Map<number, PullRecord[]>();
+    for (const d of store.postedDue(now)) {
+      const pulls = store.openPullsBySha(d.account, d.repo, d.sha).filter((p) => !p.draft);
+      if (pulls.length === 0) {
+        store.setPostedNextChange(d.account, d.repo, d.sha, null);
+        continue;
+      }
+      const first = pulls[0]!;
+      const list = byInstallation.get(first.installationId) ?? [];
+      list.push(first);
+      byInstallation.set(first.installationId, list);
+    }
+    await Promise.all(
+      [...byInstallation].map(async ([installationId, pulls]) => {
+        let port;
+        try {
+          port = await this.deps.ports(installationId);
+        } catch (error) {
+          log.warn({ event: 'boundary', installation: installationId, err: error }, 'could not authenticate for a boundary');
+          return;
+        }
+        pulls.sort((a, b) => b.updatedAt - a.updatedAt);
+        for (const p of pulls) {
+          try {
+            const ref = { owner: p.account, repo: p.repo };
+            const defaultBranch = await loadDefaultBranch(store, port, ref);
+            const outcome = await this.gatePull(port, ref, defaultBranch, pullInfoFromRecord(p));
+            log.info({ event: 'boundary', repo: `${p.account}/${p.repo}`, pr: p.number, sha: p.headSha, decision: outcome.decision.conclusion, changed: outcome.posted }, 'boundary re-gate');
+          } catch (error) {
+            // leave next_change_at due: the next boundary or reconcile tries again
+            log.warn({ event: 'boundary', repo: `${p.account}/${p.repo}`, pr: p.number, err: error instanceof Error ? error.message : String(error) }, 'boundary re-gate failed');
+          }
+        }
+      }),
+    );
+  }
 
   /** Records the PR as last seen, so fan-outs, boundaries and shared-SHA checks can find it. */
   remember(installationId: number, ref: RepoRef, pull: PullInfo): void {

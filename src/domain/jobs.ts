@@ -11,6 +11,13 @@ import type { JobRecord, Store } from '../store/store.js';
 export type JobResult = void | { retry: { payload: unknown; error: string } };
 export type JobHandler = (payload: never, job: JobRecord) => Promise<JobResult>;
 
+/** Where a module registers the handlers of the job kinds it owns, and asks for due jobs to run. */
+export interface JobRegistry {
+  register(kind: string, handler: JobHandler): void;
+  /** look for due jobs now (after an enqueue) */
+  kick(): void;
+}
+
 const MAX_DELAY_MS = 10 * 60_000;
 /** Node's timers overflow past 2^31-1 ms; waits are capped and re-planned. */
 export const MAX_TIMER_MS = 60 * 60_000;
@@ -24,7 +31,8 @@ export function backoffMs(attempts: number): number {
   return Math.min(MAX_DELAY_MS, 1000 * 2 ** Math.min(attempts, 20));
 }
 
-export class JobRunner {
+export class JobRunner implements JobRegistry {
+  private readonly handlers: Record<string, JobHandler> = {};
   private timer: NodeJS.Timeout | null = null;
   private readonly busyLanes = new Set<string>();
   private readonly inFlight = new Set<number>();
@@ -37,8 +45,13 @@ export class JobRunner {
     private readonly store: Store,
     private readonly clock: Clock,
     private readonly log: Logger,
-    private readonly handlers: Record<string, JobHandler>,
   ) {}
+
+  /** Each module registers the job kinds it owns (one handler per kind). */
+  register(kind: string, handler: JobHandler): void {
+    if (this.handlers[kind]) throw new Error(`a handler for job kind ${kind} is already registered`);
+    this.handlers[kind] = handler;
+  }
 
   start(): void {
     this.stopped = false;

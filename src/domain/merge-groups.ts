@@ -1,12 +1,17 @@
 /**
- * Merge queues: the gate on a merge group's head SHA. The group passes when each of its PRs would
- * pass (overrides included), judged against the group's base branch. This is where a cadence
- * becomes exact: the queue asks at merge time, one group at a time.
+ * Gate a merge group: load its PRs (as last seen, else from GitHub) judged against the group's
+ * base branch, decide once with the pure core (each PR must pass, overrides included), publish on
+ * the group's head SHA. This is where a cadence becomes exact: the queue asks at merge time, one
+ * group at a time.
  */
-import type { Decision } from '../gate/types.js';
+import type { Clock } from '../clock.js';
+import type { ConfigService } from '../config/load.js';
+import { decideMergeGroup } from '../gate/combine.js';
+import type { Decision, GateInput } from '../gate/types.js';
 import type { GitHubPort, RepoRef } from '../github/port.js';
-import { pullInfoFromRecord } from '../schedule/boundaries.js';
-import type { Services } from '../services.js';
+import type { Store } from '../store/store.js';
+import type { Gatekeeper } from './gatekeeper.js';
+import { pullInfoFromRecord } from './repos.js';
 import { ordinaryChange } from './status.js';
 
 /**
@@ -19,30 +24,40 @@ export function parseQueueRef(ref: string | null | undefined): { baseRef: string
   return m ? { baseRef: m[1]!, numbers: [Number(m[2])] } : null;
 }
 
-export class MergeGroups {
-  constructor(private readonly s: Services) {}
+export interface MergeGroupDeps {
+  store: Pick<Store, 'getPull'>;
+  configs: Pick<ConfigService, 'get'>;
+  clock: Clock;
+  gatekeeper: Pick<Gatekeeper, 'loadChange' | 'inputFor' | 'post'>;
+}
 
-  /** {@link parseQueueRef}, for callers holding the services. */
+export class MergeGroups {
+  constructor(private readonly deps: MergeGroupDeps) {}
+
+  /** {@link parseQueueRef}. */
   queueOf(ref: string | null | undefined): { baseRef: string; numbers: number[] } | null {
     return parseQueueRef(ref);
   }
 
   /** Decides the group and posts it on its head SHA: when the decision changed, or always with `force` (a re-run request). */
   async gate(port: GitHubPort, ref: RepoRef, defaultBranch: string, headSha: string, baseRef: string, numbers: number[], opts: { force?: boolean } = {}): Promise<Decision> {
-    const loaded = await this.s.configs.get(port, ref);
-    const now = this.s.clock.now();
-    let verdict: Decision | null = null;
+    const { configs, clock, gatekeeper } = this.deps;
+    // load
+    const loaded = await configs.get(port, ref);
+    const now = clock.now();
+    const members: GateInput[] = [];
     for (const n of numbers) {
-      const stored = this.s.store.getPull(ref.owner, ref.repo, n);
+      const stored = this.deps.store.getPull(ref.owner, ref.repo, n);
       const pull = stored ? pullInfoFromRecord(stored) : await port.getPull(ref, n);
       if (!pull) continue;
-      const change = await this.s.gatekeeper.changeFor(port, ref, defaultBranch, { ...pull, baseRef }, loaded);
-      const decision = this.s.gatekeeper.decide(loaded, change, now);
-      if (!verdict || (decision.conclusion === 'failure' && verdict.conclusion === 'success')) verdict = decision;
+      members.push(gatekeeper.inputFor(loaded, await gatekeeper.loadChange(port, ref, defaultBranch, { ...pull, baseRef }, loaded), now));
     }
     // a group whose PRs cannot be found is judged as an ordinary feature change
-    verdict ??= this.s.gatekeeper.decide(loaded, { ...ordinaryChange(ref.owner, ref.repo, defaultBranch), baseRef, headSha }, now);
-    await this.s.gatekeeper.post(port, ref, headSha, verdict, loaded, opts.force ?? false);
+    const whenEmpty = members.length ? members[0]! : gatekeeper.inputFor(loaded, { ...ordinaryChange(ref.owner, ref.repo, defaultBranch), baseRef, headSha }, now);
+    // decide
+    const verdict = decideMergeGroup(members, whenEmpty);
+    // publish
+    await gatekeeper.post(port, ref, headSha, verdict, loaded, opts.force ?? false);
     return verdict;
   }
 }

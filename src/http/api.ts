@@ -16,7 +16,7 @@ import { parseIsoTime } from '../time/iso.js';
 import { NoInstallationError, PhaseError, incidentId, type Actor } from '../domain/actions.js';
 import { buildReport } from '../domain/report.js';
 import type { Env } from '../env.js';
-import type { Services } from '../services.js';
+import type { HttpDeps } from './deps.js';
 import type { AuditEntry } from '../store/store.js';
 import { key } from '../store/store.js';
 import { HttpError, bearerToken, readJson, sanitizeActor, secretEquals } from './http-util.js';
@@ -96,7 +96,7 @@ function idOf(text: string | undefined, allowIncPrefix: boolean): number | null 
   return Number.isSafeInteger(n) && n > 0 ? n : null;
 }
 
-function requireAccount(s: Services, raw: unknown): string {
+function requireAccount(s: HttpDeps, raw: unknown): string {
   if (raw === null || raw === undefined || raw === '') throw new HttpError(400, 'account: required (?account=<the GitHub organisation or user>)');
   const parsed = accountSchema.safeParse(raw);
   if (!parsed.success) throw new HttpError(400, `account: ${parsed.error.issues[0]?.message ?? 'not a GitHub account login'}`);
@@ -107,7 +107,7 @@ function requireAccount(s: Services, raw: unknown): string {
   return account;
 }
 
-function requireRepo(s: Services, account: string, repo: string | null | undefined): string | null {
+function requireRepo(s: HttpDeps, account: string, repo: string | null | undefined): string | null {
   if (repo === null || repo === undefined) return null;
   if (!s.store.getRepo(account, repo)) {
     throw new HttpError(404, `repository ${key(account)}/${key(repo)} is not known to Moratorium: it is not in the installation, or no event or reconcile has listed it yet`);
@@ -132,7 +132,7 @@ function auditJson(a: AuditEntry) {
   };
 }
 
-export function createApi(s: Services, env: Pick<Env, 'MORATORIUM_API_TOKEN'>): Route {
+export function createApi(s: HttpDeps, env: Pick<Env, 'MORATORIUM_API_TOKEN'>): Route {
   const token = env.MORATORIUM_API_TOKEN && env.MORATORIUM_API_TOKEN.length > 0 ? env.MORATORIUM_API_TOKEN : null;
 
   const change = <T>(fn: () => T): T => {
@@ -277,14 +277,14 @@ export function createApi(s: Services, env: Pick<Env, 'MORATORIUM_API_TOKEN'>): 
   };
 }
 
-function findFreeze(s: Services, raw: string | undefined) {
+function findFreeze(s: HttpDeps, raw: string | undefined) {
   const id = idOf(raw, false);
   const freeze = id === null ? null : s.store.getFreeze(id);
   if (!freeze) throw new HttpError(404, `no freeze ${raw ?? ''}`.trim());
   return freeze;
 }
 
-function findIncident(s: Services, raw: string | undefined) {
+function findIncident(s: HttpDeps, raw: string | undefined) {
   const id = idOf(raw, true);
   const incident = id === null ? null : s.store.getIncident(id);
   if (!incident) throw new HttpError(404, `no incident ${raw ?? ''}`.trim());

@@ -18,7 +18,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { buildReport } from '../domain/report.js';
 import type { Env } from '../env.js';
 import { formatLong } from '../time/format.js';
-import type { Services } from '../services.js';
+import type { HttpDeps } from './deps.js';
 import type { AuditEntry } from '../store/store.js';
 import { key } from '../store/store.js';
 import { HttpError, cookies, hmacHex, readBody, secretEquals } from './http-util.js';
@@ -166,7 +166,7 @@ const modeText = (mode: string): string => (mode === 'all' ? 'all changes' : 'ho
 const scopeText = (account: string, repo: string | null): string => (repo ? `${account}/${repo}` : `${account} (whole account)`);
 const empty = (cols: number, text: string): string => `<tr><td colspan="${cols}" class="empty">${h(text)}</td></tr>`;
 
-function incidentsSection(s: Services, states: AccountState[], now: number): string {
+function incidentsSection(s: HttpDeps, states: AccountState[], now: number): string {
   const rows: string[] = [];
   for (const st of states) {
     for (const i of st.incidents) {
@@ -271,7 +271,7 @@ function auditSection(entries: AuditEntry[]): string {
 <tbody>${rows.length ? rows.join('\n') : empty(6, 'Nothing recorded yet.')}</tbody></table></section>`;
 }
 
-export function renderDashboard(s: Services, filter: string | null, now: number): string {
+export function renderDashboard(s: HttpDeps, filter: string | null, now: number): string {
   const accounts = [...new Set(s.store.listInstallations().map((i) => i.account))].sort();
   const shown = filter === null ? accounts : accounts.filter((a) => a === key(filter));
   const states = shown.map((a) => accountState(s.store, a, null, now));
@@ -299,7 +299,7 @@ ${auditSection(audit)}
 
 // ---------------------------------------------------------------------------------------------
 
-export function dashboardRoutes(s: Services, env: Pick<Env, 'MORATORIUM_API_TOKEN'>): Route {
+export function dashboardRoutes(s: HttpDeps, env: Pick<Env, 'MORATORIUM_API_TOKEN'>): Route {
   const token = env.MORATORIUM_API_TOKEN && env.MORATORIUM_API_TOKEN.length > 0 ? env.MORATORIUM_API_TOKEN : null;
   const loggedIn = (req: IncomingMessage): boolean => token !== null && validSession(token, cookies(req).get(COOKIE_NAME), s.clock.now());
 

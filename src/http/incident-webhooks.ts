@@ -36,7 +36,7 @@ import { z } from 'zod';
 import type { Severity } from '../config/schema.js';
 import { incidentId, NoInstallationError, type Actor, type ScopeRef } from '../domain/actions.js';
 import type { Env } from '../env.js';
-import type { Services } from '../services.js';
+import type { HttpDeps } from './deps.js';
 import type { ExternalSource } from '../store/store.js';
 import { HttpError, hmacHex, parseJson, readBody, secretEquals } from './http-util.js';
 import { sendJson, type Route } from './router.js';
@@ -105,7 +105,7 @@ interface ExternalChange {
 }
 
 /** Applies one change in one transaction (delivery claim, state change, link), then announces it. */
-export function applyExternal(s: Services, c: ExternalChange): Outcome {
+export function applyExternal(s: HttpDeps, c: ExternalChange): Outcome {
   const actor: Actor = { login: c.source, source: 'webhook', deliveryId: c.deliveryId };
   const now = s.clock.now();
   let outcome: Outcome;
@@ -193,7 +193,7 @@ export function pagerDutySeverity(priority: string | null | undefined, urgency: 
   return urgency === 'low' ? 'sev3' : 'sev2';
 }
 
-function pagerDutyRoute(s: Services, env: Pick<Env, 'MORATORIUM_PAGERDUTY_SECRET'>, services: Map<string, ScopeRef>) {
+function pagerDutyRoute(s: HttpDeps, env: Pick<Env, 'MORATORIUM_PAGERDUTY_SECRET'>, services: Map<string, ScopeRef>) {
   return async (req: IncomingMessage): Promise<Outcome> => {
     const secret = env.MORATORIUM_PAGERDUTY_SECRET;
     if (!secret) throw new HttpError(503, 'PagerDuty webhooks are disabled: set MORATORIUM_PAGERDUTY_SECRET');
@@ -254,7 +254,7 @@ export const STATUSPAGE_IMPACT: Record<string, Severity> = { critical: 'sev1', m
 const OPENING = new Set(['investigating', 'identified', 'monitoring']);
 const MAINTENANCE = new Set(['scheduled', 'in_progress', 'verifying', 'completed']);
 
-function statuspageRoute(s: Services, env: Pick<Env, 'MORATORIUM_STATUSPAGE_TOKEN'>) {
+function statuspageRoute(s: HttpDeps, env: Pick<Env, 'MORATORIUM_STATUSPAGE_TOKEN'>) {
   return async (req: IncomingMessage, url: URL): Promise<Outcome> => {
     const token = env.MORATORIUM_STATUSPAGE_TOKEN;
     if (!token) throw new HttpError(503, 'Statuspage webhooks are disabled: set MORATORIUM_STATUSPAGE_TOKEN');
@@ -314,7 +314,7 @@ function respond(res: ServerResponse, outcome: Outcome): true {
   return sendJson(res, outcome.status, outcome.body);
 }
 
-export function incidentWebhookRoutes(s: Services, env: Pick<Env, 'MORATORIUM_PAGERDUTY_SECRET' | 'MORATORIUM_PAGERDUTY_SERVICES' | 'MORATORIUM_STATUSPAGE_TOKEN'>): Route {
+export function incidentWebhookRoutes(s: HttpDeps, env: Pick<Env, 'MORATORIUM_PAGERDUTY_SECRET' | 'MORATORIUM_PAGERDUTY_SERVICES' | 'MORATORIUM_STATUSPAGE_TOKEN'>): Route {
   const services = parsePagerDutyServices(env.MORATORIUM_PAGERDUTY_SERVICES);
   const pagerduty = pagerDutyRoute(s, env, services);
   const statuspage = statuspageRoute(s, env);

@@ -20,12 +20,19 @@ import type { Probot } from 'probot';
 import { SEVERITIES } from '../config/schema.js';
 import type { StateEvent } from '../domain/actions.js';
 import type { GitHubPort } from '../github/port.js';
-import type { Services } from '../services.js';
+import type { Clock } from '../clock.js';
+import type { Store } from '../store/store.js';
 import type { Route } from './router.js';
+
+/** What the gauges read on scrape. */
+export interface MetricsSource {
+  store: Pick<Store, 'pendingJobsByKind' | 'countActiveIncidents' | 'countActiveFreezes'>;
+  clock: Clock;
+}
 
 export class Metrics {
   readonly registry = new Registry();
-  private services: Services | null = null;
+  private source: MetricsSource | null = null;
 
   readonly webhookDuration = new Histogram({
     name: 'moratorium_webhook_duration_seconds',
@@ -65,7 +72,7 @@ export class Metrics {
       registers: [this.registry],
       collect() {
         this.reset();
-        const s = self.services;
+        const s = self.source;
         if (!s) return;
         this.set({ kind: 'fanout' }, 0);
         for (const { kind, count } of s.store.pendingJobsByKind()) this.set({ kind }, count);
@@ -78,7 +85,7 @@ export class Metrics {
       registers: [this.registry],
       collect() {
         this.reset();
-        const s = self.services;
+        const s = self.source;
         if (!s) return;
         for (const phase of ['open', 'resolved']) for (const severity of SEVERITIES) this.set({ phase, severity }, 0);
         for (const { phase, severity, count } of s.store.countActiveIncidents()) this.set({ phase, severity }, count);
@@ -91,7 +98,7 @@ export class Metrics {
       registers: [this.registry],
       collect() {
         this.reset();
-        const s = self.services;
+        const s = self.source;
         if (!s) return;
         this.set({ mode: 'all' }, 0);
         this.set({ mode: 'features' }, 0);
@@ -101,9 +108,9 @@ export class Metrics {
     if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'moratorium_' });
   }
 
-  /** The gauges read the store of these services on every scrape. */
-  bind(services: Services): this {
-    this.services = services;
+  /** The gauges read this store on every scrape. */
+  bind(source: MetricsSource): this {
+    this.source = source;
     return this;
   }
 

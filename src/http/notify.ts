@@ -2,7 +2,7 @@
  * Optional announcements (MORATORIUM_SLACK_WEBHOOK_URL): one Slack-compatible incoming-webhook
  * message, `{"text": ...}`, per incident opened, resolved or closed and per freeze started or ended.
  *
- * It runs after the change is committed (Services' `onStateEvents`) and never blocks or fails it:
+ * It runs after the change is committed (the `onStateEvents` listener of src/domain/state-changes.ts) and never blocks or fails it:
  * messages go out in order from a small in-memory queue, each with a timeout and one retry on a
  * network error, 429 or 5xx; a message that still fails is logged and dropped. (Announcements are
  * best effort: the audit log is the record.)

@@ -3,7 +3,8 @@
  * handlers added with `addHandler`). A handler returns true when it answered.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Services } from '../services.js';
+import type { Logger } from 'pino';
+import type { Store } from '../store/store.js';
 
 export type Route = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean> | boolean;
 
@@ -14,7 +15,7 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   return true;
 }
 
-export function healthRoute(s: Services): Route {
+export function healthRoute(s: { store: Pick<Store, 'ping'> }): Route {
   return (req, res, url) => {
     if (url.pathname !== '/moratorium/health' || (req.method !== 'GET' && req.method !== 'HEAD')) return false;
     try {
@@ -25,7 +26,7 @@ export function healthRoute(s: Services): Route {
   };
 }
 
-export function createHttpHandler(s: Services, extra: Route[] = []) {
+export function createHttpHandler(s: { store: Pick<Store, 'ping'>; log: Logger }, extra: Route[] = []) {
   const routes: Route[] = [healthRoute(s), ...extra];
   return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
     const url = new URL(req.url ?? '/', 'http://localhost');

@@ -1,6 +1,6 @@
 /** Routes beyond /moratorium/health: the HTTP API, incident-tool webhooks, dashboard and metrics. */
 import type { Env } from '../env.js';
-import type { Services } from '../services.js';
+import type { HttpDeps } from './deps.js';
 import { createApi } from './api.js';
 import { dashboardRoutes } from './dashboard.js';
 import { incidentWebhookRoutes } from './incident-webhooks.js';
@@ -20,7 +20,7 @@ export interface ExtraRouteOptions {
  *
  * Throws when MORATORIUM_PAGERDUTY_SERVICES is not a valid map, so a bad setting stops the start.
  */
-export function extraRoutes(s: Services, env: Env, opts: ExtraRouteOptions = {}): Route[] {
+export function extraRoutes(s: HttpDeps, env: Env, opts: ExtraRouteOptions = {}): Route[] {
   const metrics = (opts.metrics ?? new Metrics()).bind(s);
   return [createApi(s, env), incidentWebhookRoutes(s, env), dashboardRoutes(s, env), metricsRoute(metrics)];
 }

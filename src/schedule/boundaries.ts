@@ -3,34 +3,21 @@
  * decision can change on its own (a window starts or ends, a timed freeze expires, a cadence slot
  * opens). At that moment the affected PRs are re-gated from the store, with no GitHub read.
  * Everything is recomputed from the store, so a restart or a clock jump re-plans instead of firing twice.
+ * This is only the timer: what is due at a boundary is registered by the domain (`onDue`).
  */
-import type { Services } from '../services.js';
-import type { PullInfo } from '../github/port.js';
-import type { PullRecord } from '../store/store.js';
+import type { Clock } from '../clock.js';
+import type { Wakeups } from '../domain/ports.js';
+import type { Store } from '../store/store.js';
 import { MAX_TIMER_MS } from '../domain/jobs.js';
 
 /** Fire a little after the boundary so the evaluation sees it passed. */
 const SLACK_MS = 25;
 const RETRY_MS = 5_000;
 
-export function pullInfoFromRecord(p: PullRecord): PullInfo {
-  return {
-    number: p.number,
-    state: p.state,
-    draft: p.draft,
-    title: p.title,
-    headSha: p.headSha,
-    headRef: p.headRef,
-    headRepoFullName: p.headInRepo ? `${p.account}/${p.repo}` : null,
-    baseRef: p.baseRef,
-    labels: p.labels,
-    updatedAt: p.updatedAt,
-    merged: false,
-    mergeCommitSha: null,
-  };
-}
+/** Work due at a boundary, given the boundary run's `now`. */
+export type DueWork = (now: number) => Promise<void> | void;
 
-export class Boundaries {
+export class Boundaries implements Wakeups {
   private timer: NodeJS.Timeout | null = null;
   /** when the pending timer fires */
   private timerAt: number | null = null;
@@ -42,7 +29,17 @@ export class Boundaries {
   /** boundaries known only in memory until a decision is stored (held deployments) */
   private readonly extra = new Set<number>();
 
-  constructor(private readonly s: Services) {}
+  private readonly due: DueWork[] = [];
+
+  constructor(
+    private readonly store: Pick<Store, 'nextPostedChange' | 'nextFreezeExpiry'>,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Registers work to run at every boundary, in registration order. */
+  onDue(work: DueWork): void {
+    this.due.push(work);
+  }
 
   start(): void {
     this.stopped = false;
@@ -69,9 +66,9 @@ export class Boundaries {
 
   /** The earliest pending boundary, from the store (and any in-memory wake-ups). */
   nextBoundary(): number | null {
-    const now = this.s.clock.now();
+    const now = this.clock.now();
     for (const t of this.extra) if (t <= now - 60_000) this.extra.delete(t);
-    const candidates = [this.s.store.nextPostedChange(now - 60_000), this.s.store.nextFreezeExpiry(now - 60_000), ...this.extra].filter(
+    const candidates = [this.store.nextPostedChange(now - 60_000), this.store.nextFreezeExpiry(now - 60_000), ...this.extra].filter(
       (t): t is number => t !== null,
     );
     return candidates.length ? Math.min(...candidates) : null;
@@ -90,7 +87,7 @@ export class Boundaries {
       this.clearTimer();
       return;
     }
-    const now = this.s.clock.now();
+    const now = this.clock.now();
     // still due although the last run saw it due (its re-gate failed): try again shortly, not in a tight loop
     let delay = Math.min(MAX_TIMER_MS, next <= this.lastRunAt ? RETRY_MS : Math.max(0, next - now + SLACK_MS));
     if (this.timer && this.timerAt !== null) {
@@ -119,49 +116,9 @@ export class Boundaries {
   }
 
   private async runDue(): Promise<void> {
-    const { store, clock, log } = this.s;
-    const now = clock.now();
+    const now = this.clock.now();
     this.lastRunAt = now;
     for (const t of this.extra) if (t <= now) this.extra.delete(t);
-    store.tx(() => this.s.actions.expireFreezes());
-    this.s.committed();
-
-    const due = store.postedDue(now);
-    const byInstallation = new Map<number, PullRecord[]>();
-    for (const d of due) {
-      const pulls = store.openPullsBySha(d.account, d.repo, d.sha).filter((p) => !p.draft);
-      if (pulls.length === 0) {
-        store.setPostedNextChange(d.account, d.repo, d.sha, null);
-        continue;
-      }
-      const first = pulls[0]!;
-      const list = byInstallation.get(first.installationId) ?? [];
-      list.push(first);
-      byInstallation.set(first.installationId, list);
-    }
-    await Promise.all(
-      [...byInstallation].map(async ([installationId, pulls]) => {
-        let port;
-        try {
-          port = await this.s.ports(installationId);
-        } catch (error) {
-          log.warn({ event: 'boundary', installation: installationId, err: error }, 'could not authenticate for a boundary');
-          return;
-        }
-        pulls.sort((a, b) => b.updatedAt - a.updatedAt);
-        for (const p of pulls) {
-          try {
-            const ref = { owner: p.account, repo: p.repo };
-            const repo = await this.s.repoInfo(port, ref);
-            const outcome = await this.s.gatekeeper.gatePull(port, ref, repo.defaultBranch, pullInfoFromRecord(p));
-            log.info({ event: 'boundary', repo: `${p.account}/${p.repo}`, pr: p.number, sha: p.headSha, decision: outcome.decision.conclusion, changed: outcome.posted }, 'boundary re-gate');
-          } catch (error) {
-            // leave next_change_at due: the next boundary or reconcile tries again
-            log.warn({ event: 'boundary', repo: `${p.account}/${p.repo}`, pr: p.number, err: error instanceof Error ? error.message : String(error) }, 'boundary re-gate failed');
-          }
-        }
-      }),
-    );
-    this.s.deployments.queueAllHeldChecks();
+    for (const work of this.due) await work(now);
   }
 }

@@ -5,7 +5,12 @@
  * "is it time" is decided from timestamps. The same reconcile runs once at start-up.
  */
 import cron, { type ScheduledTask } from 'node-cron';
-import type { Services } from '../services.js';
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
+import type { FanOut } from '../domain/fanout.js';
+import type { HeldChecks } from '../domain/ports.js';
+import type { Store } from '../store/store.js';
+import type { Boundaries } from './boundaries.js';
 
 export interface InstallationInfo {
   id: number;
@@ -16,12 +21,21 @@ export interface InstallationInfo {
 
 const LAST_RUN_KEY = 'reconcile:last-run';
 
+export interface ReconcileDeps {
+  store: Pick<Store, 'getMeta' | 'setMeta' | 'prune' | 'upsertInstallation' | 'listInstallations'>;
+  clock: Clock;
+  log: Logger;
+  fanout: Pick<FanOut, 'run'>;
+  boundaries: Pick<Boundaries, 'fire' | 'plan'>;
+  heldChecks: Pick<HeldChecks, 'queueAllHeldChecks'>;
+}
+
 export class Reconciler {
   private task: ScheduledTask | null = null;
   private running: Promise<void> | null = null;
 
   constructor(
-    private readonly s: Services,
+    private readonly deps: ReconcileDeps,
     private readonly intervalMs: number,
     private readonly listInstallations: () => Promise<InstallationInfo[]>,
   ) {}
@@ -38,11 +52,11 @@ export class Reconciler {
 
   /** Called by cron: run when the interval has passed since the last run (or the clock went backwards). */
   async tick(): Promise<void> {
-    const now = this.s.clock.now();
-    const last = Number(this.s.store.getMeta(LAST_RUN_KEY) ?? 0);
+    const now = this.deps.clock.now();
+    const last = Number(this.deps.store.getMeta(LAST_RUN_KEY) ?? 0);
     if (now - last >= this.intervalMs || now < last) await this.run('interval');
     // a clock jump or a missed timer: boundaries are recomputed from the store, never fired twice
-    this.s.boundaries.plan();
+    this.deps.boundaries.plan();
   }
 
   async run(reason: string): Promise<void> {
@@ -54,7 +68,7 @@ export class Reconciler {
   }
 
   private async reconcile(reason: string): Promise<void> {
-    const { store, clock, log } = this.s;
+    const { store, clock, log } = this.deps;
     const started = Date.now();
     store.setMeta(LAST_RUN_KEY, String(clock.now()));
     store.prune(clock.now());
@@ -71,7 +85,7 @@ export class Reconciler {
     for (const inst of installations) {
       if (inst.suspended) continue;
       try {
-        const result = await this.s.fanout.run({ installationId: inst.id, account: inst.account, repo: null, reason: `reconcile (${reason})` });
+        const result = await this.deps.fanout.run({ installationId: inst.id, account: inst.account, repo: null, reason: `reconcile (${reason})` });
         posted += result.posted;
         failed += result.failedRepos.length;
       } catch (error) {
@@ -79,8 +93,8 @@ export class Reconciler {
         log.warn({ event: 'reconcile', installation: inst.id, err: error instanceof Error ? error.message : String(error) }, 'reconcile failed for an installation');
       }
     }
-    await this.s.boundaries.fire();
-    this.s.deployments.queueAllHeldChecks();
+    await this.deps.boundaries.fire();
+    this.deps.heldChecks.queueAllHeldChecks();
     log.info({ event: 'reconcile', reason, installations: installations.length, posted, failed, duration_ms: Date.now() - started }, 'reconcile done');
   }
 }

@@ -10,7 +10,7 @@ import { Probot } from 'probot';
 import { wireEvents } from '../../src/app.js';
 import { createOctokitClass } from '../../src/github/client.js';
 import { OctokitPort, type Octokit } from '../../src/github/octokit-port.js';
-import { Services } from '../../src/services.js';
+import { composeApp, type AppParts } from '../../src/compose.js';
 import { openDatabase, Store } from '../../src/store/store.js';
 
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs1', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
@@ -20,7 +20,7 @@ export const T0 = Date.UTC(2026, 10, 30, 10, 0); // Monday 2026-11-30 10:00 UTC
 
 export interface TestApp {
   probot: Probot;
-  services: Services;
+  services: AppParts;
   store: Store;
   clock: { t: number; now(): number };
   unmatched: string[];
@@ -43,7 +43,7 @@ export async function createTestApp(): Promise<TestApp> {
   const clock = { t: T0, now() { return this.t; } };
   const Octokit = createOctokitClass({ throttle: false }).defaults({ retry: { enabled: false } });
   const probot = new Probot({ appId: 1, privateKey, secret: 'test', log, Octokit });
-  const services = new Services({ store, clock, log, ports: async (id) => new OctokitPort(id, (await probot.auth(id)) as Octokit) });
+  const services = composeApp({ store, clock, log, ports: async (id) => new OctokitPort(id, (await probot.auth(id)) as Octokit) });
   await probot.load((app) => {
     wireEvents(app, services);
   });

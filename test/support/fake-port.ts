@@ -2,7 +2,7 @@
 import type { CheckOutput, ConfigFetch, DeploymentAnswer, GitHubPort, PullInfo, RepoInfo, RepoRef, Role } from '../../src/github/port.js';
 import { pino } from 'pino';
 import { openDatabase, Store } from '../../src/store/store.js';
-import { Services } from '../../src/services.js';
+import { composeApp } from '../../src/compose.js';
 
 export interface Posted {
   repo: string;
@@ -139,7 +139,7 @@ export class FakePort implements GitHubPort {
 export function testServices(port: FakePort, t0: number) {
   const store = new Store(openDatabase(':memory:'));
   const clock = { t: t0, now() { return this.t; } };
-  const services = new Services({ store, clock, log: pino({ level: 'silent' }), ports: async () => port });
+  const services = composeApp({ store, clock, log: pino({ level: 'silent' }), ports: async () => port });
   store.upsertInstallation(port.installationId, 'acme', 'Organization', false, t0);
   return { store, clock, services };
 }

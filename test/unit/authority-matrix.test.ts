@@ -4,7 +4,7 @@
  * organisation and of another), logins named in the config, the account's config for account-scoped
  * actions, a failing authority check, and comments that must never act (bots, edits, quotes, code).
  *
- * Each cell runs in process against `Services` with an in-memory store and the fake GitHub port
+ * Each cell runs in process against the app's parts (src/compose.ts) with an in-memory store and the fake GitHub port
  * (test/support/fake-port.ts); the observed table must equal the expected one, and no refused or
  * ignored cell may change any state (incidents, freezes, overrides, window suppressions, audit).
  */

@@ -1,10 +1,10 @@
 import { describe, it, expect, afterEach } from 'vitest';
 import { FakePort, testServices } from '../../support/fake-port.js';
-import type { Services } from '../../../src/services.js';
+import type { AppParts } from '../../../src/compose.js';
 import { headConfigKey } from '../../../src/domain/gatekeeper.js';
 
 const T0 = Date.UTC(2026, 10, 30, 10, 0);
-let services: Services | null = null;
+let services: AppParts | null = null;
 afterEach(async () => {
   await services?.stop();
   services = null;

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSlackNotifier, escapeSlack, messageFor, type SlackNotifier } from '../../../src/http/notify.js';
-import { Services } from '../../../src/services.js';
+import { composeApp } from '../../../src/compose.js';
 import { openDatabase, Store } from '../../../src/store/store.js';
 import { FakePort } from '../../support/fake-port.js';
 
@@ -40,7 +40,7 @@ function servicesWith(notifier: SlackNotifier) {
   store.upsertInstallation(1, 'acme', 'Organization', false, T0);
   const clock = { t: T0, now: () => clock.t };
   const port = new FakePort(1);
-  const services = new Services({ store, clock, log, ports: async () => port, onStateEvents: notifier });
+  const services = composeApp({ store, clock, log, ports: async () => port, onStateEvents: notifier });
   return { store, services };
 }
 

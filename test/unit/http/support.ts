@@ -1,11 +1,11 @@
-/** A Services with an in-memory store, a fixed clock and the fake port, served on 127.0.0.1. */
+/** The app's parts with an in-memory store, a fixed clock and the fake port, served on 127.0.0.1. */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Env } from '../../../src/env.js';
 import { Metrics } from '../../../src/http/metrics.js';
 import { createHttpHandler } from '../../../src/http/router.js';
 import { extraRoutes } from '../../../src/http/routes.js';
-import type { Services } from '../../../src/services.js';
+import type { AppParts } from '../../../src/compose.js';
 import { FakePort, testServices } from '../../support/fake-port.js';
 
 export const T0 = Date.UTC(2026, 10, 30, 10, 0); // Monday 2026-11-30 10:00 UTC
@@ -17,8 +17,8 @@ export function testEnv(extra: Partial<Env> = {}): Env {
 
 export interface Served {
   url: string;
-  services: Services;
-  store: Services['store'];
+  services: AppParts;
+  store: AppParts['store'];
   clock: { t: number; now(): number };
   port: FakePort;
   metrics: Metrics;

@@ -1,0 +1,90 @@
+/**
+ * Builds the app's parts in one pass, each given only the few things it uses, and returns them for
+ * the composition root (src/main.ts) to serve and start, or for a test to drive. Nothing in src/
+ * but main.ts imports this file; no part is handed this result.
+ */
+import type { Logger } from 'pino';
+import type { Clock } from './clock.js';
+import { registerReplyJob } from './commands/reply-job.js';
+import { holds } from './commands/authorize.js';
+import { CommandRunner } from './commands/execute.js';
+import { ConfigService } from './config/load.js';
+import { Actions, type StateEvent } from './domain/actions.js';
+import { Deployments } from './domain/deployments.js';
+import { FanOut } from './domain/fanout.js';
+import { Gatekeeper } from './domain/gatekeeper.js';
+import { Installations } from './domain/installations.js';
+import { JobRunner } from './domain/jobs.js';
+import { MergeGroups } from './domain/merge-groups.js';
+import type { PortFactory } from './domain/ports.js';
+import { PullRequests } from './domain/pull-requests.js';
+import { StateChanges } from './domain/state-changes.js';
+import { Boundaries } from './schedule/boundaries.js';
+import type { Store } from './store/store.js';
+
+export interface ComposeOptions {
+  store: Store;
+  clock: Clock;
+  log: Logger;
+  ports: PortFactory;
+  /** called with state changes after they are committed (notifications, metrics) */
+  onStateEvents?: (events: StateEvent[]) => void;
+}
+
+export type AppParts = ReturnType<typeof composeApp>;
+
+export function composeApp(o: ComposeOptions) {
+  const { store, clock, log, ports } = o;
+  const authority = holds;
+  const jobs = new JobRunner(store, clock, log);
+  const configs = new ConfigService(store, clock);
+  const actions = new Actions(store, clock);
+  const changes = new StateChanges(store, actions, jobs, log, o.onStateEvents);
+  const boundaries = new Boundaries(store, clock);
+  const gatekeeper = new Gatekeeper({ store, configs, clock, log, ports, wakeups: boundaries, authority, jobs });
+  const deployments = new Deployments({ store, configs, clock, log, ports, gatekeeper, wakeups: boundaries, jobs, fanOuts: changes });
+  const fanout = new FanOut({ store, gatekeeper, ports, log, jobs, heldChecks: deployments });
+  const mergeGroups = new MergeGroups({ store, configs, clock, gatekeeper });
+  const pulls = new PullRequests({ store, configs, clock, gatekeeper, deployments, authority });
+  const installations = new Installations({ store, clock, fanOuts: changes });
+  const committed = changes.committed;
+  const commands = new CommandRunner(store, configs, actions, clock, log, committed);
+  registerReplyJob(jobs, ports, store);
+
+  // at a boundary, in order: timed freezes end, due decisions are re-posted, held deployments are looked at
+  boundaries.onDue(() => {
+    store.tx(() => actions.expireFreezes());
+    committed();
+  });
+  boundaries.onDue((now) => gatekeeper.regateDue(now));
+  boundaries.onDue(() => deployments.queueAllHeldChecks());
+
+  return {
+    store,
+    clock,
+    log,
+    ports,
+    configs,
+    actions,
+    jobs,
+    boundaries,
+    gatekeeper,
+    deployments,
+    heldChecks: deployments,
+    fanout,
+    mergeGroups,
+    pulls,
+    installations,
+    commands,
+    committed,
+    queueFanOut: (installationId: number, account: string, repo: string | null, reason: string) => changes.queueFanOut(installationId, account, repo, reason),
+    async start(): Promise<void> {
+      jobs.start();
+      boundaries.start();
+    },
+    async stop(): Promise<void> {
+      boundaries.stop();
+      await jobs.stop();
+    },
+  };
+}
