@@ -33,6 +33,12 @@ const envSchema = z.object({
   MORATORIUM_PAGERDUTY_SECRET: z.string().optional(),
   MORATORIUM_PAGERDUTY_SERVICES: z.string().optional(),
   MORATORIUM_STATUSPAGE_TOKEN: z.string().optional(),
+  /** incident.io's webhook signing secret, `whsec_<base64>` (Svix) */
+  MORATORIUM_INCIDENTIO_SECRET: z.string().optional(),
+  /** Rootly's webhook secret (X-Rootly-Signature) */
+  MORATORIUM_ROOTLY_SECRET: z.string().optional(),
+  /** the HMAC key of the generic signed webhook (X-Moratorium-Signature) */
+  MORATORIUM_GENERIC_SECRET: z.string().optional(),
   MORATORIUM_SLACK_WEBHOOK_URL: z.string().url().optional(),
   /** SPEC 9: the Octokit write throttle is shared through this Redis across replicas */
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'REDIS_URL must be a redis:// or rediss:// URL').optional(),

@@ -87,11 +87,21 @@ export function parsePagerDutyServices(text: string | undefined): Map<string, Sc
 // ---------------------------------------------------------------------------------------------
 // the shared part: open or resolve our incident linked to an external one
 
-type Outcome = { status: number; body: Record<string, unknown> };
+export type Outcome = { status: number; body: Record<string, unknown> };
 
-const accepted = (note: string, extra: Record<string, unknown> = {}): Outcome => ({ status: 202, body: { ok: true, changed: false, note, ...extra } });
+/** The scope of a tool whose payload says nothing about GitHub: the webhook URL's `?account=A[&repo=R]` (400 without it). */
+export function scopeFromQuery(url: URL): ScopeRef {
+  const accountParam = accountSchema.safeParse(url.searchParams.get('account') ?? '');
+  if (!accountParam.success) throw new HttpError(400, 'the webhook URL needs ?account=<GitHub account> (and optionally &repo=<repository>)');
+  const repoText = url.searchParams.get('repo');
+  const repoParam = repoText === null || repoText === '' ? null : repoSchema.safeParse(repoText);
+  if (repoParam !== null && !repoParam.success) throw new HttpError(400, 'repo: must be a repository name without its owner');
+  return { account: accountParam.data, repo: repoParam?.success ? repoParam.data : null };
+}
 
-interface ExternalChange {
+export const accepted = (note: string, extra: Record<string, unknown> = {}): Outcome => ({ status: 202, body: { ok: true, changed: false, note, ...extra } });
+
+export interface ExternalChange {
   source: ExternalSource;
   externalId: string;
   /** a delivery id for replay protection (PagerDuty's event id), or null */
@@ -266,12 +276,7 @@ function statuspageRoute(s: HttpDeps, env: Pick<Env, 'MORATORIUM_STATUSPAGE_TOKE
     }
     if (!secretEquals(given, token)) throw new HttpError(401, 'the Statuspage webhook token in the path is not valid');
 
-    const accountParam = accountSchema.safeParse(url.searchParams.get('account') ?? '');
-    if (!accountParam.success) throw new HttpError(400, 'the webhook URL needs ?account=<GitHub account> (and optionally &repo=<repository>)');
-    const repoText = url.searchParams.get('repo');
-    const repoParam = repoText === null || repoText === '' ? null : repoSchema.safeParse(repoText);
-    if (repoParam !== null && !repoParam.success) throw new HttpError(400, 'repo: must be a repository name without its owner');
-    const scope: ScopeRef = { account: accountParam.data, repo: repoParam?.success ? repoParam.data : null };
+    const scope = scopeFromQuery(url);
 
     const raw = await readBody(req);
     const parsed = statuspagePayload.safeParse(parseJson(raw));

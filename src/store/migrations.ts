@@ -266,4 +266,24 @@ export const MIGRATIONS: readonly { id: number; name: string; sql: string }[] = 
       CREATE INDEX claims_by_time ON claims(claimed_at);
     `,
   },
+  {
+    id: 4,
+    name: 'more incident tools',
+    sql: `
+      -- incident.io, Rootly and the generic signed webhook link their incidents too: the source
+      -- CHECK is widened (SQLite cannot alter a CHECK, so the table is rebuilt; nothing refers to it)
+      CREATE TABLE external_incidents_new (
+        source TEXT NOT NULL CHECK (source IN ('pagerduty', 'statuspage', 'incident-io', 'rootly', 'generic')),
+        external_id TEXT NOT NULL,
+        incident_id INTEGER NOT NULL REFERENCES incidents(id),
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (source, external_id)
+      ) WITHOUT ROWID;
+      INSERT INTO external_incidents_new (source, external_id, incident_id, created_at)
+        SELECT source, external_id, incident_id, created_at FROM external_incidents;
+      DROP TABLE external_incidents;
+      ALTER TABLE external_incidents_new RENAME TO external_incidents;
+      CREATE INDEX external_incidents_by_incident ON external_incidents(incident_id);
+    `,
+  },
 ];

@@ -8,8 +8,8 @@ import type { FreezeState, IncidentState, OverrideState, Phase, Scope } from '..
 
 export type { Phase, Scope };
 export type AuditSource = 'command' | 'api' | 'schedule' | 'webhook';
-/** incident tools whose incidents are linked to ours (migration 2) */
-export type ExternalSource = 'pagerduty' | 'statuspage';
+/** incident tools whose incidents are linked to ours (migrations 2 and 4) */
+export type ExternalSource = 'pagerduty' | 'statuspage' | 'incident-io' | 'rootly' | 'generic';
 
 export interface AuditEntry {
   id: number;

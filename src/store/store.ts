@@ -11,8 +11,8 @@ import type { Mode, Severity } from '../config/schema.js';
 import type { FreezeState, IncidentState, OverrideState, Phase, Scope, WindowSuppression } from '../gate/types.js';
 
 export type AuditSource = 'command' | 'api' | 'schedule' | 'webhook';
-/** incident tools whose incidents are linked to ours (migration 2) */
-export type ExternalSource = 'pagerduty' | 'statuspage';
+/** incident tools whose incidents are linked to ours (migrations 2 and 4) */
+export type ExternalSource = 'pagerduty' | 'statuspage' | 'incident-io' | 'rootly' | 'generic';
 
 export interface AuditEntry {
   id: number;

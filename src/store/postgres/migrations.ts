@@ -249,4 +249,13 @@ export const PG_MIGRATIONS: readonly { id: number; name: string; sql: string }[]
       CREATE INDEX claims_by_time ON claims(claimed_at);
     `,
   },
+  {
+    id: 4,
+    name: 'more incident tools',
+    sql: `
+      ALTER TABLE external_incidents DROP CONSTRAINT external_incidents_source_check;
+      ALTER TABLE external_incidents ADD CONSTRAINT external_incidents_source_check
+        CHECK (source IN ('pagerduty', 'statuspage', 'incident-io', 'rootly', 'generic'));
+    `,
+  },
 ];
