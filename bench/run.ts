@@ -4,7 +4,7 @@
  * fake GitHub API of test/fake-github, bounded in count and time (about ten minutes on two cores).
  *
  *   npm run bench                 every section
- *   npm run bench -- --only=1,4   some sections (1 event mix, 2 many organisations, 3 fan-out, 4 core and store)
+ *   npm run bench -- --only=1,4   some sections (1 event mix, 2 many organisations, 3 fan-out, 4 core and store, 5 gate API)
  *
  * Not part of `npm test`.
  */
@@ -15,9 +15,10 @@ import { eventMix } from './sections/event-mix.js';
 import { manyOrgs } from './sections/many-orgs.js';
 import { fanOut } from './sections/fanout.js';
 import { core } from './sections/core.js';
+import { gateApi } from './sections/gate-api.js';
 import { progress, renderTable, type SectionResult } from './lib/report.js';
 
-const SECTIONS: Record<string, () => Promise<SectionResult>> = { '1': eventMix, '2': manyOrgs, '3': fanOut, '4': core };
+const SECTIONS: Record<string, () => Promise<SectionResult>> = { '1': eventMix, '2': manyOrgs, '3': fanOut, '4': core, '5': gateApi };
 
 async function main(): Promise<void> {
   const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',') ?? Object.keys(SECTIONS);
@@ -25,7 +26,7 @@ async function main(): Promise<void> {
   const results: SectionResult[] = [];
   for (const id of only) {
     const section = SECTIONS[id.trim()];
-    if (!section) throw new Error(`unknown section ${id} (1-4)`);
+    if (!section) throw new Error(`unknown section ${id} (1-5)`);
     const t = Date.now();
     const result = await section();
     result.data.durationMs = Date.now() - t;

@@ -191,7 +191,9 @@ export class Deployments implements HeldChecks {
    * (loadAndDecide), publish nothing: the answer goes back to the caller.
    */
   async askGate(q: GateQuery): Promise<GateAnswer> {
-    const port = await this.deps.ports(q.installationId);
+    // a deploy tool may poll: the port (an installation token, an Octokit) is made only when the
+    // cached config and the store do not answer everything
+    const port = lazyPort(q.installationId, this.deps.ports);
     const verdict = await this.loadAndDecide(port, { owner: q.owner, repo: q.repo, environment: q.environment, sha: q.sha ?? '', prNumbers: [], heldSince: null });
     return gateAnswerOf(verdict, q.environment);
   }
@@ -356,6 +358,22 @@ export class Deployments implements HeldChecks {
     if (inserted && cadenceInForce) this.deps.fanOuts.queueFanOut(port.installationId, ref.owner, ref.repo, `#${pull.number} merged`);
     return inserted;
   }
+}
+
+/** A GitHub port made on its first call. */
+function lazyPort(installationId: number, ports: PortFactory): GitHubPort {
+  let made: Promise<GitHubPort> | null = null;
+  const get = () => (made ??= ports(installationId));
+  return new Proxy({} as GitHubPort, {
+    get(_target, name) {
+      if (name === 'installationId') return installationId;
+      if (typeof name !== 'string' || name === 'then') return undefined;
+      return async (...args: unknown[]) => {
+        const port = (await get()) as unknown as Record<string, (...a: unknown[]) => unknown>;
+        return port[name]!(...args);
+      };
+    },
+  });
 }
 
 /** The gate's state when it is not asked (an environment Moratorium does not gate). */
