@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeGitHub } from '../fake-github/index.js';
+import { runStep } from '../support/gate-action.js';
 import { REPO_ROOT, startApp, type AppHandle } from './harness.js';
 
 const V1 = '/moratorium/api/v1';
@@ -202,6 +203,21 @@ describe('the gate for any deploy tool (end to end)', () => {
     expect(blocked.stdout).toMatch(/Deploy limit: 1 of 1/);
     const state = await app.api('GET', `${V1}/gate?repo=acme/api&environment=production`);
     expect(state.body.next_change_at).not.toBeNull();
+  });
+
+  it('runs the composite action step with the runner OIDC token: exit 0 on an open gate, 1 on a frozen one', async () => {
+    const inputs = { url: app.url, repo: 'acme/api', environment: 'production', sha: SHA };
+    const actions = { ACTIONS_ID_TOKEN_REQUEST_URL: `${runner.url}/token?api-version=2.0`, ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'runner-request-token' };
+    const staging = await runStep({ ...inputs, environment: 'staging' }, actions);
+    expect(staging.code, staging.stderr).toBe(0);
+    const freeze = await app.api('POST', `${V1}/freezes`, { account: 'acme', repo: 'api', mode: 'all', reason: 'action' });
+    try {
+      const blocked = await runStep(inputs, actions);
+      expect(blocked.code).toBe(1);
+      expect(blocked.stdout).toMatch(/^blocked: Frozen/);
+    } finally {
+      await app.api('DELETE', `${V1}/freezes/${freeze.body.id}`);
+    }
   });
 
   it('inside GitHub Actions takes the runner OIDC token (audience moratorium): its own repository only', async () => {
