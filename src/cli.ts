@@ -165,17 +165,11 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   if (command === 'validate') return validate(rest[0], io);
   if (command === 'explain') return explain(rest, io);
   if (command === 'gate' || command === 'record-deploy') {
-    const gateIo: GateCliIo = {
-      out: io.out,
-      err: io.err,
-      clock: io.clock ?? (() => io.now),
-      sleep: io.sleep ?? (async () => {}),
-      env: io.env ?? {},
-    };
     if (!io.clock || !io.sleep) {
       io.err(`moratorium ${command}: this entry point gives no clock\n`);
       return 2;
     }
+    const gateIo: GateCliIo = { out: io.out, err: io.err, clock: io.clock, sleep: io.sleep, env: io.env ?? {} };
     return command === 'gate' ? gateCli(rest, gateIo) : recordDeployCli(rest, gateIo);
   }
   if (command === 'migrate-to-postgres') return (await import('./store/migrate-to-postgres.js')).migrateToPostgresCli(rest, io);

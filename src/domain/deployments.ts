@@ -204,10 +204,9 @@ export class Deployments implements HeldChecks {
    * records nothing. `created` is false for an id already recorded.
    */
   async recordExternalDeploy(d: ExternalDeploy): Promise<{ created: boolean; counted: boolean }> {
-    const port = await this.deps.ports(d.installationId);
-    const loaded = await this.deps.configs.get(port, { owner: d.owner, repo: d.repo });
-    const counted = loaded.config.cadence?.counts === 'deployments' && loaded.config.cadence.environments.includes(d.environment);
     if (d.state !== 'success') return { created: false, counted: false };
+    const loaded = await this.deps.configs.get(lazyPort(d.installationId, this.deps.ports), { owner: d.owner, repo: d.repo });
+    const counted = loaded.config.cadence?.counts === 'deployments' && loaded.config.cadence.environments.includes(d.environment);
     const held = this.store.waitingDeploymentsOfRepo(d.owner, d.repo).length > 0;
     const created = this.store.recordDeploy({
       dedupeKey: `external:${key(d.owner)}/${key(d.repo)}:${d.id}`,
