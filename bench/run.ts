@@ -4,7 +4,7 @@
  * fake GitHub API of test/fake-github, bounded in count and time (about ten minutes on two cores).
  *
  *   npm run bench                 every section
- *   npm run bench -- --only=1,4   some sections (1 event mix, 2 many organisations, 3 fan-out, 4 core and store, 5 hostile bodies)
+ *   npm run bench -- --only=1,4   some sections (1 event mix, 2 many organisations, 3 fan-out, 4 core and store, 5 hostile bodies, 6 gate API)
  *
  * Not part of `npm test`.
  */
@@ -16,10 +16,11 @@ import { manyOrgs } from './sections/many-orgs.js';
 import { fanOut } from './sections/fanout.js';
 import { core } from './sections/core.js';
 import { bodies } from './sections/bodies.js';
+import { gateApi } from './sections/gate-api.js';
 import { progress, renderTable, type SectionResult } from './lib/report.js';
 import buildOnce from '../test/global-setup.js';
 
-const SECTIONS: Record<string, () => Promise<SectionResult>> = { '1': eventMix, '2': manyOrgs, '3': fanOut, '4': core, '5': bodies };
+const SECTIONS: Record<string, () => Promise<SectionResult>> = { '1': eventMix, '2': manyOrgs, '3': fanOut, '4': core, '5': bodies, '6': gateApi };
 
 async function main(): Promise<void> {
   const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',') ?? Object.keys(SECTIONS);

@@ -1,6 +1,6 @@
 /**
  * `moratorium validate FILE` and `moratorium explain`: the gate, offline, from a config file. No
- * GitHub credentials, no database. (`moratorium migrate-to-postgres`: src/store/migrate-to-postgres.ts.) `now` and the output streams are injected (tests run it in-process).
+ * GitHub credentials, no database. `moratorium gate` and `record-deploy` (src/cli-gate.ts) ask a running app over HTTP. (`moratorium migrate-to-postgres`: src/store/migrate-to-postgres.ts.) `now` and the output streams are injected (tests run it in-process).
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -9,12 +9,17 @@ import { DEFAULT_CONFIG, parseConfig, SEVERITIES, type Config, type ConfigProble
 import { parseDuration } from './time/duration.js';
 import { parseIsoTime } from './time/iso.js';
 import { evaluateGate } from './gate/evaluate.js';
+import { gateCli, GATE_USAGE, recordDeployCli, type GateCliIo } from './cli-gate.js';
 import type { FreezeState, GateState, IncidentState, PullRequestChange } from './gate/types.js';
 
 export interface CliIo {
   now: number;
   out(text: string): void;
   err(text: string): void;
+  /** for `gate --wait` and `record-deploy` (the entry point, bin/moratorium.js, passes the real ones) */
+  clock?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+  env?: Record<string, string | undefined>;
 }
 
 const USAGE = `Usage:
@@ -26,7 +31,7 @@ const USAGE = `Usage:
       Prints the gate's decision for a PR, its reasons and when it next changes on its own.
       TIME is ISO 8601 as /freeze --until takes it (2026-12-01, 2026-12-01T18:00, 2026-12-01T18:00+01:00;
       UTC without an offset); labels count as added by someone allowed to.
-  moratorium migrate-to-postgres --from FILE --to URL
+${GATE_USAGE}  moratorium migrate-to-postgres --from FILE --to URL
       Moves the state of a SQLite file (MORATORIUM_DB) into an empty PostgreSQL database, with the app stopped.
 `;
 
@@ -159,6 +164,14 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   const [command, ...rest] = argv;
   if (command === 'validate') return validate(rest[0], io);
   if (command === 'explain') return explain(rest, io);
+  if (command === 'gate' || command === 'record-deploy') {
+    if (!io.clock || !io.sleep) {
+      io.err(`moratorium ${command}: this entry point gives no clock\n`);
+      return 2;
+    }
+    const gateIo: GateCliIo = { out: io.out, err: io.err, clock: io.clock, sleep: io.sleep, env: io.env ?? {} };
+    return command === 'gate' ? gateCli(rest, gateIo) : recordDeployCli(rest, gateIo);
+  }
   if (command === 'migrate-to-postgres') return (await import('./store/migrate-to-postgres.js')).migrateToPostgresCli(rest, io);
   io[command === undefined || command === 'help' || command === '--help' ? 'out' : 'err'](USAGE);
   return command === undefined || command === 'help' || command === '--help' ? 0 : 2;

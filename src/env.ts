@@ -30,6 +30,9 @@ const envSchema = z.object({
   MORATORIUM_RECONCILE_INTERVAL: duration('MORATORIUM_RECONCILE_INTERVAL', '10m'),
   /** a whole HTTP request (headers and body) must arrive within this (slow clients get 408) */
   MORATORIUM_REQUEST_TIMEOUT: duration('MORATORIUM_REQUEST_TIMEOUT', '30s'),
+  /** SPEC 10: GitHub Actions OIDC tokens as a bearer for the gate API; keys from `${issuer}/.well-known/jwks` */
+  MORATORIUM_OIDC_ISSUER: z.string().url('MORATORIUM_OIDC_ISSUER must be a URL such as https://token.actions.githubusercontent.com').default('https://token.actions.githubusercontent.com'),
+  MORATORIUM_OIDC_AUDIENCE: z.string().min(1).default('moratorium'),
   MORATORIUM_PAGERDUTY_SECRET: z.string().optional(),
   MORATORIUM_PAGERDUTY_SERVICES: z.string().optional(),
   MORATORIUM_STATUSPAGE_TOKEN: z.string().optional(),

@@ -11,7 +11,7 @@ import type { Clock } from '../clock.js';
 import type { ConfigService, LoadedConfig } from '../config/load.js';
 import { hotfixStatus } from '../gate/hotfix.js';
 import { isGatedBranch } from '../gate/branches.js';
-import { decideDeployment, expiredHold, gatesEnvironment, type DeployedPull, type DeploymentVerdict } from '../gate/deployment.js';
+import { decideDeployment, expiredHold, gateAnswerOf, gatesEnvironment, type DeployedPull, type DeploymentVerdict, type GateAnswer } from '../gate/deployment.js';
 import type { Decision, DeploymentChange, GateState } from '../gate/types.js';
 import type { GitHubPort, PullInfo, RepoRef } from '../github/port.js';
 import type { HeldDeployment, Store } from '../store/store.js';
@@ -44,6 +44,31 @@ export interface HeldCheckPayload {
   account: string;
   repo: string | null;
 }
+
+/** A deploy tool asking the gate over HTTP (SPEC 10): the answer a protection rule would get now. */
+export interface GateQuery {
+  installationId: number;
+  owner: string;
+  repo: string;
+  environment: string;
+  /** the commit to ship; null: no PR is looked up (nothing is a hotfix) */
+  sha: string | null;
+}
+
+/** A deploy made by another tool, reported over HTTP (SPEC 10). */
+export interface ExternalDeploy {
+  installationId: number;
+  owner: string;
+  repo: string;
+  environment: string;
+  sha: string;
+  /** the tool's own id of the deploy: a success counts once per id and repository */
+  id: string;
+  state: 'success' | 'failure';
+  actor: string;
+}
+
+export type { GateAnswer };
 
 export type ProtectionOutcome = { answer: 'approved' | 'rejected' | 'held'; comment: string; decision: Decision | null };
 
@@ -159,6 +184,42 @@ export class Deployments implements HeldChecks {
       this.holdForRetry(req);
       throw error;
     }
+  }
+
+  /**
+   * SPEC 10's gate for any deploy tool: load and decide exactly as a protection request would be
+   * (loadAndDecide), publish nothing: the answer goes back to the caller.
+   */
+  async askGate(q: GateQuery): Promise<GateAnswer> {
+    // a deploy tool may poll: the port (an installation token, an Octokit) is made only when the
+    // cached config and the store do not answer everything
+    const port = lazyPort(q.installationId, this.deps.ports);
+    const verdict = await this.loadAndDecide(port, { owner: q.owner, repo: q.repo, environment: q.environment, sha: q.sha ?? '', prNumbers: [], heldSince: null });
+    return gateAnswerOf(verdict, q.environment);
+  }
+
+  /**
+   * A deploy another tool made: a success is recorded once per id (it counts toward a
+   * `counts: deployments` cadence of its environment and shows in incident reports); a failure
+   * records nothing. `created` is false for an id already recorded.
+   */
+  async recordExternalDeploy(d: ExternalDeploy): Promise<{ created: boolean; counted: boolean }> {
+    if (d.state !== 'success') return { created: false, counted: false };
+    const loaded = await this.deps.configs.get(lazyPort(d.installationId, this.deps.ports), { owner: d.owner, repo: d.repo });
+    const counted = loaded.config.cadence?.counts === 'deployments' && loaded.config.cadence.environments.includes(d.environment);
+    const held = this.store.waitingDeploymentsOfRepo(d.owner, d.repo).length > 0;
+    const created = this.store.recordDeploy({
+      dedupeKey: `external:${key(d.owner)}/${key(d.repo)}:${d.id}`,
+      account: d.owner,
+      repo: d.repo,
+      kind: 'deployment',
+      environment: d.environment,
+      sha: d.sha,
+      actor: d.actor,
+      at: this.clock.now(),
+    });
+    if (created && held) this.queueHeldCheck(d.installationId, d.owner, d.repo);
+    return { created, counted };
   }
 
   /** Stores a request to be answered later (see releaseHeld). */
@@ -296,6 +357,22 @@ export class Deployments implements HeldChecks {
     if (inserted && cadenceInForce) this.deps.fanOuts.queueFanOut(port.installationId, ref.owner, ref.repo, `#${pull.number} merged`);
     return inserted;
   }
+}
+
+/** A GitHub port made on its first call. */
+function lazyPort(installationId: number, ports: PortFactory): GitHubPort {
+  let made: Promise<GitHubPort> | null = null;
+  const get = () => (made ??= ports(installationId));
+  return new Proxy({} as GitHubPort, {
+    get(_target, name) {
+      if (name === 'installationId') return installationId;
+      if (typeof name !== 'string' || name === 'then') return undefined;
+      return async (...args: unknown[]) => {
+        const port = (await get()) as unknown as Record<string, (...a: unknown[]) => unknown>;
+        return port[name]!(...args);
+      };
+    },
+  });
 }
 
 /** The gate's state when it is not asked (an environment Moratorium does not gate). */

@@ -73,19 +73,25 @@ export function expiredHold(heldSince: number, now: number): DeploymentVerdict |
   };
 }
 
-/** What shipped in a deploy: hotfix when its commit is the merge commit of a hotfix or overridden PR, or every PR is one. */
+/**
+ * What shipped in a deploy: hotfix when its commit is the merge or head commit of a hotfix or
+ * overridden PR (SPEC 10: a deploy tool may ship a PR's head before it merges), or every PR is one.
+ */
 export function classifyDeploy(config: Pick<Config, 'exempt'>, sha: string, pulls: readonly DeployedPull[]): Pick<DeploymentChange, 'hotfix' | 'overridden'> {
   const verdicts = pulls.map((p) => {
     const h = hotfixStatus(config, p.change);
     const o = p.override;
     const n = p.change.number;
-    return { mergeCommitSha: p.mergeCommitSha, hotfix: h.is, overridden: o !== null, why: h.is ? `#${n}: ${h.why}` : o ? `#${n} was overridden by ${o.by}` : `#${n}: ${h.why}` };
+    return { mergeCommitSha: p.mergeCommitSha, headSha: p.change.headSha, hotfix: h.is, overridden: o !== null, why: h.is ? `#${n}: ${h.why}` : o ? `#${n} was overridden by ${o.by}` : `#${n}: ${h.why}` };
   });
   const merged = verdicts.find((v) => v.mergeCommitSha === sha);
   if (merged && (merged.hotfix || merged.overridden)) return { hotfix: { is: merged.hotfix, why: merged.why }, overridden: merged.overridden && !merged.hotfix };
-  if (verdicts.length && verdicts.every((v) => v.hotfix || v.overridden)) {
-    const allHotfix = verdicts.every((v) => v.hotfix);
-    return { hotfix: { is: allHotfix, why: verdicts.map((v) => v.why).join('; ') }, overridden: !allHotfix };
+  // the head commit of PRs (several PRs may share one: the strictest counts, so every one must be exempt)
+  const heads = verdicts.filter((v) => v.headSha === sha);
+  const exempt = heads.length && heads.every((v) => v.hotfix || v.overridden) ? heads : verdicts.length && verdicts.every((v) => v.hotfix || v.overridden) ? verdicts : null;
+  if (exempt) {
+    const allHotfix = exempt.every((v) => v.hotfix);
+    return { hotfix: { is: allHotfix, why: exempt.map((v) => v.why).join('; ') }, overridden: !allHotfix };
   }
   return { hotfix: { is: false, why: verdicts.length ? 'not every PR in it is a hotfix' : 'no hotfix PR is associated with this commit' }, overridden: false };
 }
@@ -153,4 +159,63 @@ function approveComment(decision: Decision): string {
 function rejectComment(decision: Decision): string {
   const when = decision.blockedUntil ? ` It can go after ${new Date(decision.blockedUntil).toISOString()}.` : ' It can go once the block is lifted.';
   return `Moratorium: ${escapeMarkdown(decision.title)}.${when}`;
+}
+
+/** One reason of the gate as the HTTP API shows it. */
+export interface GateAnswerReason {
+  kind: string;
+  key: string;
+  blocks: boolean;
+  label: string;
+  ends: string;
+  until: number | null;
+}
+
+/** The gate for a deploy tool (SPEC 10): what a protection request would get now, as plain data. */
+export interface GateAnswer {
+  open: boolean;
+  gated: boolean;
+  title: string;
+  reasons: GateAnswerReason[];
+  hotfix: boolean;
+  /** why it is (or is not) a hotfix; null when the environment is not gated */
+  hotfixWhy: string | null;
+  blockedUntil: number | null;
+  nextChangeAt: number | null;
+}
+
+/**
+ * The verdict a new protection request would get, as the gate API answers it: open exactly when it
+ * would be approved. A request that would wait behind older held ones of its environment is not open.
+ */
+export function gateAnswerOf(verdict: DeploymentVerdict, environment: string): GateAnswer {
+  const d = verdict.decision;
+  if (d === null) {
+    const label = `environment "${environment}" is not gated (it is not in deployments.environments)`;
+    return {
+      open: verdict.answer === 'approved',
+      gated: false,
+      title: verdict.answer === 'approved' ? `Not gated: ${label}` : verdict.comment,
+      reasons: [{ kind: 'not_gated', key: `not_gated:${environment}`, blocks: false, label, ends: 'add it to deployments.environments to gate it', until: null }],
+      hotfix: false,
+      hotfixWhy: null,
+      blockedUntil: null,
+      nextChangeAt: null,
+    };
+  }
+  const reasons: GateAnswerReason[] = d.reasons.map((r) => ({ kind: r.kind, key: r.key, blocks: r.blocks, label: r.label, ends: r.ends, until: r.until }));
+  const queued = verdict.answer !== 'approved' && d.conclusion === 'success';
+  if (queued) {
+    reasons.push({ kind: 'queue', key: `queue:${environment}`, blocks: true, label: `older deployment requests to "${environment}" are held and go first`, ends: 'when they are answered', until: null });
+  }
+  return {
+    open: verdict.answer === 'approved',
+    gated: true,
+    title: queued ? `Waiting: older deployment requests to "${environment}" go first` : d.title,
+    reasons,
+    hotfix: d.hotfix.is || d.overridden,
+    hotfixWhy: d.hotfix.why,
+    blockedUntil: queued ? null : d.blockedUntil,
+    nextChangeAt: d.nextChangeAt,
+  };
 }

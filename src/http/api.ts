@@ -20,23 +20,15 @@ import type { HttpDeps } from './deps.js';
 import type { AuditEntry } from '../store/store.js';
 import { key } from '../store/store.js';
 import { HttpError, bearerToken, readJson, sanitizeActor, secretEquals } from './http-util.js';
+import { accountSchema, parseWith, repoSchema } from './api-schemas.js';
 import { sendJson, type Route } from './router.js';
 import { accountState, freezeJson, incidentJson } from './state.js';
+import { deployGateEndpoints, OIDC_PATHS, type Principal } from './gate-api.js';
+import { looksLikeJwt, OidcError, OidcVerifier } from './oidc.js';
 
 export const API_PREFIX = '/moratorium/api/v1';
 
-/** A GitHub login (GHES allows `_` and `.` in some setups): what the store can hold as an account. */
-export const accountSchema = z
-  .string()
-  .trim()
-  .regex(/^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,99})$/, 'must be a GitHub account login (the organisation or user the app is installed on)');
-
-/** A repository name without its owner. */
-export const repoSchema = z
-  .string()
-  .trim()
-  .regex(/^[A-Za-z0-9._-]{1,100}$/, 'must be a repository name without its owner, such as "api"')
-  .refine((r) => r !== '.' && r !== '..', 'must be a repository name');
+export { accountSchema, repoSchema };
 
 const freezeBody = z.strictObject({
   account: accountSchema,
@@ -61,28 +53,19 @@ const endFreezeBody = z.strictObject({
   reason: z.string().max(1000, 'at most 1000 characters').default(''),
 });
 
-function parseWith<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
-  const parsed = schema.safeParse(value);
-  if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((i) => {
-    const where = i.path.length ? i.path.map(String).join('.') : 'body';
-    if (i.code === 'unrecognized_keys') return `${where}: unknown key(s) ${i.keys.map((k) => JSON.stringify(k)).join(', ')}`;
-    return `${where}: ${i.message}`;
-  });
-  throw new HttpError(400, problems.join('; '));
-}
-
-interface Ctx {
+export interface Ctx {
   req: IncomingMessage;
   res: ServerResponse;
   url: URL;
   params: string[];
   actor: Actor;
+  /** who the bearer is: the API token (any repository) or an OIDC token (its repository only) */
+  principal: Principal;
 }
 
 type Handler = (c: Ctx) => Promise<true> | true;
 
-interface Endpoint {
+export interface Endpoint {
   pattern: RegExp;
   methods: Record<string, Handler>;
 }
@@ -132,8 +115,10 @@ function auditJson(a: AuditEntry) {
   };
 }
 
-export function createApi(s: HttpDeps, env: Pick<Env, 'MORATORIUM_API_TOKEN'>): Route {
+export function createApi(s: HttpDeps, env: Pick<Env, 'MORATORIUM_API_TOKEN'> & Partial<Pick<Env, 'MORATORIUM_OIDC_ISSUER' | 'MORATORIUM_OIDC_AUDIENCE'>>, opts: { oidc?: OidcVerifier } = {}): Route {
   const token = env.MORATORIUM_API_TOKEN && env.MORATORIUM_API_TOKEN.length > 0 ? env.MORATORIUM_API_TOKEN : null;
+  const oidc = opts.oidc ?? new OidcVerifier({ issuer: env.MORATORIUM_OIDC_ISSUER, audience: env.MORATORIUM_OIDC_AUDIENCE, clock: s.clock });
+  const invalidToken = (message: string) => new HttpError(401, message, { 'www-authenticate': 'Bearer realm="moratorium", error="invalid_token"' });
 
   const change = <T>(fn: () => T): T => {
     const result = s.store.tx(fn);
@@ -142,6 +127,7 @@ export function createApi(s: HttpDeps, env: Pick<Env, 'MORATORIUM_API_TOKEN'>): 
   };
 
   const endpoints: Endpoint[] = [
+    ...deployGateEndpoints(s),
     {
       pattern: /^\/state$/,
       methods: {
@@ -253,18 +239,35 @@ export function createApi(s: HttpDeps, env: Pick<Env, 'MORATORIUM_API_TOKEN'>): 
       if (token === null) throw new HttpError(503, 'the HTTP API is disabled: set MORATORIUM_API_TOKEN to enable it');
       const given = bearerToken(req);
       if (given === null) throw new HttpError(401, 'an Authorization: Bearer token is required', { 'www-authenticate': 'Bearer realm="moratorium"' });
-      if (!secretEquals(given, token)) throw new HttpError(401, 'the bearer token is not valid', { 'www-authenticate': 'Bearer realm="moratorium", error="invalid_token"' });
+      const rest = url.pathname.startsWith(`${API_PREFIX}/`) ? url.pathname.slice(API_PREFIX.length) : null;
+      let principal: Principal;
+      if (secretEquals(given, token)) {
+        principal = { kind: 'token' };
+      } else if (rest !== null && OIDC_PATHS.has(rest) && looksLikeJwt(given)) {
+        // SPEC 10: on the gate's two paths, a GitHub Actions OIDC token, for its own repository only
+        try {
+          const claims = await oidc.verify(given);
+          principal = { kind: 'oidc', repository: claims.repository, actor: claims.actor };
+        } catch (error) {
+          if (error instanceof OidcError && error.status === 503) throw new HttpError(503, error.message);
+          if (error instanceof OidcError) throw invalidToken(error.message);
+          throw error;
+        }
+      } else {
+        throw invalidToken('the bearer token is not valid');
+      }
 
-      if (!url.pathname.startsWith(`${API_PREFIX}/`)) throw new HttpError(404, `no such path: ${url.pathname} (the API lives under ${API_PREFIX})`);
-      const rest = url.pathname.slice(API_PREFIX.length);
+      if (rest === null) throw new HttpError(404, `no such path: ${url.pathname} (the API lives under ${API_PREFIX})`);
       for (const endpoint of endpoints) {
         const m = endpoint.pattern.exec(rest);
         if (!m) continue;
         const method = req.method ?? 'GET';
         const handler = endpoint.methods[method];
         if (!handler) throw new HttpError(405, `${method} is not allowed on ${url.pathname}: use ${Object.keys(endpoint.methods).join(' or ')}`, { allow: Object.keys(endpoint.methods).join(', ') });
-        const actor: Actor = { login: sanitizeActor(req.headers['x-moratorium-actor']), source: 'api' };
-        return await handler({ req, res, url, params: m.slice(1).map((p) => decodeURIComponent(p)), actor });
+        if (principal.kind === 'oidc' && !OIDC_PATHS.has(rest)) throw invalidToken('an OIDC token may only ask the gate and record deploys');
+        const login = principal.kind === 'oidc' ? sanitizeActor(principal.actor ? `github-actions/${principal.actor}` : 'github-actions') : sanitizeActor(req.headers['x-moratorium-actor']);
+        const actor: Actor = { login, source: 'api' };
+        return await handler({ req, res, url, params: m.slice(1).map((p) => decodeURIComponent(p)), actor, principal });
       }
       throw new HttpError(404, `no such path: ${url.pathname}`);
     } catch (error) {

@@ -2,6 +2,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Actions } from '../domain/actions.js';
+import type { Deployments } from '../domain/deployments.js';
 import type { Store } from '../store/store.js';
 
 export interface HttpDeps {
@@ -10,6 +11,8 @@ export interface HttpDeps {
   log: Logger;
   /** state changes, each inside `store.tx` */
   actions: Actions;
+  /** the deploy side: the gate for any deploy tool and deploys they report (SPEC 10) */
+  deployments: Pick<Deployments, 'askGate' | 'recordExternalDeploy'>;
   /** after a transaction that changed state: run owed jobs now and announce the changes */
   committed(): void;
 }

@@ -111,6 +111,15 @@ describe('classifyDeploy: what shipped in a deploy', () => {
     expect(c).toEqual({ hotfix: { is: true, why: expect.stringContaining('#2') }, overridden: false });
   });
 
+  it('is a hotfix when its commit is the head commit of a hotfix PR (a deploy tool may ship it before the merge), unless another PR shares that head', () => {
+    const hot = pull(4, { headRef: 'hotfix/x' });
+    const other = pull(5, { mergeCommitSha: 'c'.repeat(40) });
+    other.change = { ...other.change, headSha: 'd'.repeat(40) };
+    expect(classifyDeploy(cfg, hot.change.headSha, [hot, other])).toEqual({ hotfix: { is: true, why: expect.stringContaining('#4') }, overridden: false });
+    expect(classifyDeploy(cfg, hot.change.headSha, [hot, pull(6)]).hotfix.is).toBe(false);
+    expect(classifyDeploy(cfg, 'd'.repeat(40), [hot, other]).hotfix.is).toBe(false);
+  });
+
   it('is overridden when its merge commit is that of an overridden PR', () => {
     expect(classifyDeploy(cfg, HEAD, [pull(3, { mergeCommitSha: HEAD, override: { by: 'dave' } })])).toEqual({ hotfix: { is: false, why: '#3 was overridden by dave' }, overridden: true });
   });
