@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import type { Store } from '../store/store.js';
+import type { AsyncStore } from '../store/contract.js';
 import { loggablePath } from './redact.js';
 
 export type Route = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean> | boolean;
@@ -16,18 +16,19 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   return true;
 }
 
-export function healthRoute(s: { store: Pick<Store, 'ping'> }): Route {
-  return (req, res, url) => {
+export function healthRoute(s: { store: Pick<AsyncStore, 'ping'> }): Route {
+  return async (req, res, url) => {
     if (url.pathname !== '/moratorium/health' || (req.method !== 'GET' && req.method !== 'HEAD')) return false;
     try {
-      return sendJson(res, s.store.ping() ? 200 : 503, { ok: s.store.ping() });
+      const ok = await s.store.ping().catch(() => false);
+      return sendJson(res, ok ? 200 : 503, ok ? { ok } : { ok, error: 'the database does not answer' });
     } catch {
       return sendJson(res, 503, { ok: false });
     }
   };
 }
 
-export function createHttpHandler(s: { store: Pick<Store, 'ping'>; log: Logger }, extra: Route[] = []) {
+export function createHttpHandler(s: { store: Pick<AsyncStore, 'ping'>; log: Logger }, extra: Route[] = []) {
   const routes: Route[] = [healthRoute(s), ...extra];
   return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
     const url = new URL(req.url ?? '/', 'http://localhost');
