@@ -104,7 +104,7 @@ async function main(): Promise<void> {
   await server.load(async (app, { addHandler }) => {
     probot = app;
     wireEvents(metrics.instrumentApp(app), s);
-    addHandler(createHttpHandler(s, extraRoutes(s, env, { metrics })));
+    addHandler(createHttpHandler(s, extraRoutes(s, env, { metrics }), { redis: shared }));
   });
   await server.start();
   await s.start();
