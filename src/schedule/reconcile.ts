@@ -22,7 +22,7 @@ export interface InstallationInfo {
 const LAST_RUN_KEY = 'reconcile:last-run';
 
 export interface ReconcileDeps {
-  store: Pick<AsyncStore, 'getMeta' | 'setMeta' | 'prune' | 'upsertInstallation' | 'listInstallations'>;
+  store: Pick<AsyncStore, 'getMeta' | 'setMeta' | 'prune' | 'upsertInstallation' | 'listInstallations' | 'runExclusive'>;
   clock: Clock;
   log: Logger;
   fanout: Pick<FanOut, 'run'>;
@@ -52,18 +52,30 @@ export class Reconciler {
 
   /** Called by cron: run when the interval has passed since the last run (or the clock went backwards). */
   async tick(): Promise<void> {
-    const now = this.deps.clock.now();
-    const last = Number((await this.deps.store.getMeta(LAST_RUN_KEY)) ?? 0);
-    if (now - last >= this.intervalMs || now < last) await this.run('interval');
-    // a clock jump or a missed timer: boundaries are recomputed from the store, never fired twice
-    await this.deps.boundaries.plan();
+    try {
+      const now = this.deps.clock.now();
+      const last = Number((await this.deps.store.getMeta(LAST_RUN_KEY)) ?? 0);
+      if (now - last >= this.intervalMs || now < last) await this.run('interval');
+      // a clock jump or a missed timer: boundaries are recomputed from the store, never fired twice
+      await this.deps.boundaries.plan();
+    } catch (error) {
+      // the database did not answer: the next tick tries again
+      this.deps.log.warn({ event: 'reconcile', err: error instanceof Error ? error.message : String(error) }, 'reconcile tick failed');
+    }
   }
 
   async run(reason: string): Promise<void> {
     if (this.running) return this.running;
-    this.running = this.reconcile(reason).finally(() => {
-      this.running = null;
-    });
+    // one round at a time across replicas (a session advisory lock on PostgreSQL); another
+    // replica's round, just done, moved the last-run time on, so this one waits for the next interval
+    this.running = this.deps.store
+      .runExclusive('reconcile', () => this.reconcile(reason))
+      .then((r) => {
+        if (!r.ran) this.deps.log.debug({ event: 'reconcile', reason }, 'reconcile already running on another replica');
+      })
+      .finally(() => {
+        this.running = null;
+      });
     return this.running;
   }
 

@@ -69,6 +69,8 @@ describe.skipIf(E2E_STORE !== 'postgres')('on PostgreSQL (DATABASE_URL)', () => 
     fake = await FakeGitHub.start();
     fake.addInstallation({ id: 7, account: 'acme' });
     app = await startApp({ fake });
+    // the start-up reconcile stores the installation (the API answers 404 for an unknown account)
+    await app.waitForLogLine((l) => l.msg === 'reconcile done', 30_000);
     database = new URL(app.databaseUrl!).pathname.slice(1);
     admin = new pg.Client({ connectionString: process.env.MORATORIUM_TEST_DATABASE_URL });
     await admin.connect();
