@@ -20,10 +20,10 @@ import type { PortFactory } from './domain/ports.js';
 import { PullRequests } from './domain/pull-requests.js';
 import { StateChanges } from './domain/state-changes.js';
 import { Boundaries } from './schedule/boundaries.js';
-import type { Store } from './store/store.js';
+import type { AsyncStore } from './store/contract.js';
 
 export interface ComposeOptions {
-  store: Store;
+  store: AsyncStore;
   clock: Clock;
   log: Logger;
   ports: PortFactory;
@@ -38,7 +38,7 @@ export function composeApp(o: ComposeOptions) {
   const authority = holds;
   const jobs = new JobRunner(store, clock, log);
   const configs = new ConfigService(store, clock);
-  const actions = new Actions(store, clock);
+  const actions = new Actions(clock);
   const changes = new StateChanges(store, actions, jobs, log, o.onStateEvents);
   const boundaries = new Boundaries(store, clock);
   const gatekeeper = new Gatekeeper({ store, configs, clock, log, ports, wakeups: boundaries, authority, jobs });
@@ -52,8 +52,8 @@ export function composeApp(o: ComposeOptions) {
   registerReplyJob(jobs, ports, store);
 
   // at a boundary, in order: timed freezes end, due decisions are re-posted, held deployments are looked at
-  boundaries.onDue(() => {
-    store.tx(() => actions.expireFreezes());
+  boundaries.onDue(async () => {
+    await store.transaction((tx) => actions.expireFreezes(tx));
     committed();
   });
   boundaries.onDue((now) => gatekeeper.regateDue(now));
@@ -77,10 +77,10 @@ export function composeApp(o: ComposeOptions) {
     installations,
     commands,
     committed,
-    queueFanOut: (installationId: number, account: string, repo: string | null, reason: string) => changes.queueFanOut(installationId, account, repo, reason),
+    queueFanOut: async (installationId: number, account: string, repo: string | null, reason: string) => await changes.queueFanOut(installationId, account, repo, reason),
     async start(): Promise<void> {
-      jobs.start();
-      boundaries.start();
+      await jobs.start();
+      await boundaries.start();
     },
     async stop(): Promise<void> {
       boundaries.stop();

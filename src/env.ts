@@ -26,6 +26,12 @@ const envSchema = z.object({
   GHE_HOST: z.string().optional(),
   GHE_PROTOCOL: z.enum(['http', 'https']).default('https'),
   MORATORIUM_DB: z.string().default('./data/moratorium.db'),
+  /** SPEC 9: postgres:// keeps all state in PostgreSQL (MORATORIUM_DB is then ignored); empty: the SQLite file */
+  DATABASE_URL: z
+    .string()
+    .trim()
+    .regex(/^(postgres(ql)?:\/\/.*)?$/i, 'DATABASE_URL must be a postgres:// or postgresql:// URL')
+    .optional(),
   MORATORIUM_API_TOKEN: z.string().optional(),
   MORATORIUM_RECONCILE_INTERVAL: duration('MORATORIUM_RECONCILE_INTERVAL', '10m'),
   /** a whole HTTP request (headers and body) must arrive within this (slow clients get 408) */

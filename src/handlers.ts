@@ -16,7 +16,7 @@ import type { PortFactory } from './domain/ports.js';
 import { CONFIG_FILE, type PullRequests } from './domain/pull-requests.js';
 import { pullFromApi } from './github/octokit-port.js';
 import type { GitHubPort, PullInfo } from './github/port.js';
-import type { Store } from './store/store.js';
+import type { AsyncStore } from './store/contract.js';
 
 export class PayloadError extends Error {}
 
@@ -82,7 +82,7 @@ export interface HandlerDeps {
   ports: PortFactory;
   log: Logger;
   clock: Clock;
-  store: Pick<Store, 'upsertRepo' | 'claimDelivery'>;
+  store: Pick<AsyncStore, 'upsertRepo' | 'claimDelivery'>;
   pulls: Pick<PullRequests, 'onPullRequest' | 'onRerequest' | 'onPush'>;
   mergeGroups: Pick<MergeGroups, 'queueOf' | 'gate'>;
   commands: Pick<CommandRunner, 'handle'>;
@@ -115,14 +115,14 @@ export class Handlers {
     };
   }
 
-  private rememberRepo(installationId: number, r: { owner: string; repo: string; defaultBranch: string }) {
-    this.s.store.upsertRepo(r.owner, r.repo, installationId, `${r.owner}/${r.repo}`, r.defaultBranch);
+  private async rememberRepo(installationId: number, r: { owner: string; repo: string; defaultBranch: string }) {
+    await this.s.store.upsertRepo(r.owner, r.repo, installationId, `${r.owner}/${r.repo}`, r.defaultBranch);
   }
 
   pullRequest = this.wrap<'pull_request'>('pull_request', async (ctx, port) => {
     const r = repoOf(ctx.payload);
     const pull = pullOf(ctx.payload.pull_request);
-    this.rememberRepo(port.installationId, r);
+    await this.rememberRepo(port.installationId, r);
     const label = 'label' in ctx.payload ? (ctx.payload.label?.name ?? null) : null;
     return this.s.pulls.onPullRequest(port, {
       deliveryId: ctx.id,
@@ -140,7 +140,7 @@ export class Handlers {
     const comment = need(ctx.payload.comment, 'comment');
     if (isBot(ctx.payload.sender) || isBot(comment.user)) return { ignored: 'bot' };
     const r = repoOf(ctx.payload);
-    this.rememberRepo(port.installationId, r);
+    await this.rememberRepo(port.installationId, r);
     const issue = need(ctx.payload.issue, 'issue');
     const outcome = await this.s.commands.handle({
       installationId: port.installationId,
@@ -160,7 +160,7 @@ export class Handlers {
 
   mergeGroup = this.wrap<'merge_group.checks_requested'>('merge_group', async (ctx, port) => {
     const r = repoOf(ctx.payload);
-    this.rememberRepo(port.installationId, r);
+    await this.rememberRepo(port.installationId, r);
     const group = need(ctx.payload.merge_group, 'merge_group');
     const headSha = need(group.head_sha, 'merge_group.head_sha');
     const baseRef = need(group.base_ref, 'merge_group.base_ref').replace(/^refs\/heads\//, '');
@@ -172,7 +172,7 @@ export class Handlers {
   /** Re-run requests always re-evaluate and post. */
   rerequest = this.wrap<'check_run.rerequested' | 'check_suite.rerequested'>('rerequest', async (ctx, port) => {
     const r = repoOf(ctx.payload);
-    this.rememberRepo(port.installationId, r);
+    await this.rememberRepo(port.installationId, r);
     const run = 'check_run' in ctx.payload ? ctx.payload.check_run : null;
     const suite = run ? run.check_suite : 'check_suite' in ctx.payload ? ctx.payload.check_suite : null;
     const headSha = need(run?.head_sha ?? suite?.head_sha, 'head_sha');
@@ -199,7 +199,7 @@ export class Handlers {
     const owner = inst.account as { login?: string; type?: string } | null | undefined;
     const account = need(owner?.login, 'installation.account.login');
     const action = ctx.payload.action;
-    this.s.installations.onInstallation({ id: inst.id, account, accountType: owner?.type ?? 'Organization', action });
+    await this.s.installations.onInstallation({ id: inst.id, account, accountType: owner?.type ?? 'Organization', action });
     return { account, action };
   });
 
@@ -210,19 +210,19 @@ export class Handlers {
     const account = need(owner?.login, 'installation.account.login');
     const added = (ctx.payload.repositories_added ?? []).map((x) => x.name).filter((n): n is string => typeof n === 'string');
     const removed = (ctx.payload.repositories_removed ?? []).map((x) => x.name).filter((n): n is string => typeof n === 'string');
-    this.s.installations.onRepositories({ id: inst.id, account, accountType: owner?.type ?? 'Organization', added, removed });
+    await this.s.installations.onRepositories({ id: inst.id, account, accountType: owner?.type ?? 'Organization', added, removed });
     return { account, added: added.length };
   });
 
   deploymentProtectionRule = this.wrap<'deployment_protection_rule.requested'>('deployment_protection_rule', async (ctx, port) => {
     const r = repoOf(ctx.payload);
-    this.rememberRepo(port.installationId, r);
+    await this.rememberRepo(port.installationId, r);
     const p = ctx.payload;
     const callbackUrl = need(p.deployment_callback_url, 'deployment_callback_url');
     const environment = need(p.environment, 'environment');
     // `deployment` is optional in the payload: without it the request is still answered (no hotfix can be told)
     const sha = String(p.deployment?.sha ?? (p as { sha?: string }).sha ?? '');
-    if (!this.s.store.claimDelivery(ctx.id, 'deployment_protection_rule', this.s.clock.now())) return { duplicate: true };
+    if (!(await this.s.store.claimDelivery(ctx.id, 'deployment_protection_rule', this.s.clock.now()))) return { duplicate: true };
     const outcome = await this.s.deployments.handleProtectionRule(port, {
       installationId: port.installationId,
       owner: r.owner,

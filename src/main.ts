@@ -21,7 +21,9 @@ import { LOG_REDACT } from './http/redact.js';
 import { AppServer } from './http/server.js';
 import { extraRoutes } from './http/routes.js';
 import { Reconciler } from './schedule/reconcile.js';
-import { openDatabase, Store } from './store/store.js';
+import type { AsyncStore } from './store/contract.js';
+import { openStore } from './store/open.js';
+import { describeUrl } from './store/postgres/engine.js';
 
 async function main(): Promise<void> {
   let env;
@@ -32,8 +34,18 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const log = pino({ level: env.LOG_LEVEL, name: 'moratorium', redact: LOG_REDACT });
-  const store = new Store(openDatabase(env.MORATORIUM_DB));
-  log.info({ db: env.MORATORIUM_DB }, 'database ready');
+  let store: AsyncStore;
+  const postgres = Boolean(env.DATABASE_URL);
+  try {
+    // PostgreSQL (DATABASE_URL) or the SQLite file (MORATORIUM_DB), migrated before anything runs
+    store = await openStore({ databaseUrl: env.DATABASE_URL, sqlitePath: env.MORATORIUM_DB });
+  } catch (error) {
+    const where = postgres ? `PostgreSQL at ${describeUrl(env.DATABASE_URL!)} (DATABASE_URL)` : `the SQLite file ${env.MORATORIUM_DB} (MORATORIUM_DB)`;
+    log.fatal({ err: error }, `the database could not be opened: ${where}: ${error instanceof Error ? error.message : String(error)}`);
+    console.error(`moratorium: the database could not be opened: ${where}: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  }
+  log.info(postgres ? { db: 'postgres', at: describeUrl(env.DATABASE_URL!), schema: await store.schemaVersion() } : { db: env.MORATORIUM_DB }, 'database ready');
 
   const metrics = new Metrics({ defaultMetrics: true });
   const slack = env.MORATORIUM_SLACK_WEBHOOK_URL ? createSlackNotifier(env.MORATORIUM_SLACK_WEBHOOK_URL, log) : null;
@@ -92,7 +104,7 @@ async function main(): Promise<void> {
   await server.load(async (app, { addHandler }) => {
     probot = app;
     wireEvents(metrics.instrumentApp(app), s);
-    addHandler(createHttpHandler(s, extraRoutes(s, env, { metrics })));
+    addHandler(createHttpHandler(s, extraRoutes(s, env, { metrics }), { redis: shared }));
   });
   await server.start();
   await s.start();
@@ -116,7 +128,7 @@ async function main(): Promise<void> {
     } catch (error) {
       log.error({ err: error }, 'error while shutting down');
     } finally {
-      store.close();
+      await store.close().catch(() => {});
       await shared?.close().catch(() => {});
       clearTimeout(force);
       process.exit(0);

@@ -18,7 +18,20 @@ import { configSchema, type Config } from '../../src/config/schema.js';
 import { evaluateGate } from '../../src/gate/evaluate.js';
 import type { GateInput, GateState, PullRequestChange } from '../../src/gate/types.js';
 import { nextBoundary, occurrencesAt } from '../../src/time/windows.js';
-import { openDatabase, Store } from '../../src/store/store.js';
+import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite/engine.js';
+import type { Statement } from '../../src/store/sql.js';
+import { auditStatements } from '../../src/store/repos/audit.js';
+import { deliveryStatements } from '../../src/store/repos/deliveries.js';
+import { deployStatements } from '../../src/store/repos/deploys.js';
+import { freezeStatements } from '../../src/store/repos/freezes.js';
+import { incidentStatements } from '../../src/store/repos/incidents.js';
+import { installationStatements } from '../../src/store/repos/installations.js';
+import { jobStatements } from '../../src/store/repos/jobs.js';
+import { overrideStatements } from '../../src/store/repos/overrides.js';
+import { postedStatements } from '../../src/store/repos/posted.js';
+import { pullStatements } from '../../src/store/repos/pulls.js';
+import { externalIncidentStatements } from '../../src/store/repos/external-incidents.js';
+import { heldStatements } from '../../src/store/repos/held.js';
 import { fmt, percentile, progress, round, type Row, type SectionResult } from '../lib/report.js';
 
 const HOUR = 3_600_000;
@@ -149,53 +162,54 @@ function windowEvaluation(): { cronUs: number; rangeUs: number } {
 const ACCOUNTS = 200;
 const REPOS_PER_ACCOUNT = 20;
 
-function seed(store: Store): Record<string, number> {
+async function seed(store: SqliteStore): Promise<Record<string, number>> {
   const db = store.db;
   const acct = (i: number) => `org-${i % ACCOUNTS}`;
   const repo = (i: number) => `repo-${i % REPOS_PER_ACCOUNT}`;
   const counts = { bigRepoPulls: 20_000, audit: 1_000_000, deploys: 100_000, freezes: 10_000, incidents: 2_000, pulls: 100_000, posted: 100_000, deliveries: 100_000, jobs: 50_000, repos: ACCOUNTS * REPOS_PER_ACCOUNT };
-  store.tx(() => {
+  const markDone = db.prepare(`UPDATE jobs SET state = 'done', finished_at = ?, attempts = attempts + 1 WHERE id = ?`);
+  await store.transaction(async (tx) => {
     for (let a = 0; a < ACCOUNTS; a++) {
-      store.upsertInstallation(1000 + a, acct(a), 'Organization', false, NOW - 30 * DAY);
-      for (let r = 0; r < REPOS_PER_ACCOUNT; r++) store.upsertRepo(acct(a), repo(r), 1000 + a, `${acct(a)}/${repo(r)}`, 'main');
+      await tx.upsertInstallation(1000 + a, acct(a), 'Organization', false, NOW - 30 * DAY);
+      for (let r = 0; r < REPOS_PER_ACCOUNT; r++) await tx.upsertRepo(acct(a), repo(r), 1000 + a, `${acct(a)}/${repo(r)}`, 'main');
     }
     for (let i = 0; i < counts.incidents; i++) {
-      const inc = store.createIncident({ account: acct(i), repo: i % 4 === 0 ? repo(i) : null, severity: (['sev1', 'sev2', 'sev3', 'sev4'] as const)[i % 4]!, title: `incident ${i}`, by: 'carol', source: 'command', now: NOW - (i % 365) * DAY });
+      const inc = await tx.createIncident({ account: acct(i), repo: i % 4 === 0 ? repo(i) : null, severity: (['sev1', 'sev2', 'sev3', 'sev4'] as const)[i % 4]!, title: `incident ${i}`, by: 'carol', source: 'command', now: NOW - (i % 365) * DAY });
       // all but the last few per account are closed
-      if (i < counts.incidents - ACCOUNTS) store.closeIncident(inc.id, NOW - (i % 365) * DAY + HOUR);
+      if (i < counts.incidents - ACCOUNTS) await tx.closeIncident(inc.id, NOW - (i % 365) * DAY + HOUR);
     }
     for (let i = 0; i < counts.freezes; i++) {
       // timed ones end within two days; a handful are past their time and not yet marked ended (the boundary timer does that within seconds)
       const until = i % 5 === 0 ? (i % 2000 === 0 ? NOW - HOUR : NOW + (1 + (i % 48)) * HOUR) : null;
-      const f = store.createFreeze({ account: acct(i), repo: i % 3 === 0 ? null : repo(i), mode: i % 2 ? 'all' : 'features', reason: 'x', by: 'alice', until, source: 'command', now: NOW - (i % 365) * DAY });
+      const f = await tx.createFreeze({ account: acct(i), repo: i % 3 === 0 ? null : repo(i), mode: i % 2 ? 'all' : 'features', reason: 'x', by: 'alice', until, source: 'command', now: NOW - (i % 365) * DAY });
       // ~95 % have ended
-      if (i % 20 !== 0) store.endFreeze(f.id, 'bob', NOW - (i % 365) * DAY + HOUR);
+      if (i % 20 !== 0) await tx.endFreeze(f.id, 'bob', NOW - (i % 365) * DAY + HOUR);
     }
     for (let i = 0; i < counts.deploys; i++) {
-      store.recordDeploy({ dedupeKey: `d${i}`, account: acct(i), repo: repo(Math.floor(i / ACCOUNTS)), kind: i % 3 ? 'merge' : 'deployment', environment: i % 3 ? '' : 'production', sha: `sha${i}`, prNumber: i, actor: 'dev', at: NOW - (i % 90) * DAY - (i % 24) * HOUR });
+      await tx.recordDeploy({ dedupeKey: `d${i}`, account: acct(i), repo: repo(Math.floor(i / ACCOUNTS)), kind: i % 3 ? 'merge' : 'deployment', environment: i % 3 ? '' : 'production', sha: `sha${i}`, prNumber: i, actor: 'dev', at: NOW - (i % 90) * DAY - (i % 24) * HOUR });
     }
     for (let i = 0; i < counts.pulls; i++) {
       const a = acct(i);
       const r = repo(Math.floor(i / ACCOUNTS));
       const number = Math.floor(i / (ACCOUNTS * REPOS_PER_ACCOUNT)) + 1;
-      store.upsertPull({ account: a, repo: r, number, installationId: 1000 + (i % ACCOUNTS), headSha: `head${i}`, headRef: `f/${i}`, baseRef: 'main', headInRepo: true, draft: false, labels: i % 10 ? [] : ['hotfix'], title: `PR ${i}`, state: i % 4 ? 'closed' : 'open', updatedAt: NOW - (i % 1000) * HOUR });
-      if (i < counts.posted) store.setPosted({ account: a, repo: r, sha: `head${i}`, decisionKey: 'success|open|-', conclusion: 'success', title: 'Open', blockedUntil: null, nextChangeAt: i % 10_000 === 0 ? NOW - 1000 : i % 50 === 0 ? NOW + (1 + (i % 97)) * HOUR : null, postedAt: NOW - (i % 1000) * HOUR });
-      if (i % 10 === 0) store.setLabelGrant(a, r, number, 'hotfix', 'alice', true, NOW);
+      await tx.upsertPull({ account: a, repo: r, number, installationId: 1000 + (i % ACCOUNTS), headSha: `head${i}`, headRef: `f/${i}`, baseRef: 'main', headInRepo: true, draft: false, labels: i % 10 ? [] : ['hotfix'], title: `PR ${i}`, state: i % 4 ? 'closed' : 'open', updatedAt: NOW - (i % 1000) * HOUR });
+      if (i < counts.posted) await tx.setPosted({ account: a, repo: r, sha: `head${i}`, decisionKey: 'success|open|-', conclusion: 'success', title: 'Open', blockedUntil: null, nextChangeAt: i % 10_000 === 0 ? NOW - 1000 : i % 50 === 0 ? NOW + (1 + (i % 97)) * HOUR : null, postedAt: NOW - (i % 1000) * HOUR });
+      if (i % 10 === 0) await tx.setLabelGrant(a, r, number, 'hotfix', 'alice', true, NOW);
     }
     // one busy repository: every PR the app has seen stays stored (closed ones too)
-    store.upsertRepo('big-org', 'monorepo', 999, 'big-org/monorepo', 'main');
+    await tx.upsertRepo('big-org', 'monorepo', 999, 'big-org/monorepo', 'main');
     for (let i = 0; i < counts.bigRepoPulls; i++) {
-      store.upsertPull({ account: 'big-org', repo: 'monorepo', number: i + 1, installationId: 999, headSha: `big${i}`, headRef: `f/${i}`, baseRef: 'main', headInRepo: true, draft: false, labels: [], title: `PR ${i}`, state: i % 400 ? 'closed' : 'open', updatedAt: NOW - (counts.bigRepoPulls - i) * 60_000 });
+      await tx.upsertPull({ account: 'big-org', repo: 'monorepo', number: i + 1, installationId: 999, headSha: `big${i}`, headRef: `f/${i}`, baseRef: 'main', headInRepo: true, draft: false, labels: [], title: `PR ${i}`, state: i % 400 ? 'closed' : 'open', updatedAt: NOW - (counts.bigRepoPulls - i) * 60_000 });
     }
     for (let i = 0; i < counts.deliveries; i++) {
-      store.claimDelivery(`delivery-${i}`, 'pull_request.opened', NOW - (i % 7) * DAY);
-      if (i % 2 === 0) store.claimComment(10_000_000 + i, acct(i), NOW - (i % 7) * DAY);
+      await tx.claimDelivery(`delivery-${i}`, 'pull_request.opened', NOW - (i % 7) * DAY);
+      if (i % 2 === 0) await tx.claimComment(10_000_000 + i, acct(i), NOW - (i % 7) * DAY);
     }
     for (let i = 0; i < counts.jobs; i++) {
       // finished jobs are kept a week; a few are pending (half of them due)
       const pending = i % 2500 === 0;
-      const id = store.enqueueJob(i % 2 ? 'fanout' : 'reply', { installationId: 1000 + (i % ACCOUNTS) }, pending && i % 5000 === 0 ? NOW + HOUR : NOW - (i % 1000) * 60_000, NOW - DAY);
-      if (!pending) store.jobDone(id, NOW - (i % 1000) * 60_000);
+      const id = await tx.enqueueJob(i % 2 ? 'fanout' : 'reply', { installationId: 1000 + (i % ACCOUNTS) }, pending && i % 5000 === 0 ? NOW + HOUR : NOW - (i % 1000) * 60_000, NOW - DAY);
+      if (!pending) markDone.run(NOW - (i % 1000) * 60_000, id);
     }
     const insertAudit = db.prepare(`INSERT INTO audit (at, account, repo, actor, source, action, target, reason, delivery_id, incident_id, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     for (let i = 0; i < counts.audit; i++) {
@@ -210,7 +224,7 @@ interface QueryCase {
   /** statement key in the store (for EXPLAIN) */
   stmt: string;
   params: (i: number) => unknown[];
-  run: (store: Store, i: number) => unknown;
+  run: (store: SqliteStore, i: number) => Promise<unknown>;
 }
 
 function queryCases(): QueryCase[] {
@@ -224,8 +238,8 @@ function queryCases(): QueryCase[] {
     { name: 'deploy times in the last 24 h', stmt: 'deployTimes', params: (i) => [acct(i), repo(i), 'merge', '', NOW - DAY], run: (s, i) => s.deployTimes(acct(i), repo(i), 'merge', '', NOW - DAY) },
     { name: 'posted decision of a SHA', stmt: 'getPosted', params: (i) => [acct(i), repo(i), `head${i * 13}`], run: (s, i) => s.getPosted(acct(i), repo(i), `head${i * 13}`) },
     { name: 'a stored PR', stmt: 'getPull', params: (i) => [acct(i), repo(i), (i % 5) + 1], run: (s, i) => s.getPull(acct(i), repo(i), (i % 5) + 1) },
-    { name: 'open PRs sharing a head SHA', stmt: 'pullsBySha', params: (i) => [acct(i), repo(i), `head${i * 13}`], run: (s, i) => s.openPullsBySha(acct(i), repo(i), `head${i * 13}`) },
-    { name: 'open PRs sharing a head SHA, 20k PRs in the repo', stmt: 'pullsBySha', params: (i) => ['big-org', 'monorepo', `big${i * 7}`], run: (s, i) => s.openPullsBySha('big-org', 'monorepo', `big${(i * 7) % 20_000}`) },
+    { name: 'open PRs sharing a head SHA', stmt: 'openPullsBySha', params: (i) => [acct(i), repo(i), `head${i * 13}`], run: (s, i) => s.openPullsBySha(acct(i), repo(i), `head${i * 13}`) },
+    { name: 'open PRs sharing a head SHA, 20k PRs in the repo', stmt: 'openPullsBySha', params: (i) => ['big-org', 'monorepo', `big${i * 7}`], run: (s, i) => s.openPullsBySha('big-org', 'monorepo', `big${(i * 7) % 20_000}`) },
     { name: 'a stored PR, 20k PRs in the repo', stmt: 'getPull', params: (i) => ['big-org', 'monorepo', i], run: (s, i) => s.getPull('big-org', 'monorepo', 1 + ((i * 7) % 20_000)) },
     { name: 'label grant', stmt: 'getLabelGrant', params: (i) => [acct(i), repo(i), (i % 5) + 1, 'hotfix'], run: (s, i) => s.getLabelGrant(acct(i), repo(i), (i % 5) + 1, 'hotfix') },
     { name: 'a repository', stmt: 'getRepo', params: (i) => [acct(i), repo(i)], run: (s, i) => s.getRepo(acct(i), repo(i)) },
@@ -234,7 +248,7 @@ function queryCases(): QueryCase[] {
     { name: 'audit of an account, newest 50', stmt: 'auditOfAccount', params: (i) => [acct(i), 50], run: (s, i) => s.auditOfAccount(acct(i), 50) },
     { name: "an incident's audit trail", stmt: 'auditOfIncident', params: (i) => [1 + (i % 2000)], run: (s, i) => s.auditOfIncident(1 + (i % 2000)) },
     { name: 'newest 50 audit entries (dashboard)', stmt: 'recentAudit', params: () => [50], run: (s) => s.recentAudit(50) },
-    { name: 'incident candidates of a repository', stmt: 'incidentsForCandidates', params: (i) => [acct(i), repo(i), 200], run: (s, i) => s.incidentCandidates(acct(i), repo(i)) },
+    { name: 'incident candidates of a repository', stmt: 'incidentCandidates', params: (i) => [acct(i), repo(i), 200], run: (s, i) => s.incidentCandidates(acct(i), repo(i)) },
     { name: 'due jobs', stmt: 'dueJobs', params: () => [NOW, 200], run: (s) => s.dueJobs(NOW, 200) },
     { name: 'next job time', stmt: 'nextJobAt', params: () => [], run: (s) => s.nextJobAt() },
     { name: 'posted decisions due (boundaries)', stmt: 'postedDue', params: () => [NOW], run: (s) => s.postedDue(NOW) },
@@ -245,7 +259,7 @@ function queryCases(): QueryCase[] {
     { name: 'metrics: active freezes by mode', stmt: 'countActiveFreezes', params: () => [NOW], run: (s) => s.countActiveFreezes(NOW) },
     { name: 'metrics: active incidents by phase', stmt: 'countActiveIncidents', params: () => [], run: (s) => s.countActiveIncidents() },
     { name: 'metrics: pending jobs by kind', stmt: 'pendingJobsByKind', params: () => [], run: (s) => s.pendingJobsByKind() },
-    { name: 'audit of an account in a day (report)', stmt: 'auditOfAccountBetween', params: (i) => [acct(i), NOW - DAY, NOW], run: (s, i) => s.auditBetween(acct(i), NOW - DAY, NOW) },
+    { name: 'audit of an account in a day (report)', stmt: 'auditBetween', params: (i) => [acct(i), NOW - DAY, NOW], run: (s, i) => s.auditBetween(acct(i), NOW - DAY, NOW) },
     { name: 'deploys of an account in a week (report)', stmt: 'deploysOfAccount', params: (i) => [acct(i), NOW - 7 * DAY, NOW], run: (s, i) => s.deploysOfAccount(acct(i), NOW - 7 * DAY, NOW) },
   ];
 }
@@ -265,33 +279,37 @@ function planOf(db: Database.Database, sql: string, params: unknown[]): string {
   return [...new Set(parts.filter((p): p is string => p !== null))].join(' + ') || rows.map((r) => r.detail).join('; ');
 }
 
-function hotQueries(): { counts: Record<string, number>; seedMs: number; sizeMiB: number; queries: { name: string; plan: string; p50: number; p99: number; rows: number }[] } {
+async function hotQueries(): Promise<{ counts: Record<string, number>; seedMs: number; sizeMiB: number; queries: { name: string; plan: string; p50: number; p99: number; rows: number }[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'moratorium-bench-store-'));
   try {
     const path = join(dir, 'bench.db');
-    const store = new Store(openDatabase(path));
+    const store = openSqliteStore(path);
     const t = performance.now();
-    const counts = seed(store);
+    const counts = await seed(store);
     const seedMs = performance.now() - t;
-    const statements = (store as unknown as { s: Record<string, Database.Statement> }).s;
-    const queries = queryCases().map((q) => {
-      const stmt = statements[q.stmt];
+    const statements = new Map<string, Statement>();
+    for (const group of [auditStatements, deliveryStatements, deployStatements, freezeStatements, incidentStatements, installationStatements, jobStatements, overrideStatements, postedStatements, pullStatements, externalIncidentStatements, heldStatements]) {
+      for (const st of Object.values(group) as Statement[]) statements.set(st.name, st);
+    }
+    const queries: { name: string; plan: string; p50: number; p99: number; rows: number }[] = [];
+    for (const q of queryCases()) {
+      const stmt = statements.get(q.stmt);
       if (!stmt) throw new Error(`no statement ${q.stmt} in the store`);
-      const plan = planOf(store.db, stmt.source, q.params(1));
-      for (let i = 0; i < 200; i++) q.run(store, i);
+      const plan = planOf(store.db, stmt.sqlite, q.params(1));
+      for (let i = 0; i < 200; i++) await q.run(store, i);
       const times: number[] = [];
       let rows = 0;
       for (let i = 0; i < 3000; i++) {
         const started = process.hrtime.bigint();
-        const result = q.run(store, i);
+        const result = await q.run(store, i);
         times.push(Number(process.hrtime.bigint() - started) / 1e6);
         if (i === 0) rows = Array.isArray(result) ? result.length : result === null || result === undefined ? 0 : 1;
       }
-      return { name: q.name, plan, p50: percentile(times, 50), p99: percentile(times, 99), rows };
-    });
+      queries.push({ name: q.name, plan, p50: percentile(times, 50), p99: percentile(times, 99), rows });
+    }
     const pages = store.db.pragma('page_count', { simple: true }) as number;
     const pageSize = store.db.pragma('page_size', { simple: true }) as number;
-    store.close();
+    await store.close();
     return { counts, seedMs, sizeMiB: (pages * pageSize) / 2 ** 20, queries };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -305,7 +323,7 @@ export async function core(): Promise<SectionResult> {
   const parser = parserWorstCase();
   const windows = windowEvaluation();
   progress('4. store: seeding 1M audit events, 100k deploys, 10k freezes ...');
-  const store = hotQueries();
+  const store = await hotQueries();
   const worstQuery = [...store.queries].sort((a, b) => b.p99 - a.p99)[0]!;
   const rows: Row[] = [
     { metric: 'gate decisions per second (one core)', moratorium: `${Math.round(gate.perSecond).toLocaleString('en')}/s`, baseline: '', target: '≥ 100,000/s', pass: gate.perSecond >= 100_000 },

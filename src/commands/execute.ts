@@ -8,8 +8,8 @@ import type { Clock } from '../clock.js';
 import type { ConfigService, LoadedConfig } from '../config/load.js';
 import type { Permission } from '../config/schema.js';
 import type { GitHubPort, PullInfo, RepoRef } from '../github/port.js';
-import type { StoredIncident, Store } from '../store/store.js';
-import { key } from '../store/store.js';
+import type { AsyncStore, Repositories } from '../store/contract.js';
+import { key, type StoredIncident } from '../store/records.js';
 import { Actions, PhaseError, incidentId, type Actor } from '../domain/actions.js';
 import { buildReport, renderReport } from '../domain/report.js';
 import { ordinaryDecision, renderStatus, stillBlocking } from '../domain/status.js';
@@ -75,7 +75,7 @@ export interface CommandOutcome {
 
 export class CommandRunner {
   constructor(
-    private readonly store: Store,
+    private readonly store: AsyncStore,
     private readonly configs: ConfigService,
     private readonly actions: Actions,
     private readonly clock: Clock,
@@ -85,7 +85,7 @@ export class CommandRunner {
 
   async handle(ctx: CommentContext): Promise<CommandOutcome> {
     const results = parseComment(ctx.body);
-    if (results.length === 0 || this.store.commentSeen(ctx.commentId)) return { ran: false, reactions: [], body: '' };
+    if (results.length === 0 || (await this.store.commentSeen(ctx.commentId))) return { ran: false, reactions: [], body: '' };
     const ref: RepoRef = { owner: ctx.owner, repo: ctx.repo };
 
     let repoConfig: LoadedConfig | null = null;
@@ -109,19 +109,19 @@ export class CommandRunner {
     const repoLoaded = await repoCfg().catch(() => null);
 
     const now = this.clock.now();
-    const outcome = this.store.tx(() => {
-      if (!this.store.claimComment(ctx.commentId, ctx.owner, now)) return null;
-      this.store.claimDelivery(ctx.deliveryId, 'issue_comment', now);
+    const outcome = await this.store.transaction(async (tx) => {
+      if (!(await tx.claimComment(ctx.commentId, ctx.owner, now))) return null;
+      await tx.claimDelivery(ctx.deliveryId, 'issue_comment', now);
       const reactions = new Set<Reaction>();
       const parts: string[] = [];
       for (const plan of plans) {
-        const { reaction, text } = this.apply(ctx, plan, repoLoaded);
+        const { reaction, text } = await this.apply(tx, ctx, plan, repoLoaded);
         reactions.add(reaction);
         parts.push(`${codeSpan(plan.result.line)}\n${text}`);
       }
       const body = parts.join('\n\n');
       const job: ReplyJob = { installationId: ctx.installationId, owner: ctx.owner, repo: ctx.repo, issueNumber: ctx.issueNumber, commentId: ctx.commentId, reactions: [...reactions], body, done: { reactions: [], comment: false } };
-      this.store.enqueueJob('reply', job, now, now);
+      await tx.enqueueJob('reply', job, now, now);
       return { ran: true, reactions: [...reactions], body };
     });
     this.afterCommit();
@@ -155,7 +155,7 @@ export class CommandRunner {
       case 'unfreeze': {
         await authorise('lift', cmd.org);
         const loaded = cmd.org ? await accountCfg() : await repoCfg();
-        const suppressed = this.store.liveSuppressions(ctx.owner, now);
+        const suppressed = await this.store.liveSuppressions(ctx.owner, now);
         const scopeRepo = cmd.org ? null : key(ctx.repo);
         plan.windows = [];
         for (const w of loaded.config.windows) {
@@ -172,7 +172,7 @@ export class CommandRunner {
       case 'incident-resolve':
       case 'incident-close':
       case 'incident-report': {
-        const found = this.findIncident(ctx, cmd.kind, cmd.id);
+        const found = await this.findIncident(ctx, cmd.kind, cmd.id);
         if (typeof found === 'string') {
           plan.problem = found;
           return;
@@ -200,8 +200,8 @@ export class CommandRunner {
   }
 
   /** The incident an ID (or its absence) names, or why it names none. */
-  private findIncident(ctx: CommentContext, kind: string, id: number | null): StoredIncident | string {
-    const candidates = this.store.incidentCandidates(ctx.owner, ctx.repo);
+  private async findIncident(ctx: CommentContext, kind: string, id: number | null): Promise<StoredIncident | string> {
+    const candidates = await this.store.incidentCandidates(ctx.owner, ctx.repo);
     const eligible = candidates.filter((i) => PHASES_FOR[kind]!.includes(i.phase));
     if (id !== null) {
       const incident = candidates.find((i) => i.id === id);
@@ -216,7 +216,7 @@ export class CommandRunner {
   }
 
   /** Applies one planned command inside the transaction. */
-  private apply(ctx: CommentContext, plan: Plan, repoLoaded: LoadedConfig | null): { reaction: Reaction; text: string } {
+  private async apply(tx: Repositories, ctx: CommentContext, plan: Plan, repoLoaded: LoadedConfig | null): Promise<{ reaction: Reaction; text: string }> {
     const { result } = plan;
     if (!result.ok) return { reaction: 'confused', text: `Not understood: ${escapeMarkdown(result.message)}\nUsage: ${codeSpan(result.usage)}` };
     if (plan.problem) return { reaction: 'confused', text: `Not understood: ${plan.problem}` };
@@ -235,20 +235,20 @@ export class CommandRunner {
     try {
       switch (cmd.kind) {
         case 'freeze': {
-          const f = this.actions.freeze(scope(cmd.org), cmd.all ? 'all' : 'features', plan.until ?? null, cmd.reason, actor, ctx.installationId);
+          const f = await this.actions.freeze(tx, scope(cmd.org), cmd.all ? 'all' : 'features', plan.until ?? null, cmd.reason, actor, ctx.installationId);
           const what = cmd.org ? `every repository of ${escapeMarkdown(ctx.owner)}` : 'this repository';
           const until = f.until ? `until ${new Date(f.until).toISOString()}` : 'until lifted with `/unfreeze`';
           return { reaction: '+1', text: `Froze ${what} (freeze ${f.id}, ${f.mode === 'all' ? 'all changes' : 'hotfixes still flow'}) ${until}.` };
         }
         case 'unfreeze': {
-          const r = this.actions.unfreeze(scope(cmd.org), plan.windows ?? [], cmd.reason, actor, ctx.installationId);
+          const r = await this.actions.unfreeze(tx, scope(cmd.org), plan.windows ?? [], cmd.reason, actor, ctx.installationId);
           const ended = [...r.freezes.map((f) => `freeze ${f.id}`), ...r.windows.map((w) => `the current occurrence of window "${escapeMarkdown(w)}"`)];
           const head = ended.length ? `Ended ${ended.join(', ')}.` : 'There was no manual freeze or active window to end here.';
-          const tail = repoLoaded ? ` ${stillBlocking(ordinaryDecision(this.store, repoLoaded, ctx.owner, ctx.repo, ctx.defaultBranch, now))}` : '';
+          const tail = repoLoaded ? ` ${stillBlocking(await ordinaryDecision(tx, repoLoaded, ctx.owner, ctx.repo, ctx.defaultBranch, now))}` : '';
           return { reaction: '+1', text: head + tail };
         }
         case 'incident-open': {
-          const i = this.actions.openIncident(scope(!cmd.repo), cmd.severity, cmd.title, actor, ctx.installationId);
+          const i = await this.actions.openIncident(tx, scope(!cmd.repo), cmd.severity, cmd.title, actor, ctx.installationId);
           const freezes = repoLoaded ? repoLoaded.config.incidents.freeze.includes(cmd.severity) : true;
           const where = cmd.repo ? 'this repository' : `every repository of ${escapeMarkdown(ctx.owner)}`;
           return {
@@ -257,28 +257,28 @@ export class CommandRunner {
           };
         }
         case 'incident-resolve': {
-          const i = this.actions.resolveIncident(plan.incident!.id, cmd.note, actor);
+          const i = await this.actions.resolveIncident(tx, plan.incident!.id, cmd.note, actor);
           return { reaction: '+1', text: `${incidentId(i.id)} resolved: service restored, recovery begins. The moratorium stays (recovery cadence applies) until \`/incident close ${incidentId(i.id)}\`.` };
         }
         case 'incident-close': {
-          const i = this.actions.closeIncident(plan.incident!.id, cmd.note, actor);
+          const i = await this.actions.closeIncident(tx, plan.incident!.id, cmd.note, actor);
           return { reaction: '+1', text: `${incidentId(i.id)} closed: assessment complete, its moratorium has ended.` };
         }
         case 'incident-report':
-          return { reaction: '+1', text: renderReport(buildReport(this.store, plan.incident!, now)) };
+          return { reaction: '+1', text: renderReport(await buildReport(tx, plan.incident!, now)) };
         case 'override': {
           const pull = plan.pull;
           if (!pull || pull.state !== 'open') return { reaction: 'confused', text: 'Not understood: this pull request is not open.' };
-          this.actions.override(ctx.owner, ctx.repo, ctx.issueNumber, pull.headSha, cmd.reason, actor, ctx.installationId);
+          await this.actions.override(tx, ctx.owner, ctx.repo, ctx.issueNumber, pull.headSha, cmd.reason, actor, ctx.installationId);
           return { reaction: '+1', text: `Override recorded for commit ${pull.headSha.slice(0, 7)}: this PR passes freezes and cadence until a new push. Cancel with \`/override cancel\`.` };
         }
         case 'override-cancel': {
-          const had = this.actions.cancelOverride(ctx.owner, ctx.repo, ctx.issueNumber, actor, ctx.installationId);
+          const had = await this.actions.cancelOverride(tx, ctx.owner, ctx.repo, ctx.issueNumber, actor, ctx.installationId);
           return { reaction: '+1', text: had ? 'Override cancelled: the gate applies to this PR again.' : 'This PR had no override; nothing changed.' };
         }
         case 'status':
           if (!repoLoaded) return { reaction: '-1', text: 'The configuration could not be loaded just now; try again shortly.' };
-          return { reaction: '+1', text: renderStatus(this.store, repoLoaded, ctx.owner, ctx.repo, ctx.defaultBranch, now) };
+          return { reaction: '+1', text: await renderStatus(tx, repoLoaded, ctx.owner, ctx.repo, ctx.defaultBranch, now) };
         case 'help':
           return { reaction: '+1', text: helpText() };
       }
@@ -323,25 +323,25 @@ export function replyMarker(commentId: number): string {
  * it first looks for a comment by a bot carrying the marker, posted after the command, and posts
  * only when there is none: a reply is posted once.
  */
-export async function sendReply(port: GitHubPort, job: ReplyJob, save: (job: ReplyJob) => void): Promise<void> {
+export async function sendReply(port: GitHubPort, job: ReplyJob, save: (job: ReplyJob) => void | Promise<void>): Promise<void> {
   const ref = { owner: job.owner, repo: job.repo };
   const retried = job.done.commentTried === true;
   const owed = job.reactions.filter((reaction) => !job.done.reactions.includes(reaction));
   if (!job.done.comment && !retried && owed.length === 0) {
     job.done.commentTried = true;
-    save(job);
+    await save(job);
   }
   for (const [i, reaction] of owed.entries()) {
     await port.addReaction(ref, job.commentId, reaction);
     job.done.reactions.push(reaction);
     if (i === owed.length - 1 && !job.done.comment) job.done.commentTried = true;
-    save(job);
+    await save(job);
   }
   if (!job.done.comment) {
     const marker = replyMarker(job.commentId);
     const posted = retried ? await port.findMarkedComment(ref, job.issueNumber, marker, job.commentId) : null;
     if (posted === null) await port.createComment(ref, job.issueNumber, `${job.body}\n\n${marker}`);
     job.done.comment = true;
-    save(job);
+    await save(job);
   }
 }

@@ -5,8 +5,8 @@
  */
 import type { Clock } from '../clock.js';
 import type { GitHubPort, RepoRef } from '../github/port.js';
-import type { Store } from '../store/store.js';
-import { key } from '../store/store.js';
+import type { AsyncStore } from '../store/contract.js';
+import { key } from '../store/records.js';
 import { DEFAULT_CONFIG, parseConfig, type Config, type ConfigProblem } from './schema.js';
 
 export const CONFIG_TTL_MS = 5 * 60_000;
@@ -33,7 +33,7 @@ export class ConfigService {
   private readonly cache = new Map<string, Entry>();
 
   constructor(
-    private readonly store: Store,
+    private readonly store: AsyncStore,
     private readonly clock: Clock,
   ) {}
 
@@ -56,19 +56,19 @@ export class ConfigService {
         const parsed = parseConfig(fetched.data);
         if (parsed.ok) {
           loaded = { config: parsed.config, problems: [], source: 'file' };
-          this.rememberValid(ref, fetched.data);
+          await this.rememberValid(ref, fetched.data);
         } else {
-          loaded = this.fallback(ref, parsed.problems);
+          loaded = (await this.fallback(ref, parsed.problems));
         }
         break;
       }
       case 'unparsable':
-        loaded = this.fallback(ref, [{ path: '(file)', message: fetched.message }]);
+        loaded = (await this.fallback(ref, [{ path: '(file)', message: fetched.message }]));
         break;
       case 'error': {
         // the last decision stands: use what we knew rather than guessing
         if (hit) return hit.loaded;
-        const stored = this.lastValid(ref);
+        const stored = await this.lastValid(ref);
         if (stored) return { config: stored, problems: [], source: 'last-valid' };
         throw new ConfigUnavailableError(fetched.message);
       }
@@ -92,19 +92,19 @@ export class ConfigService {
     }
   }
 
-  private rememberValid(ref: RepoRef, raw: unknown): void {
-    if (this.store.getRepo(ref.owner, ref.repo)) this.store.setLastValidConfig(ref.owner, ref.repo, JSON.stringify(raw ?? {}));
+  private async rememberValid(ref: RepoRef, raw: unknown): Promise<void> {
+    if (await this.store.getRepo(ref.owner, ref.repo)) await this.store.setLastValidConfig(ref.owner, ref.repo, JSON.stringify(raw ?? {}));
   }
 
-  private lastValid(ref: RepoRef): Config | null {
-    const json = this.store.getRepo(ref.owner, ref.repo)?.lastValidConfig;
+  private async lastValid(ref: RepoRef): Promise<Config | null> {
+    const json = (await this.store.getRepo(ref.owner, ref.repo))?.lastValidConfig;
     if (!json) return null;
     const parsed = parseConfig(JSON.parse(json));
     return parsed.ok ? parsed.config : null;
   }
 
-  private fallback(ref: RepoRef, problems: ConfigProblem[]): LoadedConfig {
-    const last = this.lastValid(ref);
+  private async fallback(ref: RepoRef, problems: ConfigProblem[]): Promise<LoadedConfig> {
+    const last = await this.lastValid(ref);
     return last ? { config: last, problems, source: 'last-valid' } : { config: DEFAULT_CONFIG, problems, source: 'defaults' };
   }
 }

@@ -1,12 +1,12 @@
 /**
  * State changes shared by comment commands, the HTTP API, incident-tool webhooks and the scheduler.
- * Each method is synchronous and must run inside `store.tx`: the change, its audit entry and the
- * fan-out it owes are committed together.
+ * Each method takes the transaction it runs in (`store.transaction(async (tx) => ...)`): the change,
+ * its audit entry and the fan-out it owes are committed together. No GitHub I/O in here.
  */
 import type { Mode, Severity } from '../config/schema.js';
 import type { Clock } from '../clock.js';
-import type { AuditSource, StoredFreeze, StoredIncident, Store } from '../store/store.js';
-import { key } from '../store/store.js';
+import type { Repositories } from '../store/contract.js';
+import { key, type AuditSource, type StoredFreeze, type StoredIncident } from '../store/records.js';
 import type { FanOutPayload } from './fanout.js';
 
 export interface Actor {
@@ -35,80 +35,77 @@ export class Actions {
   /** events of the last committed changes, for notifications (drained by the caller after commit) */
   readonly events: StateEvent[] = [];
 
-  constructor(
-    private readonly store: Store,
-    private readonly clock: Clock,
-  ) {}
+  constructor(private readonly clock: Clock) {}
 
-  private installationFor(account: string, installationId?: number): number {
-    const id = installationId ?? this.store.installationOfAccount(account);
+  private async installationFor(tx: Repositories, account: string, installationId?: number): Promise<number> {
+    const id = installationId ?? (await tx.installationOfAccount(account));
     if (id === null || id === undefined) throw new NoInstallationError(`the app is not installed on account ${account}`);
     return id;
   }
 
   /** Queues the re-evaluation of every open PR in the scope. */
-  fanOut(scope: ScopeRef, reason: string, installationId?: number): void {
+  async fanOut(tx: Repositories, scope: ScopeRef, reason: string, installationId?: number): Promise<void> {
     const payload: FanOutPayload = {
-      installationId: this.installationFor(scope.account, installationId),
+      installationId: await this.installationFor(tx, scope.account, installationId),
       account: key(scope.account),
       repo: scope.repo ? key(scope.repo) : null,
       reason,
     };
     const now = this.clock.now();
-    this.store.enqueueJob('fanout', payload, now, now);
+    await tx.enqueueJob('fanout', payload, now, now);
   }
 
-  openIncident(scope: ScopeRef, severity: Severity, title: string, actor: Actor, installationId?: number): StoredIncident {
-    const inst = this.installationFor(scope.account, installationId);
+  async openIncident(tx: Repositories, scope: ScopeRef, severity: Severity, title: string, actor: Actor, installationId?: number): Promise<StoredIncident> {
+    const inst = await this.installationFor(tx, scope.account, installationId);
     const now = this.clock.now();
-    const incident = this.store.createIncident({ account: scope.account, repo: scope.repo, severity, title, by: actor.login, source: actor.source, now });
-    this.store.audit({ at: now, account: scope.account, repo: scope.repo, actor: actor.login, source: actor.source, action: 'incident.open', target: incidentId(incident.id), reason: title, deliveryId: actor.deliveryId ?? null, incidentId: incident.id, details: { severity } });
-    this.fanOut(scope, `${incidentId(incident.id)} opened`, inst);
+    const incident = await tx.createIncident({ account: scope.account, repo: scope.repo, severity, title, by: actor.login, source: actor.source, now });
+    await tx.audit({ at: now, account: scope.account, repo: scope.repo, actor: actor.login, source: actor.source, action: 'incident.open', target: incidentId(incident.id), reason: title, deliveryId: actor.deliveryId ?? null, incidentId: incident.id, details: { severity } });
+    await this.fanOut(tx, scope, `${incidentId(incident.id)} opened`, inst);
     this.events.push({ type: 'incident.opened', incident, actor, note: title });
     return incident;
   }
 
-  resolveIncident(id: number, note: string, actor: Actor): StoredIncident {
-    const before = this.store.getIncident(id);
+  async resolveIncident(tx: Repositories, id: number, note: string, actor: Actor): Promise<StoredIncident> {
+    const before = await tx.getIncident(id);
     if (!before) throw new PhaseError(`${incidentId(id)} does not exist`);
     const now = this.clock.now();
-    if (!this.store.resolveIncident(id, now)) throw new PhaseError(`${incidentId(id)} is ${before.phase}: only an open incident can be resolved`);
-    const incident = this.store.getIncident(id)!;
-    this.store.audit({ at: now, account: incident.scope.account, repo: incident.scope.repo, actor: actor.login, source: actor.source, action: 'incident.resolve', target: incidentId(id), reason: note, deliveryId: actor.deliveryId ?? null, incidentId: id });
-    this.fanOut(incident.scope, `${incidentId(id)} resolved`);
+    if (!(await tx.resolveIncident(id, now))) throw new PhaseError(`${incidentId(id)} is ${before.phase}: only an open incident can be resolved`);
+    const incident = (await tx.getIncident(id))!;
+    await tx.audit({ at: now, account: incident.scope.account, repo: incident.scope.repo, actor: actor.login, source: actor.source, action: 'incident.resolve', target: incidentId(id), reason: note, deliveryId: actor.deliveryId ?? null, incidentId: id });
+    await this.fanOut(tx, incident.scope, `${incidentId(id)} resolved`);
     this.events.push({ type: 'incident.resolved', incident, actor, note });
     return incident;
   }
 
-  closeIncident(id: number, note: string, actor: Actor): StoredIncident {
-    const before = this.store.getIncident(id);
+  async closeIncident(tx: Repositories, id: number, note: string, actor: Actor): Promise<StoredIncident> {
+    const before = await tx.getIncident(id);
     if (!before) throw new PhaseError(`${incidentId(id)} does not exist`);
     const now = this.clock.now();
-    if (!this.store.closeIncident(id, now)) throw new PhaseError(`${incidentId(id)} is already closed`);
-    const incident = this.store.getIncident(id)!;
-    this.store.audit({ at: now, account: incident.scope.account, repo: incident.scope.repo, actor: actor.login, source: actor.source, action: 'incident.close', target: incidentId(id), reason: note, deliveryId: actor.deliveryId ?? null, incidentId: id });
-    this.fanOut(incident.scope, `${incidentId(id)} closed`);
+    if (!(await tx.closeIncident(id, now))) throw new PhaseError(`${incidentId(id)} is already closed`);
+    const incident = (await tx.getIncident(id))!;
+    await tx.audit({ at: now, account: incident.scope.account, repo: incident.scope.repo, actor: actor.login, source: actor.source, action: 'incident.close', target: incidentId(id), reason: note, deliveryId: actor.deliveryId ?? null, incidentId: id });
+    await this.fanOut(tx, incident.scope, `${incidentId(id)} closed`);
     this.events.push({ type: 'incident.closed', incident, actor, note });
     return incident;
   }
 
-  freeze(scope: ScopeRef, mode: Mode, until: number | null, reason: string, actor: Actor, installationId?: number): StoredFreeze {
-    const inst = this.installationFor(scope.account, installationId);
+  async freeze(tx: Repositories, scope: ScopeRef, mode: Mode, until: number | null, reason: string, actor: Actor, installationId?: number): Promise<StoredFreeze> {
+    const inst = await this.installationFor(tx, scope.account, installationId);
     const now = this.clock.now();
-    const freeze = this.store.createFreeze({ account: scope.account, repo: scope.repo, mode, reason, by: actor.login, until, source: actor.source, now });
-    this.store.audit({ at: now, account: scope.account, repo: scope.repo, actor: actor.login, source: actor.source, action: 'freeze.start', target: `freeze ${freeze.id}`, reason, deliveryId: actor.deliveryId ?? null, details: { mode, until } });
-    this.fanOut(scope, `freeze ${freeze.id}`, inst);
+    const freeze = await tx.createFreeze({ account: scope.account, repo: scope.repo, mode, reason, by: actor.login, until, source: actor.source, now });
+    await tx.audit({ at: now, account: scope.account, repo: scope.repo, actor: actor.login, source: actor.source, action: 'freeze.start', target: `freeze ${freeze.id}`, reason, deliveryId: actor.deliveryId ?? null, details: { mode, until } });
+    await this.fanOut(tx, scope, `freeze ${freeze.id}`, inst);
     this.events.push({ type: 'freeze.started', freeze, actor });
     return freeze;
   }
 
   /** Ends one freeze; null when it had already ended. */
-  endFreeze(id: number, reason: string, actor: Actor): StoredFreeze | null {
+  async endFreeze(tx: Repositories, id: number, reason: string, actor: Actor): Promise<StoredFreeze | null> {
     const now = this.clock.now();
-    if (!this.store.endFreeze(id, actor.login, now)) return null;
-    const freeze = this.store.getFreeze(id)!;
-    this.store.audit({ at: now, account: freeze.scope.account, repo: freeze.scope.repo, actor: actor.login, source: actor.source, action: 'freeze.end', target: `freeze ${id}`, reason, deliveryId: actor.deliveryId ?? null });
-    this.fanOut(freeze.scope, `freeze ${id} ended`);
+    if (!(await tx.endFreeze(id, actor.login, now))) return null;
+    const freeze = (await tx.getFreeze(id))!;
+    await tx.audit({ at: now, account: freeze.scope.account, repo: freeze.scope.repo, actor: actor.login, source: actor.source, action: 'freeze.end', target: `freeze ${id}`, reason, deliveryId: actor.deliveryId ?? null });
+    await this.fanOut(tx, freeze.scope, `freeze ${id} ended`);
     this.events.push({ type: 'freeze.ended', freeze, actor });
     return freeze;
   }
@@ -117,55 +114,55 @@ export class Actions {
    * /unfreeze: ends the scope's manual freezes and the current occurrence of its active windows
    * (passed in by the caller, who knows the config), never an incident.
    */
-  unfreeze(scope: ScopeRef, activeWindows: { name: string; start: number; end: number }[], reason: string, actor: Actor, installationId?: number): { freezes: StoredFreeze[]; windows: string[] } {
-    const inst = this.installationFor(scope.account, installationId);
+  async unfreeze(tx: Repositories, scope: ScopeRef, activeWindows: { name: string; start: number; end: number }[], reason: string, actor: Actor, installationId?: number): Promise<{ freezes: StoredFreeze[]; windows: string[] }> {
+    const inst = await this.installationFor(tx, scope.account, installationId);
     const now = this.clock.now();
     const ended: StoredFreeze[] = [];
-    for (const f of this.store.activeFreezesOfScope(scope.account, scope.repo, now)) {
-      if (this.store.endFreeze(f.id, actor.login, now)) ended.push(this.store.getFreeze(f.id)!);
+    for (const f of await tx.activeFreezesOfScope(scope.account, scope.repo, now)) {
+      if (await tx.endFreeze(f.id, actor.login, now)) ended.push((await tx.getFreeze(f.id))!);
     }
     const windows: string[] = [];
     for (const w of activeWindows) {
-      if (this.store.suppressWindow({ account: scope.account, repo: scope.repo, window: w.name, start: w.start, end: w.end, by: actor.login, now })) windows.push(w.name);
+      if (await tx.suppressWindow({ account: scope.account, repo: scope.repo, window: w.name, start: w.start, end: w.end, by: actor.login, now })) windows.push(w.name);
     }
-    this.store.audit({ at: now, account: scope.account, repo: scope.repo, actor: actor.login, source: actor.source, action: 'unfreeze', target: scopeName(scope), reason, deliveryId: actor.deliveryId ?? null, details: { freezes: ended.map((f) => f.id), windows } });
-    if (ended.length || windows.length) this.fanOut(scope, 'unfreeze', inst);
+    await tx.audit({ at: now, account: scope.account, repo: scope.repo, actor: actor.login, source: actor.source, action: 'unfreeze', target: scopeName(scope), reason, deliveryId: actor.deliveryId ?? null, details: { freezes: ended.map((f) => f.id), windows } });
+    if (ended.length || windows.length) await this.fanOut(tx, scope, 'unfreeze', inst);
     for (const freeze of ended) this.events.push({ type: 'freeze.ended', freeze, actor });
     return { freezes: ended, windows };
   }
 
-  override(account: string, repo: string, number: number, sha: string, reason: string, actor: Actor, installationId?: number): void {
+  async override(tx: Repositories, account: string, repo: string, number: number, sha: string, reason: string, actor: Actor, installationId?: number): Promise<void> {
     const now = this.clock.now();
-    this.store.createOverride({ account, repo, number, sha, by: actor.login, reason, now });
-    this.store.audit({ at: now, account, repo, actor: actor.login, source: actor.source, action: 'override', target: `#${number}@${sha.slice(0, 7)}`, reason, deliveryId: actor.deliveryId ?? null });
-    this.gatePullJob(account, repo, number, installationId);
+    await tx.createOverride({ account, repo, number, sha, by: actor.login, reason, now });
+    await tx.audit({ at: now, account, repo, actor: actor.login, source: actor.source, action: 'override', target: `#${number}@${sha.slice(0, 7)}`, reason, deliveryId: actor.deliveryId ?? null });
+    await this.gatePullJob(tx, account, repo, number, installationId);
   }
 
-  cancelOverride(account: string, repo: string, number: number, actor: Actor, installationId?: number): boolean {
+  async cancelOverride(tx: Repositories, account: string, repo: string, number: number, actor: Actor, installationId?: number): Promise<boolean> {
     const now = this.clock.now();
-    if (!this.store.cancelOverride(account, repo, number, now)) return false;
-    this.store.audit({ at: now, account, repo, actor: actor.login, source: actor.source, action: 'override.cancel', target: `#${number}`, deliveryId: actor.deliveryId ?? null });
-    this.gatePullJob(account, repo, number, installationId);
+    if (!(await tx.cancelOverride(account, repo, number, now))) return false;
+    await tx.audit({ at: now, account, repo, actor: actor.login, source: actor.source, action: 'override.cancel', target: `#${number}`, deliveryId: actor.deliveryId ?? null });
+    await this.gatePullJob(tx, account, repo, number, installationId);
     return true;
   }
 
   /** Marks timed freezes whose time is up as ended (the gate already ignores them) and audits it. */
-  expireFreezes(): StoredFreeze[] {
+  async expireFreezes(tx: Repositories): Promise<StoredFreeze[]> {
     const now = this.clock.now();
     const expired: StoredFreeze[] = [];
-    for (const f of this.store.expiredFreezes(now)) {
-      if (!this.store.endFreeze(f.id, 'moratorium', f.until ?? now)) continue;
-      const freeze = this.store.getFreeze(f.id)!;
+    for (const f of await tx.expiredFreezes(now)) {
+      if (!(await tx.endFreeze(f.id, 'moratorium', f.until ?? now))) continue;
+      const freeze = (await tx.getFreeze(f.id))!;
       expired.push(freeze);
-      this.store.audit({ at: now, account: f.scope.account, repo: f.scope.repo, actor: 'moratorium', source: 'schedule', action: 'freeze.expire', target: `freeze ${f.id}`, reason: 'its time was up' });
+      await tx.audit({ at: now, account: f.scope.account, repo: f.scope.repo, actor: 'moratorium', source: 'schedule', action: 'freeze.expire', target: `freeze ${f.id}`, reason: 'its time was up' });
       this.events.push({ type: 'freeze.ended', freeze, actor: { login: 'moratorium', source: 'schedule' } });
     }
     return expired;
   }
 
-  private gatePullJob(account: string, repo: string, number: number, installationId?: number): void {
+  private async gatePullJob(tx: Repositories, account: string, repo: string, number: number, installationId?: number): Promise<void> {
     const now = this.clock.now();
-    this.store.enqueueJob('gate-pull', { installationId: this.installationFor(account, installationId), account: key(account), repo: key(repo), number, force: false }, now, now);
+    await tx.enqueueJob('gate-pull', { installationId: await this.installationFor(tx, account, installationId), account: key(account), repo: key(repo), number, force: false }, now, now);
   }
 
   drainEvents(): StateEvent[] {

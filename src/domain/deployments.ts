@@ -14,8 +14,9 @@ import { isGatedBranch } from '../gate/branches.js';
 import { decideDeployment, expiredHold, gateAnswerOf, gatesEnvironment, type DeployedPull, type DeploymentVerdict, type GateAnswer } from '../gate/deployment.js';
 import type { Decision, DeploymentChange, GateState } from '../gate/types.js';
 import type { GitHubPort, PullInfo, RepoRef } from '../github/port.js';
-import type { HeldDeployment, Store } from '../store/store.js';
-import { key } from '../store/store.js';
+import type { AsyncStore, Repositories } from '../store/contract.js';
+import type { HeldDeployment } from '../store/records.js';
+import { key } from '../store/records.js';
 import { gateStateFor } from './gate-state.js';
 import type { Gatekeeper } from './gatekeeper.js';
 import type { JobRegistry } from './jobs.js';
@@ -73,7 +74,7 @@ export type { GateAnswer };
 export type ProtectionOutcome = { answer: 'approved' | 'rejected' | 'held'; comment: string; decision: Decision | null };
 
 export interface DeploymentDeps {
-  store: Store;
+  store: AsyncStore;
   configs: Pick<ConfigService, 'get'>;
   clock: Clock;
   log: Logger;
@@ -88,7 +89,7 @@ export interface DeploymentDeps {
 }
 
 export class Deployments implements HeldChecks {
-  private readonly store: Store;
+  private readonly store: AsyncStore;
   private readonly clock: Clock;
   private readonly log: Logger;
 
@@ -115,7 +116,7 @@ export class Deployments implements HeldChecks {
     const out: DeployedPull[] = [];
     for (const pull of pulls.values()) {
       const change = await this.deps.gatekeeper.loadChange(port, ref, defaultBranch, pull, loaded);
-      const o = this.store.overrideForSha(ref.owner, ref.repo, pull.headSha);
+      const o = await this.store.overrideForSha(ref.owner, ref.repo, pull.headSha);
       out.push({ change, mergeCommitSha: pull.mergeCommitSha, override: o ? { by: o.by } : null });
     }
     return out;
@@ -136,9 +137,9 @@ export class Deployments implements HeldChecks {
     const pulls = await this.loadDeployedPulls(port, ref, loaded, r.sha, r.prNumbers);
     const stateChange: DeploymentChange = { kind: 'deployment', account: r.owner, repo: r.repo, environment: r.environment, sha: r.sha, hotfix: { is: false, why: '' }, overridden: false };
     // approvals made in this pass already count (provisionally): a slot is used once, however many wait
-    const state = gateStateFor(this.store, loaded, stateChange, this.clock.now());
+    const state = await gateStateFor(this.store, loaded, stateChange, this.clock.now());
     // held requests go first: a newcomer queues behind them rather than taking a slot they wait for
-    const behindOlder = r.heldSince === null && this.store.waitingDeploymentsOfRepo(r.owner, r.repo).some((h) => h.environment === r.environment);
+    const behindOlder = r.heldSince === null && (await this.store.waitingDeploymentsOfRepo(r.owner, r.repo)).some((h) => h.environment === r.environment);
     return decideDeployment({ ...base, now: this.clock.now(), config: loaded.config, state, pulls, behindOlder });
   }
 
@@ -147,8 +148,8 @@ export class Deployments implements HeldChecks {
    * environment: otherwise every check before its success status would see the slot still free.
    * Its success status settles it; a failure drops it.
    */
-  private saveApproval(r: { owner: string; repo: string; environment: string; deploymentId: number | null; callbackUrl: string; sha: string }): void {
-    this.store.recordDeploy({
+  private async saveApproval(r: { owner: string; repo: string; environment: string; deploymentId: number | null; callbackUrl: string; sha: string }): Promise<void> {
+    await this.store.recordDeploy({
       dedupeKey: r.deploymentId !== null ? `deployment:${r.deploymentId}` : `approval:${r.callbackUrl}#${r.environment}`,
       account: r.owner,
       repo: r.repo,
@@ -173,15 +174,15 @@ export class Deployments implements HeldChecks {
       // publish
       if (verdict.answer !== 'held') {
         await port.answerDeployment(req.callbackUrl, req.environment, verdict.answer, verdict.comment);
-        if (verdict.counts) this.saveApproval(req);
+        if (verdict.counts) await this.saveApproval(req);
       } else {
-        this.saveHeld(req, this.clock.now());
-        for (const at of verdict.wakeAt) this.deps.wakeups.wakeBy(at);
-        if (verdict.recheckHeld) this.queueHeldCheck(req.installationId, req.owner, req.repo);
+        await this.saveHeld(req, this.clock.now());
+        for (const at of verdict.wakeAt) await this.deps.wakeups.wakeBy(at);
+        if (verdict.recheckHeld) await this.queueHeldCheck(req.installationId, req.owner, req.repo);
       }
       return { answer: verdict.answer, comment: verdict.comment, decision: verdict.decision };
     } catch (error) {
-      this.holdForRetry(req);
+      await this.holdForRetry(req);
       throw error;
     }
   }
@@ -223,8 +224,8 @@ export class Deployments implements HeldChecks {
   }
 
   /** Stores a request to be answered later (see releaseHeld). */
-  private saveHeld(req: ProtectionRequest, now: number): void {
-    this.store.holdDeployment({
+  private async saveHeld(req: ProtectionRequest, now: number, repos: Pick<Repositories, 'holdDeployment'> = this.store): Promise<void> {
+    await repos.holdDeployment({
       account: key(req.owner),
       repo: key(req.repo),
       installationId: req.installationId,
@@ -238,29 +239,32 @@ export class Deployments implements HeldChecks {
     });
   }
 
-  private holdForRetry(req: ProtectionRequest): void {
+  private async holdForRetry(req: ProtectionRequest): Promise<void> {
     const now = this.clock.now();
-    this.saveHeld(req, now);
-    this.store.enqueueJob('held-check', { installationId: req.installationId, account: key(req.owner), repo: key(req.repo) } satisfies HeldCheckPayload, now + ANSWER_RETRY_MS, now);
+    // the hold and its retry job are stored together
+    await this.store.transaction(async (tx) => {
+      await this.saveHeld(req, now, tx);
+      await tx.enqueueJob('held-check', { installationId: req.installationId, account: key(req.owner), repo: key(req.repo) } satisfies HeldCheckPayload, now + ANSWER_RETRY_MS, now);
+    });
     this.deps.jobs.kick();
   }
 
   /** Queue a check of the held requests of a scope, if it has any. */
-  queueHeldCheck(installationId: number, account: string, repo: string | null): void {
-    const waiting = this.store.waitingDeployments().filter((h) => h.account === key(account) && (repo === null || h.repo === key(repo)));
+  async queueHeldCheck(installationId: number, account: string, repo: string | null): Promise<void> {
+    const waiting = (await this.store.waitingDeployments()).filter((h) => h.account === key(account) && (repo === null || h.repo === key(repo)));
     if (!waiting.length) return;
     const now = this.clock.now();
-    this.store.enqueueJob('held-check', { installationId, account: key(account), repo: repo ? key(repo) : null } satisfies HeldCheckPayload, now, now);
+    await this.store.enqueueJob('held-check', { installationId, account: key(account), repo: repo ? key(repo) : null } satisfies HeldCheckPayload, now, now);
     this.deps.jobs.kick();
   }
 
-  queueAllHeldChecks(): void {
+  async queueAllHeldChecks(): Promise<void> {
     const seen = new Set<string>();
-    for (const h of this.store.waitingDeployments()) {
+    for (const h of await this.store.waitingDeployments()) {
       const k = `${h.installationId}:${h.account}`;
       if (seen.has(k)) continue;
       seen.add(k);
-      this.queueHeldCheck(h.installationId, h.account, null);
+      await this.queueHeldCheck(h.installationId, h.account, null);
     }
   }
 
@@ -271,7 +275,7 @@ export class Deployments implements HeldChecks {
    * is retried (with backoff) when any failed.
    */
   async releaseHeld(payload: HeldCheckPayload): Promise<void> {
-    const held = this.store.waitingDeployments().filter((h) => h.account === payload.account && (payload.repo === null || h.repo === payload.repo));
+    const held = (await this.store.waitingDeployments()).filter((h) => h.account === payload.account && (payload.repo === null || h.repo === payload.repo));
     if (!held.length) return;
     const port = await this.deps.ports(payload.installationId);
     const failures: string[] = [];
@@ -296,11 +300,11 @@ export class Deployments implements HeldChecks {
   private async releaseOne(port: GitHubPort, h: HeldDeployment): Promise<'approved' | 'rejected' | null> {
     const verdict = await this.loadAndDecide(port, { owner: h.account, repo: h.repo, environment: h.environment, sha: h.sha, prNumbers: h.prNumbers, heldSince: h.requestedAt });
     if (verdict.answer === 'held') {
-      for (const at of verdict.wakeAt) this.deps.wakeups.wakeBy(at);
+      for (const at of verdict.wakeAt) await this.deps.wakeups.wakeBy(at);
       return null;
     }
     const answered = await this.answerHeld(port, h, verdict.answer, verdict.comment);
-    if (verdict.counts) this.saveApproval({ ...h, owner: h.account });
+    if (verdict.counts) await this.saveApproval({ ...h, owner: h.account });
     return answered;
   }
 
@@ -316,10 +320,10 @@ export class Deployments implements HeldChecks {
       const status = typeof error === 'object' && error !== null && 'status' in error ? Number((error as { status: unknown }).status) : NaN;
       if (![400, 404, 410, 422].includes(status)) throw error;
       this.log.error({ event: 'deployment_protection_rule', repo: `${h.account}/${h.repo}`, environment: h.environment, sha: h.sha, status, err: error instanceof Error ? error.message : String(error) }, 'GitHub refused the answer to a held deployment');
-      this.store.decideHeld(h.id, state, `${comment} (GitHub refused this answer: ${status})`, now);
+      await this.store.decideHeld(h.id, state, `${comment} (GitHub refused this answer: ${status})`, now);
       return state;
     }
-    this.store.decideHeld(h.id, state, comment, now);
+    await this.store.decideHeld(h.id, state, comment, now);
     this.log.info({ event: 'deployment_protection_rule', repo: `${h.account}/${h.repo}`, environment: h.environment, sha: h.sha, decision: state, held_ms: now - h.requestedAt }, `held deployment ${state}`);
     return state;
   }
@@ -329,18 +333,18 @@ export class Deployments implements HeldChecks {
     const dedupeKey = `deployment:${d.deploymentId}`;
     if (d.state === 'failure' || d.state === 'error') {
       // an approval that never shipped frees its slot
-      if (this.store.dropProvisionalDeploy(dedupeKey)) this.queueHeldCheck(port.installationId, d.owner, d.repo);
+      if (await this.store.dropProvisionalDeploy(dedupeKey)) await this.queueHeldCheck(port.installationId, d.owner, d.repo);
       return false;
     }
     if (d.state !== 'success') return false;
-    if (this.store.settleDeploy(dedupeKey, d.actor)) return true;
+    if (await this.store.settleDeploy(dedupeKey, d.actor)) return true;
     const loaded = await this.deps.configs.get(port, { owner: d.owner, repo: d.repo });
     const counted = loaded.config.cadence?.counts === 'deployments' && loaded.config.cadence.environments.includes(d.environment);
     const gated = loaded.config.deployments.environments.includes(d.environment);
     if (!counted && !gated) return false;
-    const held = this.store.waitingDeploymentsOfRepo(d.owner, d.repo).length > 0;
-    const inserted = this.store.recordDeploy({ dedupeKey, account: d.owner, repo: d.repo, kind: 'deployment', environment: d.environment, sha: d.sha, actor: d.actor, at: this.clock.now() });
-    if (inserted && held) this.queueHeldCheck(port.installationId, d.owner, d.repo);
+    const held = (await this.store.waitingDeploymentsOfRepo(d.owner, d.repo)).length > 0;
+    const inserted = await this.store.recordDeploy({ dedupeKey, account: d.owner, repo: d.repo, kind: 'deployment', environment: d.environment, sha: d.sha, actor: d.actor, at: this.clock.now() });
+    if (inserted && held) await this.queueHeldCheck(port.installationId, d.owner, d.repo);
     return inserted;
   }
 
@@ -350,11 +354,11 @@ export class Deployments implements HeldChecks {
     if (!isGatedBranch(loaded.config, pull.baseRef, defaultBranch)) return false;
     const change = await this.deps.gatekeeper.loadChange(port, ref, defaultBranch, pull, loaded);
     const h = hotfixStatus(loaded.config, change);
-    const o = this.store.activeOverride(ref.owner, ref.repo, pull.number);
+    const o = await this.store.activeOverride(ref.owner, ref.repo, pull.number);
     const exemption = o && o.sha === pull.headSha ? `override by ${o.by}: ${o.reason}` : h.is ? `hotfix: ${h.why}` : null;
-    const inserted = this.store.recordDeploy({ dedupeKey: `merge:${key(ref.owner)}/${key(ref.repo)}#${pull.number}`, account: ref.owner, repo: ref.repo, kind: 'merge', sha: pull.mergeCommitSha, prNumber: pull.number, title: pull.title, actor, at: this.clock.now(), exemption });
-    const cadenceInForce = loaded.config.cadence?.counts !== 'deployments' && (loaded.config.cadence !== null || this.store.activeIncidents(ref.owner).some((i) => i.phase === 'resolved'));
-    if (inserted && cadenceInForce) this.deps.fanOuts.queueFanOut(port.installationId, ref.owner, ref.repo, `#${pull.number} merged`);
+    const inserted = await this.store.recordDeploy({ dedupeKey: `merge:${key(ref.owner)}/${key(ref.repo)}#${pull.number}`, account: ref.owner, repo: ref.repo, kind: 'merge', sha: pull.mergeCommitSha, prNumber: pull.number, title: pull.title, actor, at: this.clock.now(), exemption });
+    const cadenceInForce = loaded.config.cadence?.counts !== 'deployments' && (loaded.config.cadence !== null || (await this.store.activeIncidents(ref.owner)).some((i) => i.phase === 'resolved'));
+    if (inserted && cadenceInForce) await this.deps.fanOuts.queueFanOut(port.installationId, ref.owner, ref.repo, `#${pull.number} merged`);
     return inserted;
   }
 }

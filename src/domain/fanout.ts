@@ -6,7 +6,7 @@
  */
 import type { Logger } from 'pino';
 import type { PullInfo, RepoInfo } from '../github/port.js';
-import type { Store } from '../store/store.js';
+import type { AsyncStore } from '../store/contract.js';
 import type { Gatekeeper } from './gatekeeper.js';
 import type { JobRegistry, JobResult } from './jobs.js';
 import type { HeldChecks, PortFactory } from './ports.js';
@@ -48,7 +48,7 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promis
 }
 
 export interface FanOutDeps {
-  store: Store;
+  store: AsyncStore;
   gatekeeper: Pick<Gatekeeper, 'remember' | 'gatePull'>;
   ports: PortFactory;
   log: Logger;
@@ -59,7 +59,7 @@ export interface FanOutDeps {
 }
 
 export class FanOut {
-  private readonly store: Store;
+  private readonly store: AsyncStore;
   private readonly gatekeeper: FanOutDeps['gatekeeper'];
   private readonly ports: PortFactory;
   private readonly log: Logger;
@@ -79,7 +79,7 @@ export class FanOut {
       return { retry: { payload: { ...payload, repo: payload.repo, only: payload.repo ? undefined : result.failedRepos }, error: result.errors.join('; ').slice(0, 1000) } };
     }
     // held deployments may be free to go now
-    this.deps.heldChecks.queueHeldCheck(payload.installationId, payload.account, payload.repo);
+    await this.deps.heldChecks.queueHeldCheck(payload.installationId, payload.account, payload.repo);
   }
 
   async run(payload: FanOutPayload): Promise<FanOutResult> {
@@ -105,15 +105,15 @@ export class FanOut {
       }
     }
     result.repos = repos.length;
-    for (const r of repos) this.store.upsertRepo(r.owner, r.repo, payload.installationId, `${r.owner}/${r.repo}`, r.defaultBranch);
+    for (const r of repos) await this.store.upsertRepo(r.owner, r.repo, payload.installationId, `${r.owner}/${r.repo}`, r.defaultBranch);
 
     const listed = await mapLimit(repos, LIST_CONCURRENCY, async (r) => {
       try {
         const pulls = await port.listOpenPulls(r);
         // one transaction per listing: one commit (and fsync) instead of one per PR
-        this.store.tx(() => {
-          for (const p of pulls) this.gatekeeper.remember(payload.installationId, r, p);
-          this.store.closeMissingPulls(r.owner, r.repo, pulls.map((p) => p.number));
+        await this.store.transaction(async (tx) => {
+          for (const p of pulls) await this.gatekeeper.remember(payload.installationId, r, p, tx);
+          await tx.closeMissingPulls(r.owner, r.repo, pulls.map((p) => p.number));
         });
         return pulls.map((pull) => ({ repo: r, pull }));
       } catch (error) {

@@ -2,8 +2,8 @@
 import type { Config } from '../config/schema.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { Change, GateState, Scope } from '../gate/types.js';
-import type { Store } from '../store/store.js';
-import { key } from '../store/store.js';
+import type { Repositories } from '../store/contract.js';
+import { key } from '../store/records.js';
 
 const inScope = (scope: Scope, repo: string): boolean => scope.repo === null || scope.repo === key(repo);
 
@@ -24,16 +24,16 @@ export function lookback(config: Config): number {
   return ms;
 }
 
-export function gateStateFor(store: Store, loaded: LoadedConfig, change: Change, now: number): GateState {
+export async function gateStateFor(store: Repositories, loaded: LoadedConfig, change: Change, now: number): Promise<GateState> {
   const { account, repo } = change;
   const counted = countedDeploys(loaded.config, change);
   const back = lookback(loaded.config);
   return {
-    freezes: store.activeFreezes(account, now).filter((f) => inScope(f.scope, repo)),
-    incidents: store.activeIncidents(account).filter((i) => inScope(i.scope, repo)),
-    windowSuppressions: store.liveSuppressions(account, now).filter((s) => inScope(s.scope, repo)),
-    override: change.kind === 'pull_request' ? store.activeOverride(account, repo, change.number) : null,
-    deploys: back > 0 ? store.deployTimes(account, repo, counted.kind, counted.environment, now - back) : [],
+    freezes: (await store.activeFreezes(account, now)).filter((f) => inScope(f.scope, repo)),
+    incidents: (await store.activeIncidents(account)).filter((i) => inScope(i.scope, repo)),
+    windowSuppressions: (await store.liveSuppressions(account, now)).filter((s) => inScope(s.scope, repo)),
+    override: change.kind === 'pull_request' ? await store.activeOverride(account, repo, change.number) : null,
+    deploys: back > 0 ? (await store.deployTimes(account, repo, counted.kind, counted.environment, now - back)) : [],
     configProblems: loaded.problems,
     // problems with a valid (or absent) default-branch config are those of a PR's own version of the
     // file: the gate then ran on the default branch's config, which is neither fallback

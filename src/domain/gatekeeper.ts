@@ -12,8 +12,9 @@ import type { ConfigProblem } from '../config/schema.js';
 import { decideSharedHead } from '../gate/combine.js';
 import type { Decision, GateInput, LabelState, PullRequestChange } from '../gate/types.js';
 import type { GitHubPort, PullInfo, RepoRef } from '../github/port.js';
-import type { PullRecord, Store } from '../store/store.js';
-import { key } from '../store/store.js';
+import type { AsyncStore, Repositories } from '../store/contract.js';
+import type { PullRecord } from '../store/records.js';
+import { key } from '../store/records.js';
 import { gateStateFor } from './gate-state.js';
 import { CHECK_NAME } from '../github/octokit-port.js';
 import type { JobRegistry } from './jobs.js';
@@ -49,7 +50,7 @@ export interface GatePullJob {
 }
 
 export interface GatekeeperDeps {
-  store: Store;
+  store: AsyncStore;
   configs: Pick<ConfigService, 'get'>;
   clock: Clock;
   log: Logger;
@@ -62,7 +63,7 @@ export interface GatekeeperDeps {
 }
 
 export class Gatekeeper {
-  private readonly store: Store;
+  private readonly store: AsyncStore;
   private readonly configs: Pick<ConfigService, 'get'>;
   private readonly clock: Clock;
   private readonly log: Logger;
@@ -82,13 +83,13 @@ export class Gatekeeper {
     const pull = await port.getPull(ref, payload.number);
     if (!pull || pull.state !== 'open') return;
     const defaultBranch = await loadDefaultBranch(this.store, port, ref);
-    this.remember(payload.installationId, ref, pull);
+    await this.remember(payload.installationId, ref, pull);
     await this.gatePull(port, ref, defaultBranch, pull, { force: payload.force });
   }
 
   /** Queue a re-evaluation of one PR (a retry after GitHub failed), run at `runAt`. */
-  queueGatePull(installationId: number, account: string, repo: string, number: number, runAt: number): void {
-    this.store.enqueueJob('gate-pull', { installationId, account: account.toLowerCase(), repo: repo.toLowerCase(), number, force: false } satisfies GatePullJob, runAt, this.clock.now());
+  async queueGatePull(installationId: number, account: string, repo: string, number: number, runAt: number): Promise<void> {
+    await this.store.enqueueJob('gate-pull', { installationId, account: account.toLowerCase(), repo: repo.toLowerCase(), number, force: false } satisfies GatePullJob, runAt, this.clock.now());
     this.deps.jobs.kick();
   }
 
@@ -104,13 +105,13 @@ export class Gatekeeper {
         labels.push({ name, addedBy: null, addedByAuthorized: null });
         continue;
       }
-      let grant = this.store.getLabelGrant(ref.owner, ref.repo, pull.number, name);
+      let grant = await this.store.getLabelGrant(ref.owner, ref.repo, pull.number, name);
       if (!grant) {
         const actor = await port.labelAddedBy(ref, pull.number, name);
         const answer = actor ? await this.deps.authority(port, ref, actor, loaded.config.exempt.labeled_by, ref.owner) : null;
         // an error while checking leaves it unknown (null): it does not count, and is asked again later
         const authorized = answer && !answer.error ? answer.allowed : null;
-        if (authorized !== null || !actor) this.store.setLabelGrant(ref.owner, ref.repo, pull.number, name, actor, authorized ?? false, this.clock.now());
+        if (authorized !== null || !actor) await this.store.setLabelGrant(ref.owner, ref.repo, pull.number, name, actor, authorized ?? false, this.clock.now());
         grant = { actor, authorized: authorized ?? (actor ? null : false), checkedAt: this.clock.now() };
       }
       labels.push({ name, addedBy: grant.actor, addedByAuthorized: grant.authorized });
@@ -130,8 +131,8 @@ export class Gatekeeper {
   }
 
   /** The gate's input for one change: the store's state at `now`. */
-  inputFor(loaded: LoadedConfig, change: GateInput['change'], now: number): GateInput {
-    return { config: loaded.config, state: gateStateFor(this.store, loaded, change, now), change, now };
+  async inputFor(loaded: LoadedConfig, change: GateInput['change'], now: number): Promise<GateInput> {
+    return { config: loaded.config, state: await gateStateFor(this.store, loaded, change, now), change, now };
   }
 
   /**
@@ -156,15 +157,15 @@ export class Gatekeeper {
    */
   async loadPull(port: GitHubPort, ref: RepoRef, defaultBranch: string, pull: PullInfo): Promise<LoadedPull> {
     const loaded = await this.configs.get(port, ref);
-    const own = this.loadHeadConfigProblems(ref, pull.headSha);
+    const own = await this.loadHeadConfigProblems(ref, pull.headSha);
     const effective = own.length ? { ...loaded, problems: [...loaded.problems, ...own] } : loaded;
     const now = this.clock.now();
-    const input = this.inputFor(effective, await this.loadChange(port, ref, defaultBranch, pull, effective), now);
+    const input = await this.inputFor(effective, await this.loadChange(port, ref, defaultBranch, pull, effective), now);
     const others: GateInput[] = [];
-    for (const other of this.store.openPullsBySha(ref.owner, ref.repo, pull.headSha)) {
+    for (const other of await this.store.openPullsBySha(ref.owner, ref.repo, pull.headSha)) {
       if (other.number === pull.number) continue;
       const otherPull: PullInfo = { ...pull, number: other.number, baseRef: other.baseRef, headRef: other.headRef, labels: other.labels };
-      others.push(this.inputFor(effective, await this.loadChange(port, ref, defaultBranch, otherPull, effective), now));
+      others.push(await this.inputFor(effective, await this.loadChange(port, ref, defaultBranch, otherPull, effective), now));
     }
     return { loaded, own: input, others };
   }
@@ -174,8 +175,8 @@ export class Gatekeeper {
    * (recorded by the push and PR handlers, see headConfigKey): shown on every post of that head,
    * whatever triggered it, with no GitHub read here.
    */
-  private loadHeadConfigProblems(ref: RepoRef, sha: string): ConfigProblem[] {
-    const stored = this.store.getMeta(headConfigKey(ref, sha));
+  private async loadHeadConfigProblems(ref: RepoRef, sha: string): Promise<ConfigProblem[]> {
+    const stored = await this.store.getMeta(headConfigKey(ref, sha));
     return stored?.startsWith('[') ? (JSON.parse(stored) as ConfigProblem[]) : [];
   }
 
@@ -199,7 +200,7 @@ export class Gatekeeper {
    * repository, and only when a blocking gate is posted (a gate nobody requires protects nothing).
    */
   private async requiredState(port: GitHubPort, ref: RepoRef, branch: string): Promise<string | null> {
-    const repo = this.store.getRepo(ref.owner, ref.repo);
+    const repo = await this.store.getRepo(ref.owner, ref.repo);
     const now = this.clock.now();
     if (repo?.requiredCheckedAt && now - repo.requiredCheckedAt < REQUIRED_CHECK_TTL_MS) return repo.requiredState;
     if (!repo) return null;
@@ -211,7 +212,7 @@ export class Gatekeeper {
       this.log.warn({ event: 'required-check', repo: `${ref.owner}/${ref.repo}`, err: error instanceof Error ? error.message : String(error) }, 'could not tell whether the check is required');
       state = 'unknown';
     }
-    this.store.setRequiredState(ref.owner, ref.repo, state, now);
+    await this.store.setRequiredState(ref.owner, ref.repo, state, now);
     return state;
   }
 
@@ -221,10 +222,10 @@ export class Gatekeeper {
    * check says so in its summary.
    */
   async post(port: GitHubPort, ref: RepoRef, sha: string, decision: Decision, loaded: LoadedConfig, force: boolean, baseRef: string | null = null): Promise<boolean> {
-    const previous = this.store.getPosted(ref.owner, ref.repo, sha);
-    if (decision.nextChangeAt !== null) this.deps.wakeups.wakeBy(decision.nextChangeAt);
+    const previous = await this.store.getPosted(ref.owner, ref.repo, sha);
+    if (decision.nextChangeAt !== null) await this.deps.wakeups.wakeBy(decision.nextChangeAt);
     if (!force && previous?.decisionKey === decision.key) {
-      if (previous.nextChangeAt !== decision.nextChangeAt) this.store.setPostedNextChange(ref.owner, ref.repo, sha, decision.nextChangeAt);
+      if (previous.nextChangeAt !== decision.nextChangeAt) await this.store.setPostedNextChange(ref.owner, ref.repo, sha, decision.nextChangeAt);
       return false;
     }
     let summary = decision.summary;
@@ -236,12 +237,12 @@ export class Gatekeeper {
     } else {
       await port.postCheck(ref, sha, { conclusion: decision.conclusion, title: decision.title, summary });
     }
-    this.savePosted(ref, sha, decision);
+    await this.savePosted(ref, sha, decision);
     return true;
   }
 
-  private savePosted(ref: RepoRef, sha: string, decision: Decision): void {
-    this.store.setPosted({
+  private async savePosted(ref: RepoRef, sha: string, decision: Decision): Promise<void> {
+    await this.store.setPosted({
       account: ref.owner,
       repo: ref.repo,
       sha,
@@ -263,10 +264,10 @@ export class Gatekeeper {
   async regateDue(now: number): Promise<void> {
     const { store, log } = this;
     const byInstallation = new Map<number, PullRecord[]>();
-    for (const d of store.postedDue(now)) {
-      const pulls = store.openPullsBySha(d.account, d.repo, d.sha).filter((p) => !p.draft);
+    for (const d of await store.postedDue(now)) {
+      const pulls = (await store.openPullsBySha(d.account, d.repo, d.sha)).filter((p) => !p.draft);
       if (pulls.length === 0) {
-        store.setPostedNextChange(d.account, d.repo, d.sha, null);
+        await store.setPostedNextChange(d.account, d.repo, d.sha, null);
         continue;
       }
       const first = pulls[0]!;
@@ -300,8 +301,8 @@ export class Gatekeeper {
   }
 
   /** Records the PR as last seen, so fan-outs, boundaries and shared-SHA checks can find it. */
-  remember(installationId: number, ref: RepoRef, pull: PullInfo): void {
-    this.store.upsertPull({
+  async remember(installationId: number, ref: RepoRef, pull: PullInfo, repos: Pick<Repositories, 'upsertPull'> = this.store): Promise<void> {
+    await repos.upsertPull({
       account: key(ref.owner),
       repo: key(ref.repo),
       number: pull.number,

@@ -3,10 +3,21 @@
  * jobs table in the same transaction as the change and retried with backoff until done, so a crash
  * between the two loses nothing. Jobs of one installation and lane run one at a time; lanes run in
  * parallel, so a reply never waits behind a long fan-out.
+ *
+ * Several replicas share the table: a runner claims due jobs with a lease (the store's
+ * `claimJobs`, `FOR UPDATE SKIP LOCKED` on PostgreSQL) and extends it while it holds them, so each
+ * job runs on one replica at a time, and a job of a replica that died is claimable again when its
+ * lease runs out (30 s). Finishing a job (`completeJob`, `retryJob`, `failJob`) counts only while
+ * the runner still holds it. On SQLite (one process per file) a starting runner first releases
+ * the leases a killed process left, so a restart resumes its work at once, as before.
  */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
-import type { JobRecord, Store } from '../store/store.js';
+import type { AsyncStore } from '../store/contract.js';
+import type { ClaimedJob, JobRecord } from '../store/records.js';
+import { JOB_LEASE_EXTEND_EVERY_MS, JOB_LEASE_MS } from '../store/repos/jobs.js';
 
 export type JobResult = void | { retry: { payload: unknown; error: string } };
 export type JobHandler = (payload: never, job: JobRecord) => Promise<JobResult>;
@@ -31,18 +42,32 @@ export function backoffMs(attempts: number): number {
   return Math.min(MAX_DELAY_MS, 1000 * 2 ** Math.min(attempts, 20));
 }
 
+export type JobStore = Pick<
+  AsyncStore,
+  'engine' | 'claimJobs' | 'extendJobLease' | 'completeJob' | 'retryJob' | 'failJob' | 'releaseJobLeases' | 'dueJobs' | 'nextJobAt' | 'pendingJobCount'
+>;
+
+/** how many claimed jobs one runner holds at most (running or waiting for their lane) */
+const CLAIM_LIMIT = 200;
+
 export class JobRunner implements JobRegistry {
   private readonly handlers: Record<string, JobHandler> = {};
   private timer: NodeJS.Timeout | null = null;
+  private leaseTimer: NodeJS.Timeout | null = null;
   private readonly busyLanes = new Set<string>();
+  /** jobs this runner holds a lease on: running, or waiting for their lane */
+  private readonly held = new Map<number, ClaimedJob>();
   private readonly inFlight = new Set<number>();
   private readonly running = new Set<Promise<void>>();
   private stopped = false;
-  private ticking = false;
+  private ticking: Promise<void> | null = null;
   private again = false;
+  private released = false;
+  /** who claims: unique per process */
+  readonly owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
 
   constructor(
-    private readonly store: Store,
+    private readonly store: JobStore,
     private readonly clock: Clock,
     private readonly log: Logger,
   ) {}
@@ -58,12 +83,21 @@ export class JobRunner implements JobRegistry {
     this.kick();
   }
 
-  /** Stops taking jobs and waits for the ones running (they are stored: an unfinished one runs again after restart). */
+  /**
+   * Stops taking jobs and waits for the ones running (they are stored: an unfinished one runs again
+   * after restart); the claimed jobs that did not start are released for any replica.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    if (this.leaseTimer) clearInterval(this.leaseTimer);
+    this.leaseTimer = null;
+    await this.ticking?.catch(() => {});
     await Promise.allSettled([...this.running]);
+    const waiting = [...this.held.keys()].filter((id) => !this.inFlight.has(id));
+    this.held.clear();
+    if (waiting.length) await this.store.releaseJobLeases(this.owner, waiting).catch((error: unknown) => this.log.warn({ err: error }, 'could not release claimed jobs'));
   }
 
   /** Look for due jobs now (after an enqueue). */
@@ -73,92 +107,144 @@ export class JobRunner implements JobRegistry {
       this.again = true;
       return;
     }
-    this.ticking = true;
-    try {
-      do {
-        this.again = false;
-        this.tick();
-      } while (this.again && !this.stopped);
-    } finally {
-      this.ticking = false;
-    }
+    this.ticking = (async () => {
+      try {
+        do {
+          this.again = false;
+          await this.tick();
+        } while (this.again && !this.stopped);
+      } catch (error) {
+        // the database did not answer: try again soon
+        this.log.warn({ err: error }, 'could not claim jobs');
+        this.planIn(1000);
+      } finally {
+        this.ticking = null;
+      }
+    })();
   }
 
   /** Resolves when no job is due or running (tests and shutdown). */
   async idle(timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const due = this.store.dueJobs(this.clock.now(), 1).length;
-      if (this.running.size === 0 && due === 0) return;
+      if (this.ticking) await this.ticking;
+      const due = (await this.store.dueJobs(this.clock.now(), 1)).length;
+      if (this.running.size === 0 && this.held.size === 0 && !this.ticking && due === 0) return;
       if (Date.now() > deadline) throw new Error('jobs did not become idle');
       await Promise.race([...this.running, new Promise((r) => setTimeout(r, 20))]);
     }
   }
 
-  get pending(): number {
+  async pending(): Promise<number> {
     return this.store.pendingJobCount();
   }
 
-  private tick(): void {
+  private async tick(): Promise<void> {
+    if (!this.leaseTimer) {
+      this.leaseTimer = setInterval(() => void this.extendLeases(), JOB_LEASE_EXTEND_EVERY_MS);
+      this.leaseTimer.unref?.();
+    }
+    if (!this.released && this.store.engine === 'sqlite') {
+      // one process per SQLite file: leases left by a process that was killed are void
+      await this.store.releaseJobLeases(null);
+      this.released = true;
+    }
     const now = this.clock.now();
-    for (const job of this.store.dueJobs(now, 200)) {
+    const room = CLAIM_LIMIT - this.held.size;
+    if (room > 0) {
+      for (const job of await this.store.claimJobs({ owner: this.owner, now, leaseMs: JOB_LEASE_MS, limit: room })) this.held.set(job.id, job);
+    }
+    if (this.stopped) return;
+    const waiting = [...this.held.values()].sort((a, b) => a.runAt - b.runAt || a.id - b.id);
+    for (const job of waiting) {
       if (this.inFlight.has(job.id)) continue;
       const lane = laneOf(job);
       if (this.busyLanes.has(lane)) continue;
       this.busyLanes.add(lane);
       this.inFlight.add(job.id);
-      const p = this.run(job).finally(() => {
+      const p = this.run(job)
+        .catch((error: unknown) => this.log.error({ job: job.id, kind: job.kind, err: error }, 'could not record a job\'s end'))
+        .finally(() => {
         this.busyLanes.delete(lane);
         this.inFlight.delete(job.id);
+        this.held.delete(job.id);
         this.running.delete(p);
         this.kick();
       });
       this.running.add(p);
     }
-    this.plan();
+    await this.plan();
   }
 
-  private plan(): void {
+  private async plan(): Promise<void> {
+    if (this.stopped) return;
+    const next = await this.store.nextJobAt();
+    if (next === null) {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = null;
+      return;
+    }
+    // a due job whose lane is busy is picked up when the lane frees (kick in finally)
+    const delay = Math.min(MAX_TIMER_MS, Math.max(0, next - this.clock.now()));
+    if (delay === 0) return;
+    this.planIn(delay);
+  }
+
+  private planIn(delay: number): void {
     if (this.stopped) return;
     if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    const next = this.store.nextJobAt();
-    if (next === null) return;
-    const delay = Math.min(MAX_TIMER_MS, Math.max(0, next - this.clock.now()));
-    // a due job whose lane is busy is picked up when the lane frees (kick in finally)
-    if (delay === 0) return;
     this.timer = setTimeout(() => this.kick(), delay);
     this.timer.unref?.();
+  }
+
+  /** Keeps the leases of the jobs this runner holds; a lost one is given up (another replica has it). */
+  private async extendLeases(): Promise<void> {
+    for (const id of [...this.held.keys()]) {
+      try {
+        if (await this.store.extendJobLease(id, this.owner, JOB_LEASE_MS, this.clock.now())) continue;
+        if (!this.inFlight.has(id)) this.held.delete(id);
+        this.log.warn({ job: id }, 'job lease lost: another replica may take the job');
+      } catch (error) {
+        this.log.warn({ job: id, err: error }, 'could not extend a job lease');
+      }
+    }
   }
 
   private async run(job: JobRecord): Promise<void> {
     const handler = this.handlers[job.kind];
     const started = Date.now();
+    const lost = (done: boolean) => {
+      if (!done) this.log.warn({ job: job.id, kind: job.kind }, 'job finished after its lease was lost: another replica had taken it');
+    };
     if (!handler) {
-      this.store.jobFailed(job.id, `no handler for job kind ${job.kind}`, this.clock.now());
+      lost(await this.store.failJob(job.id, this.owner, `no handler for job kind ${job.kind}`, this.clock.now()));
       return;
     }
     try {
       const result = await handler(job.payload as never, job);
       if (result && 'retry' in result) {
-        this.store.updateJobPayload(job.id, result.retry.payload);
-        this.store.jobRetry(job.id, result.retry.error, this.clock.now() + backoffMs(job.attempts));
+        lost(await this.store.retryJob(job.id, this.owner, result.retry.error, this.clock.now() + backoffMs(job.attempts), result.retry.payload));
         this.log.warn({ job: job.id, kind: job.kind, attempts: job.attempts + 1, error: result.retry.error }, 'job incomplete, will retry');
       } else {
-        this.store.jobDone(job.id, this.clock.now());
+        lost(await this.store.completeJob(job.id, this.owner, this.clock.now()));
         this.log.debug({ job: job.id, kind: job.kind, duration_ms: Date.now() - started }, 'job done');
       }
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       const status = statusOf(error);
-      // a client error that keeps coming back will not heal by itself
-      if (status !== undefined && status >= 400 && status < 500 && status !== 403 && status !== 429 && job.attempts >= 9) {
-        this.store.jobFailed(job.id, message, this.clock.now());
-        this.log.error({ job: job.id, kind: job.kind, err: error }, 'job failed for good');
-        return;
+      try {
+        // a client error that keeps coming back will not heal by itself
+        if (status !== undefined && status >= 400 && status < 500 && status !== 403 && status !== 429 && job.attempts >= 9) {
+          lost(await this.store.failJob(job.id, this.owner, message, this.clock.now()));
+          this.log.error({ job: job.id, kind: job.kind, err: error }, 'job failed for good');
+          return;
+        }
+        lost(await this.store.retryJob(job.id, this.owner, message, this.clock.now() + backoffMs(job.attempts)));
+        this.log.warn({ job: job.id, kind: job.kind, attempts: job.attempts + 1, error: message }, 'job failed, will retry');
+      } catch (storeError) {
+        // the lease runs out and the job is taken again
+        this.log.error({ job: job.id, kind: job.kind, err: storeError }, 'could not record a job\'s failure');
       }
-      this.store.jobRetry(job.id, message, this.clock.now() + backoffMs(job.attempts));
-      this.log.warn({ job: job.id, kind: job.kind, attempts: job.attempts + 1, error: message }, 'job failed, will retry');
     }
   }
 }

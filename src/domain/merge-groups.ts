@@ -9,7 +9,7 @@ import type { ConfigService } from '../config/load.js';
 import { decideMergeGroup } from '../gate/combine.js';
 import type { Decision, GateInput } from '../gate/types.js';
 import type { GitHubPort, RepoRef } from '../github/port.js';
-import type { Store } from '../store/store.js';
+import type { AsyncStore } from '../store/contract.js';
 import type { Gatekeeper } from './gatekeeper.js';
 import { pullInfoFromRecord } from './repos.js';
 import { ordinaryChange } from './status.js';
@@ -25,7 +25,7 @@ export function parseQueueRef(ref: string | null | undefined): { baseRef: string
 }
 
 export interface MergeGroupDeps {
-  store: Pick<Store, 'getPull'>;
+  store: Pick<AsyncStore, 'getPull'>;
   configs: Pick<ConfigService, 'get'>;
   clock: Clock;
   gatekeeper: Pick<Gatekeeper, 'loadChange' | 'inputFor' | 'post'>;
@@ -47,13 +47,13 @@ export class MergeGroups {
     const now = clock.now();
     const members: GateInput[] = [];
     for (const n of numbers) {
-      const stored = this.deps.store.getPull(ref.owner, ref.repo, n);
+      const stored = await this.deps.store.getPull(ref.owner, ref.repo, n);
       const pull = stored ? pullInfoFromRecord(stored) : await port.getPull(ref, n);
       if (!pull) continue;
-      members.push(gatekeeper.inputFor(loaded, await gatekeeper.loadChange(port, ref, defaultBranch, { ...pull, baseRef }, loaded), now));
+      members.push(await gatekeeper.inputFor(loaded, await gatekeeper.loadChange(port, ref, defaultBranch, { ...pull, baseRef }, loaded), now));
     }
     // a group whose PRs cannot be found is judged as an ordinary feature change
-    const whenEmpty = members.length ? members[0]! : gatekeeper.inputFor(loaded, { ...ordinaryChange(ref.owner, ref.repo, defaultBranch), baseRef, headSha }, now);
+    const whenEmpty = members.length ? members[0]! : await gatekeeper.inputFor(loaded, { ...ordinaryChange(ref.owner, ref.repo, defaultBranch), baseRef, headSha }, now);
     // decide
     const verdict = decideMergeGroup(members, whenEmpty);
     // publish

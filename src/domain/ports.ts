@@ -16,13 +16,13 @@ export interface Wakeups {
 
 /** Queues the re-evaluation of every open PR of an account, or of one repository (outside a command). */
 export interface FanOutQueue {
-  queueFanOut(installationId: number, account: string, repo: string | null, reason: string): void;
+  queueFanOut(installationId: number, account: string, repo: string | null, reason: string): Promise<void>;
 }
 
 /** Queues a check of held deployment requests, which may be free to go now. */
 export interface HeldChecks {
-  queueHeldCheck(installationId: number, account: string, repo: string | null): void;
-  queueAllHeldChecks(): void;
+  queueHeldCheck(installationId: number, account: string, repo: string | null): Promise<void>;
+  queueAllHeldChecks(): Promise<void>;
 }
 
 /**

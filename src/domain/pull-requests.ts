@@ -9,7 +9,7 @@ import type { Clock } from '../clock.js';
 import type { ConfigService } from '../config/load.js';
 import { parseConfig, type ConfigProblem } from '../config/schema.js';
 import type { GitHubPort, PullInfo, RepoRef } from '../github/port.js';
-import type { Store } from '../store/store.js';
+import type { AsyncStore } from '../store/contract.js';
 import type { Deployments } from './deployments.js';
 import { headConfigKey, type Gatekeeper } from './gatekeeper.js';
 import type { Authority } from './ports.js';
@@ -34,7 +34,7 @@ export interface PullRequestEvent {
 }
 
 export interface PullRequestDeps {
-  store: Store;
+  store: AsyncStore;
   configs: Pick<ConfigService, 'get' | 'invalidate'>;
   clock: Clock;
   gatekeeper: Pick<Gatekeeper, 'remember' | 'gatePull' | 'queueGatePull'>;
@@ -50,10 +50,10 @@ export class PullRequests {
     const { store, clock, gatekeeper } = this.deps;
     const { ref, pull, action } = e;
     const repo = `${ref.owner}/${ref.repo}`;
-    if (!store.claimDelivery(e.deliveryId, `pull_request.${action}`, clock.now())) return { repo, pr: pull.number, duplicate: true };
+    if (!(await store.claimDelivery(e.deliveryId, `pull_request.${action}`, clock.now()))) return { repo, pr: pull.number, duplicate: true };
     // an older SHA arriving after a newer one must not win: the store keeps the newest by updated_at
-    gatekeeper.remember(port.installationId, ref, pull);
-    const latest = store.getPull(ref.owner, ref.repo, pull.number);
+    await gatekeeper.remember(port.installationId, ref, pull);
+    const latest = await store.getPull(ref.owner, ref.repo, pull.number);
     if (latest && latest.headSha !== pull.headSha) return { repo, pr: pull.number, stale: true };
 
     if (action === 'closed') {
@@ -69,7 +69,7 @@ export class PullRequests {
       outcome = await gatekeeper.gatePull(port, ref, e.defaultBranch, pull);
     } catch (error) {
       // GitHub failed even after Octokit's retries: a stored job keeps trying, so no stale check stays
-      gatekeeper.queueGatePull(port.installationId, ref.owner, ref.repo, pull.number, clock.now() + GATE_RETRY_MS);
+      await gatekeeper.queueGatePull(port.installationId, ref.owner, ref.repo, pull.number, clock.now() + GATE_RETRY_MS);
       throw error;
     }
     return { repo, pr: pull.number, sha: pull.headSha, decision: outcome.decision.conclusion, changed: outcome.posted };
@@ -88,7 +88,7 @@ export class PullRequests {
     if (!pulls.length) pulls = (await port.pullsForCommit(ref, headSha)).filter((p) => p.state === 'open' && p.headSha === headSha);
     let posted = 0;
     for (const pull of pulls) {
-      this.deps.gatekeeper.remember(port.installationId, ref, pull);
+      await this.deps.gatekeeper.remember(port.installationId, ref, pull);
       const outcome = await this.deps.gatekeeper.gatePull(port, ref, defaultBranch, pull, { force: true });
       if (outcome.posted) posted++;
     }
@@ -109,9 +109,9 @@ export class PullRequests {
     }
     const after = push.after;
     if (!push.touchesConfig || !after) return { repo, ref: push.ref };
-    if (store.getMeta(headConfigKey(ref, after)) === null) store.setMeta(headConfigKey(ref, after), 'pending');
+    if ((await store.getMeta(headConfigKey(ref, after))) === null) await store.setMeta(headConfigKey(ref, after), 'pending');
     // the PR event may have come first: gate its PRs again with the problems of their version
-    const pulls = store.openPullsBySha(ref.owner, ref.repo, after);
+    const pulls = await store.openPullsBySha(ref.owner, ref.repo, after);
     if (pulls.length) {
       const problems = await this.loadHeadConfigProblems(port, ref, after);
       // the problems change the summary, not the decision: post even when the decision is the same
@@ -128,7 +128,7 @@ export class PullRequests {
   private async loadHeadConfigProblems(port: GitHubPort, ref: RepoRef, sha: string): Promise<ConfigProblem[]> {
     const { store } = this.deps;
     const k = headConfigKey(ref, sha);
-    const stored = store.getMeta(k);
+    const stored = await store.getMeta(k);
     if (stored !== 'pending') return [];
     const text = await port.fileAt(ref, CONFIG_FILE, sha);
     let problems: ConfigProblem[] = [];
@@ -142,7 +142,7 @@ export class PullRequests {
         problems = [{ path: "this PR's .github/moratorium.yml", message: `not valid YAML: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}` }];
       }
     }
-    store.setMeta(k, JSON.stringify(problems));
+    await store.setMeta(k, JSON.stringify(problems));
     return problems;
   }
 
@@ -153,11 +153,11 @@ export class PullRequests {
     if (!loaded.config.exempt.labels.some((l) => l.toLowerCase() === label.toLowerCase())) return;
     const now = clock.now();
     if (action === 'unlabeled' || !sender) {
-      store.deleteLabelGrant(ref.owner, ref.repo, number, label);
+      await store.deleteLabelGrant(ref.owner, ref.repo, number, label);
       return;
     }
     const answer = await this.deps.authority(port, ref, sender, loaded.config.exempt.labeled_by, ref.owner);
-    if (answer.error) store.deleteLabelGrant(ref.owner, ref.repo, number, label);
-    else store.setLabelGrant(ref.owner, ref.repo, number, label, sender, answer.allowed, now);
+    if (answer.error) await store.deleteLabelGrant(ref.owner, ref.repo, number, label);
+    else await store.setLabelGrant(ref.owner, ref.repo, number, label, sender, answer.allowed, now);
   }
 }

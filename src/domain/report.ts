@@ -1,5 +1,6 @@
 /** The incident report (SPEC 4 `/incident report`, SPEC 7 `GET .../report`): what happened and what shipped. */
-import type { StoredIncident, Store } from '../store/store.js';
+import type { Repositories } from '../store/contract.js';
+import type { StoredIncident } from '../store/records.js';
 import { escapeMarkdown } from '../util/escape.js';
 import { incidentId, scopeName } from './actions.js';
 
@@ -35,15 +36,15 @@ const PHASE_TEXT: Record<string, string> = {
   'incident.close': 'closed (assessment complete)',
 };
 
-export function buildReport(store: Store, incident: StoredIncident, now: number): IncidentReport {
+export async function buildReport(store: Repositories, incident: StoredIncident, now: number): Promise<IncidentReport> {
   const end = incident.closedAt ?? now;
   const timeline: { t: number; e: TimelineEntry }[] = [];
-  for (const a of store.auditOfIncident(incident.id)) {
+  for (const a of await store.auditOfIncident(incident.id)) {
     const text = PHASE_TEXT[a.action] ?? a.action;
     timeline.push({ t: a.at, e: { at: iso(a.at), kind: 'phase', actor: a.actor, text: `${incidentId(incident.id)} ${text}`, reason: a.reason } });
   }
   const inScope = (repo: string | null) => incident.scope.repo === null || repo === null || repo === incident.scope.repo;
-  for (const a of store.auditBetween(incident.scope.account, incident.openedAt, end)) {
+  for (const a of await store.auditBetween(incident.scope.account, incident.openedAt, end)) {
     if (a.incidentId !== null || !inScope(a.repo)) continue;
     const where = a.repo ? ` in ${a.repo}` : ' (organisation)';
     if (a.action === 'freeze.start' || a.action === 'freeze.end' || a.action === 'freeze.expire') {
@@ -58,7 +59,7 @@ export function buildReport(store: Store, incident: StoredIncident, now: number)
   }
   let merges = 0;
   let deployments = 0;
-  for (const d of store.deploysOfAccount(incident.scope.account, incident.openedAt, end)) {
+  for (const d of await store.deploysOfAccount(incident.scope.account, incident.openedAt, end)) {
     if (!inScope(d.repo)) continue;
     const how = d.exemption ? ` (${d.exemption})` : '';
     if (d.kind === 'merge') {

@@ -1,6 +1,7 @@
 /** Loading what is known of a repository and its PRs from the store (no GitHub read when known). */
 import type { GitHubPort, PullInfo, RepoRef } from '../github/port.js';
-import type { PullRecord, Store } from '../store/store.js';
+import type { Repositories } from '../store/contract.js';
+import type { PullRecord } from '../store/records.js';
 
 /** A PR as last seen (the store's record), in the port's shape. */
 export function pullInfoFromRecord(p: PullRecord): PullInfo {
@@ -21,10 +22,10 @@ export function pullInfoFromRecord(p: PullRecord): PullInfo {
 }
 
 /** A repository's default branch, from the store when known (no GitHub read on the hot path). */
-export async function loadDefaultBranch(store: Pick<Store, 'getRepo' | 'upsertRepo'>, port: GitHubPort, ref: RepoRef): Promise<string> {
-  const known = store.getRepo(ref.owner, ref.repo);
+export async function loadDefaultBranch(store: Pick<Repositories, 'getRepo' | 'upsertRepo'>, port: GitHubPort, ref: RepoRef): Promise<string> {
+  const known = await store.getRepo(ref.owner, ref.repo);
   if (known?.defaultBranch) return known.defaultBranch;
   const info = await port.getRepository(ref);
-  store.upsertRepo(info.owner, info.repo, port.installationId, `${info.owner}/${info.repo}`, info.defaultBranch);
+  await store.upsertRepo(info.owner, info.repo, port.installationId, `${info.owner}/${info.repo}`, info.defaultBranch);
   return info.defaultBranch;
 }

@@ -3,13 +3,13 @@
  * (notifications, metrics). Also queues a fan-out outside a command (installation events, merges).
  */
 import type { Logger } from 'pino';
-import type { Store } from '../store/store.js';
+import type { AsyncStore } from '../store/contract.js';
 import type { Actions, StateEvent } from './actions.js';
 import type { FanOutQueue } from './ports.js';
 
 export class StateChanges implements FanOutQueue {
   constructor(
-    private readonly store: Pick<Store, 'tx'>,
+    private readonly store: Pick<AsyncStore, 'transaction'>,
     private readonly actions: Pick<Actions, 'fanOut' | 'drainEvents'>,
     private readonly jobs: { kick(): void },
     private readonly log: Logger,
@@ -30,8 +30,8 @@ export class StateChanges implements FanOutQueue {
     }
   };
 
-  queueFanOut(installationId: number, account: string, repo: string | null, reason: string): void {
-    this.store.tx(() => this.actions.fanOut({ account, repo }, reason, installationId));
+  async queueFanOut(installationId: number, account: string, repo: string | null, reason: string): Promise<void> {
+    await this.store.transaction((tx) => this.actions.fanOut(tx, { account, repo }, reason, installationId));
     this.committed();
   }
 }

@@ -4,7 +4,7 @@ import type { Decision, PullRequestChange } from '../gate/types.js';
 import { evaluateGate } from '../gate/evaluate.js';
 import { formatLong } from '../time/format.js';
 import { nextOccurrences } from '../time/windows.js';
-import type { Store } from '../store/store.js';
+import type { Repositories } from '../store/contract.js';
 import { escapeMarkdown } from '../util/escape.js';
 import { incidentId } from './actions.js';
 import { gateStateFor } from './gate-state.js';
@@ -16,9 +16,9 @@ export function ordinaryChange(account: string, repo: string, defaultBranch: str
   return { kind: 'pull_request', account, repo, defaultBranch, number: 0, baseRef: defaultBranch, headRef: '', headSha: '', headInRepo: true, labels: [] };
 }
 
-export function ordinaryDecision(store: Store, loaded: LoadedConfig, account: string, repo: string, defaultBranch: string, now: number): Decision {
+export async function ordinaryDecision(store: Repositories, loaded: LoadedConfig, account: string, repo: string, defaultBranch: string, now: number): Promise<Decision> {
   const change = ordinaryChange(account, repo, defaultBranch);
-  return evaluateGate({ config: loaded.config, state: gateStateFor(store, loaded, change, now), change, now });
+  return evaluateGate({ config: loaded.config, state: await gateStateFor(store, loaded, change, now), change, now });
 }
 
 /** The blocking reasons of an ordinary change, one line each ('' when open). */
@@ -28,8 +28,8 @@ export function stillBlocking(decision: Decision): string {
   return `Still blocking: ${blocking.map((r) => `${escapeMarkdown(r.label)} (${escapeMarkdown(r.ends)})`).join('; ')}.`;
 }
 
-export function renderStatus(store: Store, loaded: LoadedConfig, account: string, repo: string, defaultBranch: string, now: number): string {
-  const decision = ordinaryDecision(store, loaded, account, repo, defaultBranch, now);
+export async function renderStatus(store: Repositories, loaded: LoadedConfig, account: string, repo: string, defaultBranch: string, now: number): Promise<string> {
+  const decision = await ordinaryDecision(store, loaded, account, repo, defaultBranch, now);
   const lines: string[] = [`**Moratorium status for ${escapeMarkdown(`${account}/${repo}`)}**`, ''];
   if (loaded.problems.length) {
     lines.push('Configuration problems (the gate uses the last valid configuration or the defaults):');
@@ -38,7 +38,7 @@ export function renderStatus(store: Store, loaded: LoadedConfig, account: string
   }
   lines.push(`Gate for a feature PR into \`${defaultBranch}\`: **${escapeMarkdown(decision.title)}**`, '');
 
-  const incidents = store.activeIncidents(account).filter((i) => i.scope.repo === null || i.scope.repo === repo.toLowerCase());
+  const incidents = (await store.activeIncidents(account)).filter((i) => i.scope.repo === null || i.scope.repo === repo.toLowerCase());
   lines.push('Incidents:');
   if (!incidents.length) lines.push('- none');
   for (const i of incidents) {
@@ -46,7 +46,7 @@ export function renderStatus(store: Store, loaded: LoadedConfig, account: string
     const phase = i.phase === 'open' ? 'open' : 'resolved, in recovery until closed';
     lines.push(`- ${incidentId(i.id)} ${i.severity} "${escapeMarkdown(i.title)}": ${phase}${freezes ? '' : ' (recorded, gates nothing)'}; opened ${iso(i.openedAt)} by ${escapeMarkdown(i.openedBy)}`);
   }
-  const freezes = store.activeFreezes(account, now).filter((f) => f.scope.repo === null || f.scope.repo === repo.toLowerCase());
+  const freezes = (await store.activeFreezes(account, now)).filter((f) => f.scope.repo === null || f.scope.repo === repo.toLowerCase());
   lines.push('', 'Freezes:');
   if (!freezes.length) lines.push('- none');
   for (const f of freezes) {
@@ -64,11 +64,11 @@ export function renderStatus(store: Store, loaded: LoadedConfig, account: string
     const active = decision.reasons.some((r) => r.kind === 'window' && r.window === w.name);
     lines.push(`- "${escapeMarkdown(w.name)}" (${w.mode === 'all' ? 'all changes' : 'hotfixes only'})${active ? ', active now' : ''}; next: ${next.length ? next.join('; ') : 'none'}`);
   }
-  const required = store.getRepo(account, repo)?.requiredState;
+  const required = (await store.getRepo(account, repo))?.requiredState;
   if (required === 'not-required') {
     lines.push('', `Warning: no branch protection or ruleset of \`${defaultBranch}\` requires the \`moratorium\` check, so this gate protects nothing. Require it (with this app as its source).`);
   }
-  const audit = store.auditOfAccount(account, 5);
+  const audit = await store.auditOfAccount(account, 5);
   lines.push('', 'Recent changes:');
   if (!audit.length) lines.push('- none');
   for (const a of audit) lines.push(`- ${iso(a.at)} ${escapeMarkdown(a.actor)} (${a.source}): ${a.action} ${escapeMarkdown(a.target)}${a.reason ? `: ${escapeMarkdown(a.reason)}` : ''}`);

@@ -17,8 +17,9 @@ import { NoInstallationError, PhaseError, incidentId, type Actor } from '../doma
 import { buildReport } from '../domain/report.js';
 import type { Env } from '../env.js';
 import type { HttpDeps } from './deps.js';
-import type { AuditEntry } from '../store/store.js';
-import { key } from '../store/store.js';
+import type { Transaction } from '../store/contract.js';
+import type { AuditEntry } from '../store/records.js';
+import { key } from '../store/records.js';
 import { HttpError, bearerToken, readJson, sanitizeActor, secretEquals } from './http-util.js';
 import { accountSchema, parseWith, repoSchema } from './api-schemas.js';
 import { sendJson, type Route } from './router.js';
@@ -79,20 +80,20 @@ function idOf(text: string | undefined, allowIncPrefix: boolean): number | null 
   return Number.isSafeInteger(n) && n > 0 ? n : null;
 }
 
-function requireAccount(s: HttpDeps, raw: unknown): string {
+async function requireAccount(s: HttpDeps, raw: unknown): Promise<string> {
   if (raw === null || raw === undefined || raw === '') throw new HttpError(400, 'account: required (?account=<the GitHub organisation or user>)');
   const parsed = accountSchema.safeParse(raw);
   if (!parsed.success) throw new HttpError(400, `account: ${parsed.error.issues[0]?.message ?? 'not a GitHub account login'}`);
   const account = parsed.data;
-  if (s.store.installationOfAccount(account) === null) {
+  if ((await s.store.installationOfAccount(account)) === null) {
     throw new HttpError(404, `the app is not installed on account ${account}`);
   }
   return account;
 }
 
-function requireRepo(s: HttpDeps, account: string, repo: string | null | undefined): string | null {
+async function requireRepo(s: HttpDeps, account: string, repo: string | null | undefined): Promise<string | null> {
   if (repo === null || repo === undefined) return null;
-  if (!s.store.getRepo(account, repo)) {
+  if (!(await s.store.getRepo(account, repo))) {
     throw new HttpError(404, `repository ${key(account)}/${key(repo)} is not known to Moratorium: it is not in the installation, or no event or reconcile has listed it yet`);
   }
   return key(repo);
@@ -120,8 +121,8 @@ export function createApi(s: HttpDeps, env: Pick<Env, 'MORATORIUM_API_TOKEN'> & 
   const oidc = opts.oidc ?? new OidcVerifier({ issuer: env.MORATORIUM_OIDC_ISSUER, audience: env.MORATORIUM_OIDC_AUDIENCE, clock: s.clock });
   const invalidToken = (message: string) => new HttpError(401, message, { 'www-authenticate': 'Bearer realm="moratorium", error="invalid_token"' });
 
-  const change = <T>(fn: () => T): T => {
-    const result = s.store.tx(fn);
+  const change = async <T>(fn: (tx: Transaction) => Promise<T>): Promise<T> => {
+    const result = await s.store.transaction(fn);
     s.committed();
     return result;
   };
@@ -131,11 +132,11 @@ export function createApi(s: HttpDeps, env: Pick<Env, 'MORATORIUM_API_TOKEN'> & 
     {
       pattern: /^\/state$/,
       methods: {
-        GET: ({ res, url }) => {
-          const account = requireAccount(s, url.searchParams.get('account'));
+        GET: async ({ res, url }) => {
+          const account = await requireAccount(s, url.searchParams.get('account'));
           const repoParam = url.searchParams.get('repo');
-          const repo = requireRepo(s, account, repoParam === null || repoParam === '' ? null : parseWith(repoSchema, repoParam));
-          return sendJson(res, 200, accountState(s.store, account, repo, s.clock.now()));
+          const repo = await requireRepo(s, account, repoParam === null || repoParam === '' ? null : parseWith(repoSchema, repoParam));
+          return sendJson(res, 200, await accountState(s.store, account, repo, s.clock.now()));
         },
       },
     },
@@ -144,15 +145,15 @@ export function createApi(s: HttpDeps, env: Pick<Env, 'MORATORIUM_API_TOKEN'> & 
       methods: {
         POST: async ({ req, res, actor }) => {
           const body = parseWith(freezeBody, await readJson(req));
-          const account = requireAccount(s, body.account);
-          const repo = requireRepo(s, account, body.repo);
+          const account = await requireAccount(s, body.account);
+          const repo = await requireRepo(s, account, body.repo);
           let until: number | null = null;
           if (body.until !== null && body.until !== undefined) {
             until = parseIsoTime(body.until.trim());
             if (until === null) throw new HttpError(400, 'until: must be an ISO 8601 time such as 2026-12-01T18:00Z or 2026-12-01T18:00+01:00 (no offset: UTC)');
             if (until <= s.clock.now()) throw new HttpError(400, `until: must be in the future (it is ${new Date(until).toISOString()}, now is ${new Date(s.clock.now()).toISOString()})`);
           }
-          const freeze = change(() => s.actions.freeze({ account, repo }, body.mode, until, body.reason, actor));
+          const freeze = await change((tx) => s.actions.freeze(tx, { account, repo }, body.mode, until, body.reason, actor));
           return sendJson(res, 201, freezeJson(freeze), { location: `${API_PREFIX}/freezes/${freeze.id}` });
         },
       },
@@ -160,17 +161,17 @@ export function createApi(s: HttpDeps, env: Pick<Env, 'MORATORIUM_API_TOKEN'> & 
     {
       pattern: /^\/freezes\/([^/]+)$/,
       methods: {
-        GET: ({ res, params }) => {
-          const freeze = findFreeze(s, params[0]);
+        GET: async ({ res, params }) => {
+          const freeze = await findFreeze(s, params[0]);
           return sendJson(res, 200, freezeJson(freeze));
         },
         DELETE: async ({ req, res, params, actor }) => {
-          const freeze = findFreeze(s, params[0]);
+          const freeze = await findFreeze(s, params[0]);
           const body = parseWith(endFreezeBody, await readJson(req, {}));
           const now = s.clock.now();
           if (freeze.endedAt !== null) throw new HttpError(409, `freeze ${freeze.id} had already ended (${new Date(freeze.endedAt).toISOString()}, by ${freeze.endedBy ?? 'unknown'})`);
           if (freeze.until !== null && freeze.until <= now) throw new HttpError(409, `freeze ${freeze.id} had already ended: its time was up at ${new Date(freeze.until).toISOString()}`);
-          const ended = change(() => s.actions.endFreeze(freeze.id, body.reason, actor));
+          const ended = await change((tx) => s.actions.endFreeze(tx, freeze.id, body.reason, actor));
           if (!ended) throw new HttpError(409, `freeze ${freeze.id} had already ended`);
           return sendJson(res, 200, freezeJson(ended));
         },
@@ -181,53 +182,53 @@ export function createApi(s: HttpDeps, env: Pick<Env, 'MORATORIUM_API_TOKEN'> & 
       methods: {
         POST: async ({ req, res, actor }) => {
           const body = parseWith(incidentBody, await readJson(req));
-          const account = requireAccount(s, body.account);
-          const repo = requireRepo(s, account, body.repo);
-          const incident = change(() => s.actions.openIncident({ account, repo }, body.severity, body.title, actor));
-          return sendJson(res, 201, incidentJson(s.store, incident), { location: `${API_PREFIX}/incidents/${incident.id}` });
+          const account = await requireAccount(s, body.account);
+          const repo = await requireRepo(s, account, body.repo);
+          const incident = await change((tx) => s.actions.openIncident(tx, { account, repo }, body.severity, body.title, actor));
+          return sendJson(res, 201, await incidentJson(s.store, incident), { location: `${API_PREFIX}/incidents/${incident.id}` });
         },
       },
     },
     {
       pattern: /^\/incidents\/([^/]+)$/,
       methods: {
-        GET: ({ res, params }) => sendJson(res, 200, incidentJson(s.store, findIncident(s, params[0]))),
+        GET: async ({ res, params }) => sendJson(res, 200, await incidentJson(s.store, await findIncident(s, params[0]))),
       },
     },
     {
       pattern: /^\/incidents\/([^/]+)\/(resolve|close)$/,
       methods: {
         POST: async ({ req, res, params, actor }) => {
-          const incident = findIncident(s, params[0]);
+          const incident = await findIncident(s, params[0]);
           const body = parseWith(noteBody, await readJson(req, {}));
-          const changed = change(() =>
-            params[1] === 'resolve' ? s.actions.resolveIncident(incident.id, body.note, actor) : s.actions.closeIncident(incident.id, body.note, actor),
+          const changed = await change((tx) =>
+            params[1] === 'resolve' ? s.actions.resolveIncident(tx, incident.id, body.note, actor) : s.actions.closeIncident(tx, incident.id, body.note, actor),
           );
-          return sendJson(res, 200, incidentJson(s.store, changed));
+          return sendJson(res, 200, await incidentJson(s.store, changed));
         },
       },
     },
     {
       pattern: /^\/incidents\/([^/]+)\/report$/,
       methods: {
-        GET: ({ res, params }) => {
-          const incident = findIncident(s, params[0]);
-          return sendJson(res, 200, buildReport(s.store, incident, s.clock.now()));
+        GET: async ({ res, params }) => {
+          const incident = await findIncident(s, params[0]);
+          return sendJson(res, 200, await buildReport(s.store, incident, s.clock.now()));
         },
       },
     },
     {
       pattern: /^\/audit$/,
       methods: {
-        GET: ({ res, url }) => {
-          const account = requireAccount(s, url.searchParams.get('account'));
+        GET: async ({ res, url }) => {
+          const account = await requireAccount(s, url.searchParams.get('account'));
           const rawLimit = url.searchParams.get('limit');
           let limit = 50;
           if (rawLimit !== null) {
             if (!/^\d{1,4}$/.test(rawLimit) || Number(rawLimit) < 1 || Number(rawLimit) > 500) throw new HttpError(400, 'limit: must be a whole number from 1 to 500');
             limit = Number(rawLimit);
           }
-          return sendJson(res, 200, { account: key(account), entries: s.store.auditOfAccount(account, limit).map(auditJson) });
+          return sendJson(res, 200, { account: key(account), entries: (await s.store.auditOfAccount(account, limit)).map(auditJson) });
         },
       },
     },
@@ -280,16 +281,16 @@ export function createApi(s: HttpDeps, env: Pick<Env, 'MORATORIUM_API_TOKEN'> & 
   };
 }
 
-function findFreeze(s: HttpDeps, raw: string | undefined) {
+async function findFreeze(s: HttpDeps, raw: string | undefined) {
   const id = idOf(raw, false);
-  const freeze = id === null ? null : s.store.getFreeze(id);
+  const freeze = id === null ? null : await s.store.getFreeze(id);
   if (!freeze) throw new HttpError(404, `no freeze ${raw ?? ''}`.trim());
   return freeze;
 }
 
-function findIncident(s: HttpDeps, raw: string | undefined) {
+async function findIncident(s: HttpDeps, raw: string | undefined) {
   const id = idOf(raw, true);
-  const incident = id === null ? null : s.store.getIncident(id);
+  const incident = id === null ? null : await s.store.getIncident(id);
   if (!incident) throw new HttpError(404, `no incident ${raw ?? ''}`.trim());
   return incident;
 }

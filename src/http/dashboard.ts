@@ -19,8 +19,8 @@ import { buildReport } from '../domain/report.js';
 import type { Env } from '../env.js';
 import { formatLong } from '../time/format.js';
 import type { HttpDeps } from './deps.js';
-import type { AuditEntry } from '../store/store.js';
-import { key } from '../store/store.js';
+import type { AuditEntry } from '../store/records.js';
+import { key } from '../store/records.js';
 import { HttpError, cookies, hmacHex, readBody, secretEquals } from './http-util.js';
 import type { Route } from './router.js';
 import { accountState, type AccountState } from './state.js';
@@ -166,12 +166,12 @@ const modeText = (mode: string): string => (mode === 'all' ? 'all changes' : 'ho
 const scopeText = (account: string, repo: string | null): string => (repo ? `${account}/${repo}` : `${account} (whole account)`);
 const empty = (cols: number, text: string): string => `<tr><td colspan="${cols}" class="empty">${h(text)}</td></tr>`;
 
-function incidentsSection(s: HttpDeps, states: AccountState[], now: number): string {
+async function incidentsSection(s: HttpDeps, states: AccountState[], now: number): Promise<string> {
   const rows: string[] = [];
   for (const st of states) {
     for (const i of st.incidents) {
-      const stored = s.store.getIncident(i.id);
-      const timeline = stored ? buildReport(s.store, stored, now).timeline : [];
+      const stored = await s.store.getIncident(i.id);
+      const timeline = stored ? (await buildReport(s.store, stored, now)).timeline : [];
       const phase = i.phase === 'open' ? 'open' : 'resolved: recovery until closed';
       rows.push(`<tr>
 <td><strong>${h(i.key)}</strong></td>
@@ -271,11 +271,12 @@ function auditSection(entries: AuditEntry[]): string {
 <tbody>${rows.length ? rows.join('\n') : empty(6, 'Nothing recorded yet.')}</tbody></table></section>`;
 }
 
-export function renderDashboard(s: HttpDeps, filter: string | null, now: number): string {
-  const accounts = [...new Set(s.store.listInstallations().map((i) => i.account))].sort();
+export async function renderDashboard(s: HttpDeps, filter: string | null, now: number): Promise<string> {
+  const accounts = [...new Set((await s.store.listInstallations()).map((i) => i.account))].sort();
   const shown = filter === null ? accounts : accounts.filter((a) => a === key(filter));
-  const states = shown.map((a) => accountState(s.store, a, null, now));
-  const audit = filter === null ? s.store.recentAudit(100) : s.store.auditOfAccount(filter, 100);
+  const states: AccountState[] = [];
+  for (const a of shown) states.push(await accountState(s.store, a, null, now));
+  const audit = filter === null ? await s.store.recentAudit(100) : await s.store.auditOfAccount(filter, 100);
   const nav = [`<a href="/moratorium/"${filter === null ? ' aria-current="page"' : ''}>all accounts</a>`]
     .concat(accounts.map((a) => `<a href="/moratorium/?account=${encodeURIComponent(a)}"${filter !== null && key(filter) === a ? ' aria-current="page"' : ''}>${h(a)}</a>`))
     .join(' ');
@@ -287,7 +288,7 @@ export function renderDashboard(s: HttpDeps, filter: string | null, now: number)
 <main>
 <p><small>As of ${h(when(new Date(now).toISOString()))}.</small></p>
 ${unknown}
-${incidentsSection(s, states, now)}
+${await incidentsSection(s, states, now)}
 ${freezesSection(states)}
 ${windowsSection(states)}
 ${cadenceSection(states)}
@@ -323,7 +324,7 @@ export function dashboardRoutes(s: HttpDeps, env: Pick<Env, 'MORATORIUM_API_TOKE
       if (!loggedIn(req)) return sendHtml(res, 200, loginPage(null));
       const rawFilter = url.searchParams.get('account');
       const filter = rawFilter === null || rawFilter === '' ? null : accountSchema.safeParse(rawFilter).success ? rawFilter.trim() : null;
-      return sendHtml(res, 200, renderDashboard(s, filter, s.clock.now()));
+      return sendHtml(res, 200, await renderDashboard(s, filter, s.clock.now()));
     }
     if (!sameOrigin(req)) return sendHtml(res, 403, loginPage('This form must be sent from the Moratorium dashboard itself.'));
     if (path === '/moratorium/logout') {

@@ -3,10 +3,10 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Actions } from '../domain/actions.js';
 import type { Deployments } from '../domain/deployments.js';
-import type { Store } from '../store/store.js';
+import type { AsyncStore } from '../store/contract.js';
 
 export interface HttpDeps {
-  store: Store;
+  store: AsyncStore;
   clock: Clock;
   log: Logger;
   /** state changes, each inside `store.tx` */

@@ -37,7 +37,7 @@ import type { Severity } from '../config/schema.js';
 import { incidentId, NoInstallationError, type Actor, type ScopeRef } from '../domain/actions.js';
 import type { Env } from '../env.js';
 import type { HttpDeps } from './deps.js';
-import type { ExternalSource } from '../store/store.js';
+import type { ExternalSource } from '../store/records.js';
 import { HttpError, hmacHex, parseJson, readBody, secretEquals } from './http-util.js';
 import { sendJson, type Route } from './router.js';
 import { accountSchema, repoSchema } from './api.js';
@@ -115,26 +115,26 @@ export interface ExternalChange {
 }
 
 /** Applies one change in one transaction (delivery claim, state change, link), then announces it. */
-export function applyExternal(s: HttpDeps, c: ExternalChange): Outcome {
+export async function applyExternal(s: HttpDeps, c: ExternalChange): Promise<Outcome> {
   const actor: Actor = { login: c.source, source: 'webhook', deliveryId: c.deliveryId };
   const now = s.clock.now();
   let outcome: Outcome;
   try {
-    outcome = s.store.tx((): Outcome => {
-      if (c.deliveryId !== null && !s.store.claimDelivery(c.deliveryId, `${c.source}.${c.event}`, now)) {
+    outcome = await s.store.transaction(async (tx): Promise<Outcome> => {
+      if (c.deliveryId !== null && !(await tx.claimDelivery(c.deliveryId, `${c.source}.${c.event}`, now))) {
         return accepted('this delivery was already handled', { duplicate: true });
       }
-      const linked = s.store.externalIncident(c.source, c.externalId);
-      const current = linked === null ? null : s.store.getIncident(linked);
+      const linked = await tx.externalIncident(c.source, c.externalId);
+      const current = linked === null ? null : await tx.getIncident(linked);
       if (c.action === 'open') {
         if (current) return accepted(`${incidentId(current.id)} is already linked to this ${c.source} incident (${current.phase})`, { incident: incidentId(current.id), phase: current.phase });
-        const incident = s.actions.openIncident(c.scope, c.severity, c.title, actor);
-        s.store.linkExternalIncident(c.source, c.externalId, incident.id, now);
+        const incident = await s.actions.openIncident(tx, c.scope, c.severity, c.title, actor);
+        await tx.linkExternalIncident(c.source, c.externalId, incident.id, now);
         return { status: 201, body: { ok: true, changed: true, incident: incidentId(incident.id), phase: incident.phase, severity: incident.severity } };
       }
       if (!current) return accepted(`no incident is linked to this ${c.source} incident: nothing to resolve`);
       if (current.phase !== 'open') return accepted(`${incidentId(current.id)} is already ${current.phase}`, { incident: incidentId(current.id), phase: current.phase });
-      const incident = s.actions.resolveIncident(current.id, c.note, actor);
+      const incident = await s.actions.resolveIncident(tx, current.id, c.note, actor);
       return { status: 200, body: { ok: true, changed: true, incident: incidentId(incident.id), phase: incident.phase } };
     });
   } catch (error) {
@@ -293,8 +293,8 @@ function statuspageRoute(s: HttpDeps, env: Pick<Env, 'MORATORIUM_STATUSPAGE_TOKE
 
     if (action === 'resolve' && status === 'postmortem') {
       // a postmortem keeps recovery: resolve only an incident that is somehow still open
-      const linked = s.store.externalIncident('statuspage', incident.id);
-      const current = linked === null ? null : s.store.getIncident(linked);
+      const linked = await s.store.externalIncident('statuspage', incident.id);
+      const current = linked === null ? null : await s.store.getIncident(linked);
       if (current && current.phase !== 'open') return accepted(`${incidentId(current.id)} stays ${current.phase}: a postmortem does not close it (closing is a human act)`, { incident: incidentId(current.id), phase: current.phase });
     }
     const latest = incident.incident_updates?.[0]?.body?.trim();

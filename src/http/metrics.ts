@@ -21,12 +21,12 @@ import { SEVERITIES } from '../config/schema.js';
 import type { StateEvent } from '../domain/actions.js';
 import type { GitHubPort } from '../github/port.js';
 import type { Clock } from '../clock.js';
-import type { Store } from '../store/store.js';
+import type { AsyncStore } from '../store/contract.js';
 import type { Route } from './router.js';
 
 /** What the gauges read on scrape. */
 export interface MetricsSource {
-  store: Pick<Store, 'pendingJobsByKind' | 'countActiveIncidents' | 'countActiveFreezes'>;
+  store: Pick<AsyncStore, 'pendingJobsByKind' | 'countActiveIncidents' | 'countActiveFreezes'>;
   clock: Clock;
 }
 
@@ -70,12 +70,12 @@ export class Metrics {
       help: 'Stored jobs not done yet (fan-outs, replies, held-deployment checks), by kind',
       labelNames: ['kind'] as const,
       registers: [this.registry],
-      collect() {
+      async collect() {
         this.reset();
         const s = self.source;
         if (!s) return;
         this.set({ kind: 'fanout' }, 0);
-        for (const { kind, count } of s.store.pendingJobsByKind()) this.set({ kind }, count);
+        for (const { kind, count } of await s.store.pendingJobsByKind()) this.set({ kind }, count);
       },
     });
     new Gauge({
@@ -83,12 +83,12 @@ export class Metrics {
       help: 'Incidents that are open or resolved (in recovery), by phase and severity',
       labelNames: ['phase', 'severity'] as const,
       registers: [this.registry],
-      collect() {
+      async collect() {
         this.reset();
         const s = self.source;
         if (!s) return;
         for (const phase of ['open', 'resolved']) for (const severity of SEVERITIES) this.set({ phase, severity }, 0);
-        for (const { phase, severity, count } of s.store.countActiveIncidents()) this.set({ phase, severity }, count);
+        for (const { phase, severity, count } of await s.store.countActiveIncidents()) this.set({ phase, severity }, count);
       },
     });
     new Gauge({
@@ -96,13 +96,13 @@ export class Metrics {
       help: 'Manual freezes in force (commands and the API), by mode',
       labelNames: ['mode'] as const,
       registers: [this.registry],
-      collect() {
+      async collect() {
         this.reset();
         const s = self.source;
         if (!s) return;
         this.set({ mode: 'all' }, 0);
         this.set({ mode: 'features' }, 0);
-        for (const { mode, count } of s.store.countActiveFreezes(s.clock.now())) this.set({ mode }, count);
+        for (const { mode, count } of await s.store.countActiveFreezes(s.clock.now())) this.set({ mode }, count);
       },
     });
     if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'moratorium_' });

@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import type { Store } from '../store/store.js';
+import type { AsyncStore } from '../store/contract.js';
 import { loggablePath } from './redact.js';
 
 export type Route = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean> | boolean;
@@ -16,19 +16,40 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   return true;
 }
 
-export function healthRoute(s: { store: Pick<Store, 'ping'> }): Route {
-  return (req, res, url) => {
+/** what the health check asks besides the database: Redis, when REDIS_URL is set */
+export interface HealthChecks {
+  redis?: { ping(): Promise<boolean> } | undefined;
+}
+
+const HEALTH_TIMEOUT_MS = 3000;
+
+/** true when `ping` answers true within the health check's time; false when it fails, says no or is silent */
+async function answers(ping: () => Promise<boolean>): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const silent = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), HEALTH_TIMEOUT_MS);
+    timer.unref?.();
+  });
+  try {
+    return await Promise.race([ping().catch(() => false), silent]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** SPEC 9: 200 {"ok": true}, or 503 {"ok": false, "error": ...} when the database (or Redis) does not answer */
+export function healthRoute(s: { store: Pick<AsyncStore, 'ping'> }, checks: HealthChecks = {}): Route {
+  return async (req, res, url) => {
     if (url.pathname !== '/moratorium/health' || (req.method !== 'GET' && req.method !== 'HEAD')) return false;
-    try {
-      return sendJson(res, s.store.ping() ? 200 : 503, { ok: s.store.ping() });
-    } catch {
-      return sendJson(res, 503, { ok: false });
-    }
+    const [db, redis] = await Promise.all([answers(() => s.store.ping()), checks.redis ? answers(() => checks.redis!.ping()) : Promise.resolve(true)]);
+    if (db && redis) return sendJson(res, 200, { ok: true });
+    const error = [db ? null : 'the database does not answer', redis ? null : 'Redis (REDIS_URL) does not answer'].filter(Boolean).join('; ');
+    return sendJson(res, 503, { ok: false, error });
   };
 }
 
-export function createHttpHandler(s: { store: Pick<Store, 'ping'>; log: Logger }, extra: Route[] = []) {
-  const routes: Route[] = [healthRoute(s), ...extra];
+export function createHttpHandler(s: { store: Pick<AsyncStore, 'ping'>; log: Logger }, extra: Route[] = [], checks: HealthChecks = {}) {
+  const routes: Route[] = [healthRoute(s, checks), ...extra];
   return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     for (const route of routes) {

@@ -10,8 +10,9 @@ import { incidentId } from '../domain/actions.js';
 import { lookback } from '../domain/gate-state.js';
 import { evaluateCadence, type CadenceLimits } from '../gate/cadence.js';
 import { nextOccurrences, occurrencesAt } from '../time/windows.js';
-import type { RepoRecord, Store, StoredFreeze, StoredIncident } from '../store/store.js';
-import { key } from '../store/store.js';
+import type { Repositories } from '../store/contract.js';
+import type { RepoRecord, StoredFreeze, StoredIncident } from '../store/records.js';
+import { key } from '../store/records.js';
 
 const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
 const DAY = 86_400_000;
@@ -63,7 +64,7 @@ export function freezeJson(f: StoredFreeze): FreezeJson {
   };
 }
 
-export function incidentJson(store: Store, i: StoredIncident): IncidentJson {
+export async function incidentJson(store: Repositories, i: StoredIncident): Promise<IncidentJson> {
   return {
     id: i.id,
     key: incidentId(i.id),
@@ -77,7 +78,7 @@ export function incidentJson(store: Store, i: StoredIncident): IncidentJson {
     resolvedAt: iso(i.resolvedAt),
     closedAt: iso(i.closedAt),
     source: i.source,
-    external: store.externalOfIncident(i.id).map((e) => ({ source: e.source, id: e.externalId })),
+    external: (await store.externalOfIncident(i.id)).map((e) => ({ source: e.source, id: e.externalId })),
   };
 }
 
@@ -159,7 +160,7 @@ export interface AccountState {
 
 const inScope = (scope: { repo: string | null }, repo: string | null): boolean => repo === null || scope.repo === null || scope.repo === key(repo);
 
-export function cadenceUse(store: Store, config: Config, repo: RepoRecord, incidents: StoredIncident[], now: number): CadenceUseJson[] {
+export async function cadenceUse(store: Repositories, config: Config, repo: RepoRecord, incidents: StoredIncident[], now: number): Promise<CadenceUseJson[]> {
   const counts = config.cadence?.counts ?? 'merges';
   const environments = counts === 'deployments' ? (config.cadence?.environments ?? ['production']) : [''];
   const recovery =
@@ -169,7 +170,7 @@ export function cadenceUse(store: Store, config: Config, repo: RepoRecord, incid
   const out: CadenceUseJson[] = [];
   for (const environment of environments) {
     const kind = counts === 'deployments' ? 'deployment' : 'merge';
-    const times = store.deployTimes(repo.account, repo.repo, kind, environment, now - back);
+    const times = await store.deployTimes(repo.account, repo.repo, kind, environment, now - back);
     const limits: CadenceLimitJson[] = [];
     const limit = (cadence: 'normal' | 'recovery', l: CadenceLimits) => {
       const st = evaluateCadence(l, times, now);
@@ -199,8 +200,8 @@ export function cadenceUse(store: Store, config: Config, repo: RepoRecord, incid
   return out;
 }
 
-export function windowsOf(store: Store, config: Config, repo: RepoRecord, now: number, upcoming = 3): WindowJson[] {
-  const suppressions = store.liveSuppressions(repo.account, now).filter((s) => inScope(s.scope, repo.repo));
+export async function windowsOf(store: Repositories, config: Config, repo: RepoRecord, now: number, upcoming = 3): Promise<WindowJson[]> {
+  const suppressions = (await store.liveSuppressions(repo.account, now)).filter((s) => inScope(s.scope, repo.repo));
   return config.windows.map((w) => {
     const active = occurrencesAt(w.plan, now);
     const first = active[0];
@@ -231,26 +232,26 @@ export function repoJson(repo: RepoRecord, source: RepoConfig['source']): RepoJs
 }
 
 /** The state of an account (or of one repository and its account-wide constraints) at `now`. */
-export function accountState(store: Store, account: string, repo: string | null, now: number): AccountState {
-  const incidents = store.activeIncidents(account).filter((i) => inScope(i.scope, repo));
-  const freezes = store.activeFreezes(account, now).filter((f) => inScope(f.scope, repo));
-  const repos = store.reposOfAccount(account).filter((r) => repo === null || r.repo === key(repo));
+export async function accountState(store: Repositories, account: string, repo: string | null, now: number): Promise<AccountState> {
+  const incidents = (await store.activeIncidents(account)).filter((i) => inScope(i.scope, repo));
+  const freezes = (await store.activeFreezes(account, now)).filter((f) => inScope(f.scope, repo));
+  const repos = (await store.reposOfAccount(account)).filter((r) => repo === null || r.repo === key(repo));
   const windows: WindowJson[] = [];
   const cadence: CadenceUseJson[] = [];
   const repositories: RepoJson[] = [];
   for (const r of repos) {
     const { config, source } = repoConfig(r);
-    windows.push(...windowsOf(store, config, r, now));
-    cadence.push(...cadenceUse(store, config, r, incidents, now));
+    windows.push(...(await windowsOf(store, config, r, now)));
+    cadence.push(...(await cadenceUse(store, config, r, incidents, now)));
     repositories.push(repoJson(r, source));
   }
   return {
     account: key(account),
     repo: repo === null ? null : key(repo),
     now: iso(now)!,
-    installationId: store.installationOfAccount(account),
+    installationId: await store.installationOfAccount(account),
     freezes: freezes.map(freezeJson),
-    incidents: incidents.map((i) => incidentJson(store, i)),
+    incidents: await Promise.all(incidents.map((i) => incidentJson(store, i))),
     windows,
     cadence,
     repositories,

@@ -7,7 +7,7 @@
  */
 import type { Clock } from '../clock.js';
 import type { Wakeups } from '../domain/ports.js';
-import type { Store } from '../store/store.js';
+import type { AsyncStore } from '../store/contract.js';
 import { MAX_TIMER_MS } from '../domain/jobs.js';
 
 /** Fire a little after the boundary so the evaluation sees it passed. */
@@ -32,7 +32,7 @@ export class Boundaries implements Wakeups {
   private readonly due: DueWork[] = [];
 
   constructor(
-    private readonly store: Pick<Store, 'nextPostedChange' | 'nextFreezeExpiry'>,
+    private readonly store: Pick<AsyncStore, 'nextPostedChange' | 'nextFreezeExpiry'>,
     private readonly clock: Clock,
   ) {}
 
@@ -41,9 +41,9 @@ export class Boundaries implements Wakeups {
     this.due.push(work);
   }
 
-  start(): void {
+  async start(): Promise<void> {
     this.stopped = false;
-    this.plan();
+    await this.plan();
   }
 
   stop(): void {
@@ -61,14 +61,26 @@ export class Boundaries implements Wakeups {
   /** Make sure the timer fires no later than `at`. */
   wakeBy(at: number): void {
     this.extra.add(at);
-    if (this.plannedAt === null || at < this.plannedAt) this.plan();
+    if (this.plannedAt === null || at < this.plannedAt) this.replan();
+  }
+
+  /** plan() in the background; a database that does not answer is asked again shortly */
+  private replan(): void {
+    this.plan().catch(() => {
+      if (this.stopped || this.timer) return;
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        this.replan();
+      }, RETRY_MS);
+      this.timer.unref?.();
+    });
   }
 
   /** The earliest pending boundary, from the store (and any in-memory wake-ups). */
-  nextBoundary(): number | null {
+  async nextBoundary(): Promise<number | null> {
     const now = this.clock.now();
     for (const t of this.extra) if (t <= now - 60_000) this.extra.delete(t);
-    const candidates = [this.store.nextPostedChange(now - 60_000), this.store.nextFreezeExpiry(now - 60_000), ...this.extra].filter(
+    const candidates = [await this.store.nextPostedChange(now - 60_000), await this.store.nextFreezeExpiry(now - 60_000), ...this.extra].filter(
       (t): t is number => t !== null,
     );
     return candidates.length ? Math.min(...candidates) : null;
@@ -79,9 +91,9 @@ export class Boundaries implements Wakeups {
    * and by the reconcile's wake-up every few seconds), so it never postpones a wake-up already
    * planned for earlier: a boundary that has just come due fires now, not after the next re-plan.
    */
-  plan(): void {
+  async plan(): Promise<void> {
     if (this.stopped) return;
-    const next = this.nextBoundary();
+    const next = await this.nextBoundary();
     this.plannedAt = next;
     if (next === null) {
       this.clearTimer();
@@ -100,7 +112,7 @@ export class Boundaries implements Wakeups {
     this.timer = setTimeout(() => {
       this.timer = null;
       this.timerAt = null;
-      void this.fire();
+      this.fire().catch(() => {});
     }, delay);
     this.timer.unref?.();
   }
@@ -110,7 +122,7 @@ export class Boundaries implements Wakeups {
     if (this.running) return this.running;
     this.running = this.runDue().finally(() => {
       this.running = null;
-      this.plan();
+      this.replan();
     });
     return this.running;
   }

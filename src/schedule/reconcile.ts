@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { FanOut } from '../domain/fanout.js';
 import type { HeldChecks } from '../domain/ports.js';
-import type { Store } from '../store/store.js';
+import type { AsyncStore } from '../store/contract.js';
 import type { Boundaries } from './boundaries.js';
 
 export interface InstallationInfo {
@@ -22,7 +22,7 @@ export interface InstallationInfo {
 const LAST_RUN_KEY = 'reconcile:last-run';
 
 export interface ReconcileDeps {
-  store: Pick<Store, 'getMeta' | 'setMeta' | 'prune' | 'upsertInstallation' | 'listInstallations'>;
+  store: Pick<AsyncStore, 'getMeta' | 'setMeta' | 'prune' | 'upsertInstallation' | 'listInstallations' | 'runExclusive'>;
   clock: Clock;
   log: Logger;
   fanout: Pick<FanOut, 'run'>;
@@ -52,33 +52,45 @@ export class Reconciler {
 
   /** Called by cron: run when the interval has passed since the last run (or the clock went backwards). */
   async tick(): Promise<void> {
-    const now = this.deps.clock.now();
-    const last = Number(this.deps.store.getMeta(LAST_RUN_KEY) ?? 0);
-    if (now - last >= this.intervalMs || now < last) await this.run('interval');
-    // a clock jump or a missed timer: boundaries are recomputed from the store, never fired twice
-    this.deps.boundaries.plan();
+    try {
+      const now = this.deps.clock.now();
+      const last = Number((await this.deps.store.getMeta(LAST_RUN_KEY)) ?? 0);
+      if (now - last >= this.intervalMs || now < last) await this.run('interval');
+      // a clock jump or a missed timer: boundaries are recomputed from the store, never fired twice
+      await this.deps.boundaries.plan();
+    } catch (error) {
+      // the database did not answer: the next tick tries again
+      this.deps.log.warn({ event: 'reconcile', err: error instanceof Error ? error.message : String(error) }, 'reconcile tick failed');
+    }
   }
 
   async run(reason: string): Promise<void> {
     if (this.running) return this.running;
-    this.running = this.reconcile(reason).finally(() => {
-      this.running = null;
-    });
+    // one round at a time across replicas (a session advisory lock on PostgreSQL); another
+    // replica's round, just done, moved the last-run time on, so this one waits for the next interval
+    this.running = this.deps.store
+      .runExclusive('reconcile', () => this.reconcile(reason))
+      .then((r) => {
+        if (!r.ran) this.deps.log.debug({ event: 'reconcile', reason }, 'reconcile already running on another replica');
+      })
+      .finally(() => {
+        this.running = null;
+      });
     return this.running;
   }
 
   private async reconcile(reason: string): Promise<void> {
     const { store, clock, log } = this.deps;
     const started = Date.now();
-    store.setMeta(LAST_RUN_KEY, String(clock.now()));
-    store.prune(clock.now());
+    await store.setMeta(LAST_RUN_KEY, String(clock.now()));
+    await store.prune(clock.now());
     let installations: InstallationInfo[];
     try {
       installations = await this.listInstallations();
-      for (const i of installations) store.upsertInstallation(i.id, i.account, i.accountType, i.suspended, clock.now());
+      for (const i of installations) await store.upsertInstallation(i.id, i.account, i.accountType, i.suspended, clock.now());
     } catch (error) {
       log.warn({ event: 'reconcile', err: error instanceof Error ? error.message : String(error) }, 'could not list installations; using the stored ones');
-      installations = store.listInstallations();
+      installations = (await store.listInstallations());
     }
     let posted = 0;
     let failed = 0;
@@ -94,7 +106,7 @@ export class Reconciler {
       }
     }
     await this.deps.boundaries.fire();
-    this.deps.heldChecks.queueAllHeldChecks();
+    await this.deps.heldChecks.queueAllHeldChecks();
     log.info({ event: 'reconcile', reason, installations: installations.length, posted, failed, duration_ms: Date.now() - started }, 'reconcile done');
   }
 }

@@ -1,9 +1,9 @@
 /**
  * The store as a contract: one asynchronous interface, two engines (SQLite through better-sqlite3,
  * the embedded default; PostgreSQL through pg, chosen by DATABASE_URL: src/store/open.ts). Every
- * method is a repository method of one aggregate (src/store/repos/*.ts); the names and records
- * mirror the synchronous store of today (src/store/store.ts), so a caller switches by adding
- * `await`. test/unit/store/contract.test.ts runs the same cases on both engines.
+ * method is a repository method of one aggregate (src/store/repos/*.ts), the only code that knows
+ * SQL. Every caller goes through this contract (the engine is chosen once, in src/main.ts).
+ * test/unit/store/contract.test.ts runs the same cases on both engines.
  *
  * Transactions: `store.transaction(async (tx) => ...)` commits when the function resolves and rolls
  * back when it throws. Inside, use only `tx` (never the store itself) and never GitHub or other

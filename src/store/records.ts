@@ -1,6 +1,5 @@
 /**
  * The records the store hands out and takes, shared by both engines (SQLite and PostgreSQL).
- * They mirror today's synchronous store (src/store/store.ts), so callers switch by adding `await`.
  * Account and repository names are stored lower-cased; an account-wide scope has repo ''.
  */
 import type { Mode, Severity } from '../config/schema.js';

@@ -22,13 +22,19 @@
  * every test file that imports this module, and any child still alive when the test process exits is
  * killed (SIGKILL to its group).
  *
+ * The store: SQLite (a file in the app's temporary directory) by default; with
+ * MORATORIUM_E2E_STORE=postgres every app gets a fresh PostgreSQL database (DATABASE_URL) on the
+ * server of MORATORIUM_TEST_DATABASE_URL, dropped by `stopAllApps()`. `jobs()` and `waitForJobs()`
+ * read either. `npm test` runs the e2e folder on both when that server is there (vitest.config.ts).
+ *
  * The fake GitHub is strict everywhere: every test file that imports this module fails a test
  * (afterEach) and the file (afterAll) when any FakeGitHub started in it recorded a request that
  * breaks GitHub's OpenAPI description or an endpoint the fake does not implement
  * (`checkStartedFakes`); no test has to remember to check.
  */
 import Database from 'better-sqlite3';
-import { spawn, type ChildProcess } from 'node:child_process';
+import pg from 'pg';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHmac, generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -45,6 +51,65 @@ export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const PASS_THROUGH = ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'TMPDIR', 'TMP', 'TEMP', 'LANG', 'LC_ALL', 'TZ', 'SystemRoot', 'ComSpec', 'npm_config_cache'];
 const MAX_LOG = 4 * 1024 * 1024;
 const MAX_LINE = 64 * 1024;
+
+/** the store the apps of this test process run on (MORATORIUM_E2E_STORE) */
+export const E2E_STORE: 'sqlite' | 'postgres' = process.env.MORATORIUM_E2E_STORE === 'postgres' ? 'postgres' : 'sqlite';
+const TEST_DATABASE_URL = process.env.MORATORIUM_TEST_DATABASE_URL?.trim() || undefined;
+if (E2E_STORE === 'postgres' && !TEST_DATABASE_URL) throw new Error('e2e harness: MORATORIUM_E2E_STORE=postgres needs MORATORIUM_TEST_DATABASE_URL (eval "$(scripts/test-servers.sh start)")');
+
+function databaseUrlFor(name: string): string {
+  const u = new URL(TEST_DATABASE_URL!);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+/** fresh databases of this process's apps, dropped by stopAllApps */
+const databases = new Set<string>();
+
+async function onServer<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+async function createDatabase(): Promise<string> {
+  const name = `moratorium_e2e_${process.pid}_${randomBytes(6).toString('hex')}`;
+  await onServer((c) => c.query(`CREATE DATABASE ${name}`));
+  databases.add(name);
+  return name;
+}
+
+const JOBS_SQL = `SELECT id, kind, state, attempts, run_at, created_at, finished_at, last_error, payload FROM jobs ORDER BY id`;
+
+/** the stored jobs of a PostgreSQL database, read synchronously (a short child process) */
+function pgJobsSync(url: string): StoredJob[] {
+  const script = `import pg from 'pg'; const c = new pg.Client({ connectionString: process.argv[1] }); await c.connect();
+    try { const r = await c.query(${JSON.stringify(JOBS_SQL)}).catch((e) => (e.code === '42P01' ? { rows: [] } : Promise.reject(e)));
+    process.stdout.write(JSON.stringify(r.rows)); } finally { await c.end(); }`;
+  const run = spawnSync(process.execPath, ['--input-type=module', '-e', script, url], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 15_000 });
+  if (run.status !== 0) throw new Error(`e2e harness: could not read the jobs of ${url}: ${run.stderr}`);
+  return (JSON.parse(run.stdout) as Record<string, unknown>[]).map(pgJob);
+}
+
+async function pgJobs(url: string): Promise<StoredJob[]> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    const r = await c.query(JOBS_SQL).catch((e: { code?: string }) => (e.code === '42P01' ? { rows: [] } : Promise.reject(e)));
+    return (r.rows as Record<string, unknown>[]).map(pgJob);
+  } finally {
+    await c.end();
+  }
+}
+
+function pgJob(r: Record<string, unknown>): StoredJob {
+  const n = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+  return { ...(r as unknown as StoredJob), id: Number(r.id), attempts: Number(r.attempts), run_at: Number(r.run_at), created_at: Number(r.created_at), finished_at: n(r.finished_at) };
+}
 
 export interface StartAppOptions {
   fake: FakeGitHub;
@@ -73,7 +138,11 @@ export interface AppHandle {
   readonly url: string;
   /** the temporary directory holding the database */
   readonly dir: string;
+  /** the SQLite file (MORATORIUM_DB; unused on PostgreSQL) */
   readonly dbPath: string;
+  /** the store the app runs on, and its DATABASE_URL on PostgreSQL (else null) */
+  readonly store: 'sqlite' | 'postgres';
+  readonly databaseUrl: string | null;
   readonly privateKey: string;
   readonly publicKey: string;
   readonly webhookSecret: string;
@@ -199,6 +268,13 @@ export async function stopAllApps(): Promise<void> {
   if (process.env.MORATORIUM_E2E_KEEP !== '1') {
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
     dirs.clear();
+    if (databases.size) {
+      const names = [...databases];
+      databases.clear();
+      await onServer(async (c) => {
+        for (const name of names) await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      });
+    }
   }
 }
 
@@ -281,6 +357,7 @@ export async function startApp(opts: StartAppOptions): Promise<AppHandle> {
   const dir = mkdtempSync(join(tmpdir(), 'moratorium-e2e-'));
   dirs.add(dir);
   const dbPath = join(dir, 'm.db');
+  const databaseUrl = E2E_STORE === 'postgres' ? databaseUrlFor(await createDatabase()) : null;
   const port = await freePort();
   const webhookSecret = opts.webhookSecret ?? `whsec-${randomBytes(8).toString('hex')}`;
   const apiToken = opts.apiToken ?? `api-${randomBytes(12).toString('hex')}`;
@@ -297,6 +374,7 @@ export async function startApp(opts: StartAppOptions): Promise<AppHandle> {
     GHE_HOST: fake.host,
     GHE_PROTOCOL: 'http',
     MORATORIUM_DB: dbPath,
+    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     MORATORIUM_API_TOKEN: apiToken,
     LOG_LEVEL: opts.logLevel ?? 'info',
     LOG_FORMAT: 'json',
@@ -414,6 +492,8 @@ export async function startApp(opts: StartAppOptions): Promise<AppHandle> {
     url,
     dir,
     dbPath,
+    store: E2E_STORE,
+    databaseUrl,
     privateKey,
     publicKey,
     webhookSecret,
@@ -495,6 +575,7 @@ export async function startApp(opts: StartAppOptions): Promise<AppHandle> {
       }
     },
     jobs() {
+      if (databaseUrl) return pgJobsSync(databaseUrl);
       if (!existsSync(dbPath)) return [];
       const db = new Database(dbPath, { readonly: true, fileMustExist: true, timeout: 5_000 });
       try {
@@ -506,7 +587,8 @@ export async function startApp(opts: StartAppOptions): Promise<AppHandle> {
     async waitForJobs(timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        const due = handle.jobs().filter((j) => j.state === 'pending' && j.run_at <= Date.now());
+        const jobs = databaseUrl ? await pgJobs(databaseUrl) : handle.jobs();
+        const due = jobs.filter((j) => j.state === 'pending' && j.run_at <= Date.now());
         if (!due.length) return;
         if (Date.now() > deadline) {
           throw new Error(`e2e harness: jobs still due after ${timeoutMs} ms: ${due.map((j) => `#${j.id} ${j.kind} (attempts ${j.attempts}${j.last_error ? `, ${j.last_error}` : ''})`).join('; ')}\n--- app output (tail) ---\n${tail()}`);

@@ -19,7 +19,7 @@ describe('commands in comments (Probot in-process, GitHub mocked with nock)', ()
   let t: TestApp;
   beforeEach(async () => {
     t = await createTestApp();
-    t.store.upsertInstallation(21, 'acme', 'Organization', false, t.clock.now());
+    await t.store.upsertInstallation(21, 'acme', 'Organization', false, t.clock.now());
   });
   afterEach(async () => {
     await t.close();
@@ -66,11 +66,11 @@ describe('commands in comments (Probot in-process, GitHub mocked with nock)', ()
     expect(posts.map((p) => p.sha)).toEqual(['b4'.repeat(20), 'a1'.repeat(20), 'a3'.repeat(20)]);
     expect(posts.map((p) => p.conclusion)).toEqual(['failure', 'failure', 'success']);
     expect(posts[0]!.title).toBe('Frozen: sev1 incident INC-1 "API latency" (hotfixes only)');
-    expect(t.store.auditOfAccount('acme', 10).map((a) => a.action)).toEqual(['incident.open']);
+    expect((await t.store.auditOfAccount('acme', 10)).map((a) => a.action)).toEqual(['incident.open']);
   });
 
   it('refuses /incident close from a write user (lift needs maintain), says which permission, and changes nothing', async () => {
-    const incident = t.store.createIncident({ account: 'acme', repo: null, severity: 'sev1', title: 'db', by: 'alice', source: 'command', now: t.clock.now() });
+    const incident = await t.store.createIncident({ account: 'acme', repo: null, severity: 'sev1', title: 'db', by: 'alice', source: 'command', now: t.clock.now() });
     mockToken(21);
     noConfigAnywhere();
     role('bob', 'write');
@@ -83,7 +83,7 @@ describe('commands in comments (Probot in-process, GitHub mocked with nock)', ()
     expect(t.unmatched).toEqual([]);
     expect(reactions).toEqual(['-1']);
     expect(replies[0]).toMatch(/Refused: this needs maintain/);
-    expect(t.store.getIncident(incident.id)?.phase).toBe('open');
+    expect((await t.store.getIncident(incident.id))?.phase).toBe('open');
   });
 
   it('refuses when the permission check itself fails with GitHub', async () => {
@@ -96,7 +96,7 @@ describe('commands in comments (Probot in-process, GitHub mocked with nock)', ()
     await t.receive('issue_comment', commentEvent('/freeze release day', { number: 5, commentId: 503, login: 'carol' }, R));
     await t.settle();
     expect(reactions).toEqual(['-1']);
-    expect(t.store.activeFreezes('acme', t.clock.now())).toHaveLength(0);
+    expect(await t.store.activeFreezes('acme', t.clock.now())).toHaveLength(0);
   });
 
   it('does nothing at all for quoted or fenced commands, bots, or comments with no command', async () => {
@@ -105,8 +105,8 @@ describe('commands in comments (Probot in-process, GitHub mocked with nock)', ()
     await t.receive('issue_comment', commentEvent('/deploy now please', { number: 5, commentId: 506, login: 'alice' }, R));
     await t.settle();
     expect(t.unmatched).toEqual([]);
-    expect(t.store.activeFreezes('acme', t.clock.now())).toHaveLength(0);
-    expect(t.store.activeIncidents('acme')).toHaveLength(0);
+    expect(await t.store.activeFreezes('acme', t.clock.now())).toHaveLength(0);
+    expect(await t.store.activeIncidents('acme')).toHaveLength(0);
   });
 
   it('answers a malformed command with confused and the correct form, changing nothing', async () => {
@@ -120,7 +120,7 @@ describe('commands in comments (Probot in-process, GitHub mocked with nock)', ()
     await t.settle();
     expect(reactions).toEqual(['confused']);
     expect(replies[0]).toContain('/freeze [--org] [--all] [--for DURATION | --until TIME] [reason]');
-    expect(t.store.activeFreezes('acme', t.clock.now())).toHaveLength(0);
+    expect(await t.store.activeFreezes('acme', t.clock.now())).toHaveLength(0);
   });
 
   it('runs a comment delivered twice only once', async () => {
@@ -136,7 +136,7 @@ describe('commands in comments (Probot in-process, GitHub mocked with nock)', ()
     await t.receive('issue_comment', payload, 'dup-2');
     await t.settle();
     expect(t.unmatched).toEqual([]);
-    expect(t.store.activeFreezes('acme', t.clock.now())).toHaveLength(1);
+    expect(await t.store.activeFreezes('acme', t.clock.now())).toHaveLength(1);
   });
 
   it('escapes mentions and HTML from user text in the reply', async () => {

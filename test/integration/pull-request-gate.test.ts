@@ -41,7 +41,7 @@ describe('the moratorium check on pull requests (Probot in-process, GitHub mocke
   });
 
   it('blocks a feature PR while the repository is frozen, with the reason in the title', async () => {
-    t.store.createFreeze({ account: 'acme', repo: 'api', mode: 'features', reason: 'release', by: 'alice', until: null, source: 'command', now: T0 - 1000 });
+    await t.store.createFreeze({ account: 'acme', repo: 'api', mode: 'features', reason: 'release', by: 'alice', until: null, source: 'command', now: T0 - 1000 });
     let body: any;
     mockRequired('acme', 'api', 'main', true);
     mockToken(11);
@@ -55,7 +55,7 @@ describe('the moratorium check on pull requests (Probot in-process, GitHub mocke
   });
 
   it('lets a same-repository hotfix/* branch through a features freeze but not a fork with the same branch name', async () => {
-    t.store.createFreeze({ account: 'acme', repo: null, mode: 'features', reason: '', by: 'alice', until: null, source: 'command', now: T0 - 1000 });
+    await t.store.createFreeze({ account: 'acme', repo: null, mode: 'features', reason: '', by: 'alice', until: null, source: 'command', now: T0 - 1000 });
     const bodies: any[] = [];
     mockRequired('acme', 'api', 'main', true);
     mockToken(11);
@@ -68,7 +68,7 @@ describe('the moratorium check on pull requests (Probot in-process, GitHub mocke
   });
 
   it('reports every config problem at the top of the summary and gates with the defaults', async () => {
-    t.store.createFreeze({ account: 'acme', repo: null, mode: 'features', reason: '', by: 'alice', until: null, source: 'command', now: T0 - 1000 });
+    await t.store.createFreeze({ account: 'acme', repo: null, mode: 'features', reason: '', by: 'alice', until: null, source: 'command', now: T0 - 1000 });
     let body: any;
     mockRequired('acme', 'api', 'main', true);
     mockToken(11);
@@ -84,7 +84,7 @@ describe('the moratorium check on pull requests (Probot in-process, GitHub mocke
   });
 
   it('posts a commit status instead with enforcement: status, its description at most 140 characters', async () => {
-    t.store.createIncident({ account: 'acme', repo: null, severity: 'sev1', title: 'x'.repeat(200), by: 'alice', source: 'command', now: T0 - 1000 });
+    await t.store.createIncident({ account: 'acme', repo: null, severity: 'sev1', title: 'x'.repeat(200), by: 'alice', source: 'command', now: T0 - 1000 });
     let body: any;
     mockRequired('acme', 'api', 'main', true);
     mockToken(11);
@@ -97,8 +97,8 @@ describe('the moratorium check on pull requests (Probot in-process, GitHub mocke
   });
 
   it('warns in the summary when no branch rule requires the check, asking GitHub once a day', async () => {
-    t.store.createFreeze({ account: 'acme', repo: 'api', mode: 'all', reason: '', by: 'alice', until: null, source: 'command', now: T0 - 1000 });
-    t.store.upsertRepo('acme', 'api', 11, 'acme/api', 'main');
+    await t.store.createFreeze({ account: 'acme', repo: 'api', mode: 'all', reason: '', by: 'alice', until: null, source: 'command', now: T0 - 1000 });
+    await t.store.upsertRepo('acme', 'api', 11, 'acme/api', 'main');
     const bodies: any[] = [];
     mockToken(11);
     mockNoConfig('acme', 'api');
@@ -133,14 +133,14 @@ describe('the moratorium check on pull requests (Probot in-process, GitHub mocke
   });
 
   it('retries a check that GitHub failed to take, from a stored job, until it is posted', async () => {
-    t.store.createFreeze({ account: 'acme', repo: 'api', mode: 'all', reason: '', by: 'alice', until: null, source: 'command', now: T0 - 1000 });
-    t.store.upsertRepo('acme', 'api', 11, 'acme/api', 'main');
+    await t.store.createFreeze({ account: 'acme', repo: 'api', mode: 'all', reason: '', by: 'alice', until: null, source: 'command', now: T0 - 1000 });
+    await t.store.upsertRepo('acme', 'api', 11, 'acme/api', 'main');
     mockToken(11);
     mockNoConfig('acme', 'api');
     mockRequired('acme', 'api', 'main', true);
     nock(API).post('/repos/acme/api/check-runs').reply(502, { message: 'Bad Gateway' });
     await t.receive('pull_request', pullRequestEvent('opened', { number: 16, sha: '7'.repeat(40) }, R));
-    expect(t.store.pendingJobCount()).toBe(1);
+    expect(await t.store.pendingJobCount()).toBe(1);
     let body: any;
     nock(API).get('/repos/acme/api/pulls/16').reply(200, pullPayload({ number: 16, sha: '7'.repeat(40) }, R));
     nock(API).post('/repos/acme/api/check-runs', (b) => ((body = b), true)).reply(201, { id: 2 });
@@ -149,7 +149,7 @@ describe('the moratorium check on pull requests (Probot in-process, GitHub mocke
     await t.settle();
     expect(t.unmatched).toEqual([]);
     expect(body).toMatchObject({ head_sha: '7'.repeat(40), conclusion: 'failure' });
-    expect(t.store.pendingJobCount()).toBe(0);
+    expect(await t.store.pendingJobCount()).toBe(0);
   });
 
   it('ignores a payload without a pull request instead of crashing', async () => {

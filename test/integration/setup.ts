@@ -11,7 +11,8 @@ import { wireEvents } from '../../src/app.js';
 import { createOctokitClass } from '../../src/github/client.js';
 import { OctokitPort, type Octokit } from '../../src/github/octokit-port.js';
 import { composeApp, type AppParts } from '../../src/compose.js';
-import { openDatabase, Store } from '../../src/store/store.js';
+import type { AsyncStore } from '../../src/store/contract.js';
+import { openSqliteStore } from '../../src/store/sqlite/engine.js';
 
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs1', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
 
@@ -21,7 +22,7 @@ export const T0 = Date.UTC(2026, 10, 30, 10, 0); // Monday 2026-11-30 10:00 UTC
 export interface TestApp {
   probot: Probot;
   services: AppParts;
-  store: Store;
+  store: AsyncStore;
   clock: { t: number; now(): number };
   unmatched: string[];
   receive(name: string, payload: Record<string, any>, id?: string): Promise<void>;
@@ -39,7 +40,7 @@ export async function createTestApp(): Promise<TestApp> {
   };
   nock.emitter.on('no match', onNoMatch);
   const log = pino({ level: 'silent' });
-  const store = new Store(openDatabase(':memory:'));
+  const store = openSqliteStore(':memory:');
   const clock = { t: T0, now() { return this.t; } };
   const Octokit = createOctokitClass({ throttle: false }).defaults({ retry: { enabled: false } });
   const probot = new Probot({ appId: 1, privateKey, secret: 'test', log, Octokit });
@@ -63,7 +64,7 @@ export async function createTestApp(): Promise<TestApp> {
     async close() {
       await services.stop();
       nock.emitter.off('no match', onNoMatch);
-      store.close();
+      await store.close();
       nock.cleanAll();
     },
   };

@@ -1,7 +1,7 @@
 /** A small hand-written fake of the GitHub port for unit tests of the domain. */
 import type { CheckOutput, ConfigFetch, DeploymentAnswer, GitHubPort, PullInfo, RepoInfo, RepoRef, Role } from '../../src/github/port.js';
 import { pino } from 'pino';
-import { openDatabase, Store } from '../../src/store/store.js';
+import { openSqliteStore } from '../../src/store/sqlite/engine.js';
 import { composeApp } from '../../src/compose.js';
 
 export interface Posted {
@@ -136,10 +136,10 @@ export class FakePort implements GitHubPort {
   }
 }
 
-export function testServices(port: FakePort, t0: number) {
-  const store = new Store(openDatabase(':memory:'));
+export async function testServices(port: FakePort, t0: number) {
+  const store = openSqliteStore(':memory:');
   const clock = { t: t0, now() { return this.t; } };
   const services = composeApp({ store, clock, log: pino({ level: 'silent' }), ports: async () => port });
-  store.upsertInstallation(port.installationId, 'acme', 'Organization', false, t0);
+  await store.upsertInstallation(port.installationId, 'acme', 'Organization', false, t0);
   return { store, clock, services };
 }

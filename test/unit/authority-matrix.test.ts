@@ -12,7 +12,7 @@ import type { Context } from 'probot';
 import { describe, expect, it } from 'vitest';
 import { Handlers } from '../../src/handlers.js';
 import type { Role } from '../../src/github/port.js';
-import type { Store } from '../../src/store/store.js';
+import type { Repositories } from '../../src/store/contract.js';
 import { FakePort, testServices } from '../support/fake-port.js';
 
 const T0 = Date.UTC(2026, 10, 30, 10, 0);
@@ -64,13 +64,13 @@ async function makeWorld(actor: Actor, w: World) {
   if (w.accountConfig) port.configs.set('.github', { kind: 'found', data: w.accountConfig });
   port.roles.set(actor.login, actor.role);
   for (const [org, slug, state] of actor.teams ?? []) port.setTeamMember(org, slug, actor.login, state);
-  const t = testServices(port, T0);
+  const t = await testServices(port, T0);
   const setup = { login: 'setup', source: 'api' as const };
-  t.store.tx(() => {
-    t.services.actions.openIncident({ account: 'acme', repo: null }, 'sev2', 'Earlier incident', setup, 1);
-    t.services.actions.freeze({ account: 'acme', repo: 'api' }, 'features', null, 'repository freeze', setup, 1);
-    t.services.actions.freeze({ account: 'acme', repo: null }, 'features', null, 'account freeze', setup, 1);
-    t.services.actions.override('acme', 'api', PR, SHA, 'earlier override', setup, 1);
+  await t.store.transaction(async (tx) => {
+    await t.services.actions.openIncident(tx, { account: 'acme', repo: null }, 'sev2', 'Earlier incident', setup, 1);
+    await t.services.actions.freeze(tx, { account: 'acme', repo: 'api' }, 'features', null, 'repository freeze', setup, 1);
+    await t.services.actions.freeze(tx, { account: 'acme', repo: null }, 'features', null, 'account freeze', setup, 1);
+    await t.services.actions.override(tx, 'acme', 'api', PR, SHA, 'earlier override', setup, 1);
   });
   // the set-up's own fan-outs run first, so that only the comment's work is left
   t.services.committed();
@@ -81,13 +81,13 @@ async function makeWorld(actor: Actor, w: World) {
   return { port, ...t };
 }
 
-function snapshot(store: Store): string {
+async function snapshot(store: Repositories): Promise<string> {
   return JSON.stringify({
-    incidents: store.incidentCandidates('acme', 'api').map((i) => [i.id, i.phase, i.severity, i.title]),
-    freezes: store.activeFreezes('acme', T0).map((f) => [f.id, f.mode, f.reason]),
-    override: store.activeOverride('acme', 'api', PR),
-    suppressions: store.liveSuppressions('acme', T0),
-    audit: store.auditOfAccount('acme', 1000).length,
+    incidents: (await store.incidentCandidates('acme', 'api')).map((i) => [i.id, i.phase, i.severity, i.title]),
+    freezes: (await store.activeFreezes('acme', T0)).map((f) => [f.id, f.mode, f.reason]),
+    override: await store.activeOverride('acme', 'api', PR),
+    suppressions: await store.liveSuppressions('acme', T0),
+    audit: (await store.auditOfAccount('acme', 1000)).length,
   });
 }
 
@@ -101,7 +101,7 @@ interface Cell {
 async function viaCommands(actor: Actor, world: World, body: string): Promise<Cell> {
   const t = await makeWorld(actor, world);
   try {
-    const before = snapshot(t.store);
+    const before = await snapshot(t.store);
     const outcome = await t.services.commands.handle({
       installationId: 1,
       port: t.port,
@@ -116,7 +116,7 @@ async function viaCommands(actor: Actor, world: World, body: string): Promise<Ce
       deliveryId: 'delivery-9001',
     });
     await t.services.jobs.idle();
-    return { reactions: outcome.reactions, changed: snapshot(t.store) !== before, replied: t.port.comments.length > 0 };
+    return { reactions: outcome.reactions, changed: (await snapshot(t.store)) !== before, replied: t.port.comments.length > 0 };
   } finally {
     await t.services.stop();
   }
@@ -151,11 +151,11 @@ function commentEvent(d: Delivery, deliveryId: string): Context {
 async function viaHandlers(actor: Actor, world: World, deliveries: Delivery[]): Promise<Cell> {
   const t = await makeWorld(actor, world);
   try {
-    const before = snapshot(t.store);
+    const before = await snapshot(t.store);
     const handlers = new Handlers(t.services);
     for (const [i, d] of deliveries.entries()) await handlers.issueComment(commentEvent(d, `delivery-${i}`));
     await t.services.jobs.idle();
-    return { reactions: t.port.reactions.map((r) => r.content), changed: snapshot(t.store) !== before, replied: t.port.comments.length > 0 };
+    return { reactions: t.port.reactions.map((r) => r.content), changed: (await snapshot(t.store)) !== before, replied: t.port.comments.length > 0 };
   } finally {
     await t.services.stop();
   }

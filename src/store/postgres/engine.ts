@@ -150,6 +150,10 @@ export class PostgresStore {
       const guard = () => {
         if (!open) throw new TransactionMisuse('this transaction has ended');
       };
+      // a checked-out connection that the server ends while idle emits 'error': without a listener
+      // the process would die; the connection is dropped instead of going back to the pool
+      const onError = (e: Error) => (broken = e);
+      client.on('error', onError);
       const sql = onClient(client, guard);
       const tx: Transaction = {
         ...repositories(sql),
@@ -179,6 +183,7 @@ export class PostgresStore {
         throw error;
       } finally {
         open = false;
+        client.off('error', onError);
         client.release(broken);
       }
     }
@@ -187,6 +192,9 @@ export class PostgresStore {
   async runExclusive<T>(key: string, fn: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }> {
     const client = await this.pool.connect();
     let broken: Error | undefined;
+    // the lock's connection idles while fn runs: the server ending it must not end the process
+    const onError = (e: Error) => (broken = e);
+    client.on('error', onError);
     try {
       const got = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS ok', [lockKeyOf(`exclusive:${key}`)]);
       if (!got.rows[0]?.ok) return { ran: false };
@@ -196,6 +204,7 @@ export class PostgresStore {
         await client.query('SELECT pg_advisory_unlock($1::bigint)', [lockKeyOf(`exclusive:${key}`)]).catch((e: Error) => (broken = e));
       }
     } finally {
+      client.off('error', onError);
       client.release(broken);
     }
   }

@@ -58,6 +58,8 @@ export const jobStatements = {
     `UPDATE jobs SET state = 'failed', attempts = attempts + 1, finished_at = ?, last_error = ?, locked_by = NULL, locked_until = NULL
      WHERE id = ? AND state = 'pending' AND locked_by = ?`,
   ),
+  releaseJobLease: stmt('releaseJobLease', `UPDATE jobs SET locked_by = NULL, locked_until = NULL WHERE id = ? AND state = 'pending' AND locked_by = ?`),
+  releaseAllJobLeases: stmt('releaseAllJobLeases', `UPDATE jobs SET locked_by = NULL, locked_until = NULL WHERE state = 'pending' AND locked_by IS NOT NULL`),
   updateJobPayload: stmt('updateJobPayload', 'UPDATE jobs SET payload = ? WHERE id = ?'),
   // a due job that another replica holds becomes claimable when its lease ends
   nextJobAt: stmt(
@@ -119,6 +121,16 @@ export function jobsRepo(sql: Sql) {
     },
     async failJob(id: number, owner: string, error: string, now: number): Promise<boolean> {
       return (await sql.run(s.failJob, [now, error.slice(0, 2000), id, owner])) === 1;
+    },
+    /**
+     * Gives up claimed jobs that did not run (a runner stopping): claimable at once by any replica.
+     * With `owner` null, every lease (SQLite only, one process per file: what a killed process left).
+     */
+    async releaseJobLeases(owner: string | null, ids: number[] = []): Promise<number> {
+      if (owner === null) return sql.run(s.releaseAllJobLeases);
+      let n = 0;
+      for (const id of ids) n += await sql.run(s.releaseJobLease, [id, owner]);
+      return n;
     },
     async updateJobPayload(id: number, payload: unknown): Promise<void> {
       await sql.run(s.updateJobPayload, [JSON.stringify(payload), id]);

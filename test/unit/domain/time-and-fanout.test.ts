@@ -19,9 +19,9 @@ describe('fan-out', () => {
     port.addPull('api', { number: 2, updatedAt: 50, draft: true });
     port.addPull('web', { number: 3, updatedAt: 30 });
     port.addPull('web', { number: 4, updatedAt: 10, headRef: 'hotfix/x' });
-    const t = testServices(port, T0);
+    const t = await testServices(port, T0);
     services = t.services;
-    t.store.createIncident({ account: 'acme', repo: null, severity: 'sev1', title: 'db', by: 'a', source: 'api', now: T0 });
+    await t.store.createIncident({ account: 'acme', repo: null, severity: 'sev1', title: 'db', by: 'a', source: 'api', now: T0 });
     const first = await t.services.fanout.run({ installationId: 1, account: 'acme', repo: null, reason: 'test' });
     expect(first).toMatchObject({ repos: 2, pulls: 4, evaluated: 3, posted: 3, failedRepos: [] });
     expect(port.posted.map((p) => [p.sha, p.conclusion])).toEqual([
@@ -38,10 +38,10 @@ describe('fan-out', () => {
     const port = new FakePort();
     port.addRepo('acme', 'api');
     const pull = port.addPull('api', { number: 1 });
-    const t = testServices(port, T0);
+    const t = await testServices(port, T0);
     services = t.services;
-    t.store.setMeta(headConfigKey({ owner: 'acme', repo: 'api' }, pull.headSha), JSON.stringify([{ path: "this PR's .github/moratorium.yml: enforcement", message: 'bad value' }]));
-    t.store.createIncident({ account: 'acme', repo: null, severity: 'sev1', title: 'db', by: 'a', source: 'api', now: T0 });
+    await t.store.setMeta(headConfigKey({ owner: 'acme', repo: 'api' }, pull.headSha), JSON.stringify([{ path: "this PR's .github/moratorium.yml: enforcement", message: 'bad value' }]));
+    await t.store.createIncident({ account: 'acme', repo: null, severity: 'sev1', title: 'db', by: 'a', source: 'api', now: T0 });
     await t.services.fanout.run({ installationId: 1, account: 'acme', repo: null, reason: 'incident' });
     expect(port.last(pull.headSha)?.conclusion).toBe('failure');
     expect(port.last(pull.headSha)?.summary).toContain('enforcement');
@@ -55,7 +55,7 @@ describe('fan-out', () => {
     port.addPull('api', { number: 1 });
     port.addPull('web', { number: 2 });
     port.failRepos.add('api');
-    const t = testServices(port, T0);
+    const t = await testServices(port, T0);
     services = t.services;
     const result = await t.services.fanout.run({ installationId: 1, account: 'acme', repo: null, reason: 'test' });
     expect(result.failedRepos).toEqual(['api']);
@@ -67,18 +67,18 @@ describe('fan-out', () => {
     port.addRepo('acme', 'api');
     port.addPull('api', { number: 1 });
     port.failRepos.add('api');
-    const t = testServices(port, T0);
+    const t = await testServices(port, T0);
     services = t.services;
-    t.services.queueFanOut(1, 'acme', null, 'test');
+    await t.services.queueFanOut(1, 'acme', null, 'test');
     await t.services.jobs.idle();
     expect(port.posted).toHaveLength(0);
-    expect(t.store.pendingJobCount()).toBe(1);
+    expect(await t.store.pendingJobCount()).toBe(1);
     port.failRepos.clear();
     t.clock.t += 60_000;
     t.services.jobs.kick();
     await t.services.jobs.idle();
     expect(port.posted.map((p) => p.sha)).toEqual(['sha-api-1']);
-    expect(t.store.pendingJobCount()).toBe(0);
+    expect(await t.store.pendingJobCount()).toBe(0);
   });
 });
 
@@ -87,20 +87,20 @@ describe('time boundaries', () => {
     const port = new FakePort();
     port.addRepo('acme', 'api');
     const pull = port.addPull('api', { number: 1 });
-    const t = testServices(port, T0);
+    const t = await testServices(port, T0);
     services = t.services;
-    t.store.tx(() => t.services.actions.freeze({ account: 'acme', repo: 'api' }, 'features', T0 + 4000, '', { login: 'alice', source: 'command' }, 1));
+    await t.store.transaction((tx) => t.services.actions.freeze(tx, { account: 'acme', repo: 'api' }, 'features', T0 + 4000, '', { login: 'alice', source: 'command' }, 1));
     t.services.committed();
     await t.services.jobs.idle();
     expect(port.last(pull.headSha)?.conclusion).toBe('failure');
-    expect(t.services.boundaries.nextBoundary()).toBe(T0 + 4000);
+    expect(await t.services.boundaries.nextBoundary()).toBe(T0 + 4000);
     t.clock.t = T0 + 4001;
     const before = port.log.length;
     await t.services.boundaries.fire();
     expect(port.last(pull.headSha)?.conclusion).toBe('success');
     // one write, no reads: the boundary re-gates from the store
     expect(port.log.slice(before)).toEqual(['postCheck']);
-    expect(t.store.auditOfAccount('acme', 5).map((a) => a.action)).toContain('freeze.expire');
+    expect((await t.store.auditOfAccount('acme', 5)).map((a) => a.action)).toContain('freeze.expire');
   });
 
   it('starts blocking when a window begins and stops when it ends', async () => {
@@ -108,11 +108,11 @@ describe('time boundaries', () => {
     port.addRepo('acme', 'api');
     port.config = { kind: 'found', data: { windows: [{ name: 'lunch', cron: '0 12 * * *', duration: '1h', mode: 'all' }] } };
     const pull = port.addPull('api', { number: 1 });
-    const t = testServices(port, T0); // 10:00 UTC
+    const t = await testServices(port, T0); // 10:00 UTC
     services = t.services;
     await t.services.fanout.run({ installationId: 1, account: 'acme', repo: null, reason: 'start' });
     expect(port.last(pull.headSha)?.conclusion).toBe('success');
-    expect(t.services.boundaries.nextBoundary()).toBe(Date.UTC(2026, 10, 30, 12, 0));
+    expect(await t.services.boundaries.nextBoundary()).toBe(Date.UTC(2026, 10, 30, 12, 0));
     t.clock.t = Date.UTC(2026, 10, 30, 12, 0) + 10;
     await t.services.boundaries.fire();
     expect(port.last(pull.headSha)).toMatchObject({ conclusion: 'failure', title: expect.stringContaining('window "lunch"') });
@@ -131,7 +131,7 @@ describe('deployment protection rule', () => {
     const port = new FakePort();
     port.addRepo('acme', 'api');
     if (config) port.config = config;
-    const t = testServices(port, T0);
+    const t = await testServices(port, T0);
     services = t.services;
     await t.services.jobs.stop();
     return { port, t };
@@ -146,25 +146,25 @@ describe('deployment protection rule', () => {
 
   it('holds a request during a freeze and approves it when the freeze ends', async () => {
     const { port, t } = await deploymentWorld();
-    const f = t.store.tx(() => t.services.actions.freeze({ account: 'acme', repo: null }, 'all', null, '', { login: 'alice', source: 'api' }, 1));
+    const f = await t.store.transaction((tx) => t.services.actions.freeze(tx, { account: 'acme', repo: null }, 'all', null, '', { login: 'alice', source: 'api' }, 1));
     expect((await t.services.deployments.handleProtectionRule(port, request(1))).answer).toBe('held');
     expect(port.answers).toHaveLength(0);
     await t.services.deployments.releaseHeld({ installationId: 1, account: 'acme', repo: null });
     expect(port.answers).toHaveLength(0);
-    t.store.tx(() => t.services.actions.endFreeze(f.id, '', { login: 'alice', source: 'api' }));
+    await t.store.transaction((tx) => t.services.actions.endFreeze(tx, f.id, '', { login: 'alice', source: 'api' }));
     await t.services.deployments.releaseHeld({ installationId: 1, account: 'acme', repo: null });
     expect(port.answers.map((a) => a.state)).toEqual(['approved']);
   });
 
   it('releases held requests oldest first and only as many as the cadence has free slots', async () => {
     const { port, t } = await deploymentWorld({ kind: 'found', data: { cadence: { max: 2, per: '24h', counts: 'deployments' } } });
-    const f = t.store.tx(() => t.services.actions.freeze({ account: 'acme', repo: null }, 'all', null, '', { login: 'alice', source: 'api' }, 1));
+    const f = await t.store.transaction((tx) => t.services.actions.freeze(tx, { account: 'acme', repo: null }, 'all', null, '', { login: 'alice', source: 'api' }, 1));
     for (const n of [1, 2, 3]) {
       t.clock.t += 1000;
       await t.services.deployments.handleProtectionRule(port, request(n));
     }
-    t.store.recordDeploy({ dedupeKey: 'deployment:99', account: 'acme', repo: 'api', kind: 'deployment', environment: 'production', at: T0 });
-    t.store.tx(() => t.services.actions.endFreeze(f.id, '', { login: 'alice', source: 'api' }));
+    await t.store.recordDeploy({ dedupeKey: 'deployment:99', account: 'acme', repo: 'api', kind: 'deployment', environment: 'production', at: T0 });
+    await t.store.transaction((tx) => t.services.actions.endFreeze(tx, f.id, '', { login: 'alice', source: 'api' }));
     await t.services.deployments.releaseHeld({ installationId: 1, account: 'acme', repo: null });
     expect(port.answers.map((a) => a.url.match(/runs\/(\d+)/)![1])).toEqual(['1']);
   });
@@ -175,7 +175,7 @@ describe('deployment protection rule', () => {
     expect((await t.services.deployments.handleProtectionRule(port, request(2))).answer).toBe('held');
     // its success settles the approval: still one deploy, still no slot
     await t.services.deployments.recordDeploymentStatus(port, { owner: 'acme', repo: 'api', deploymentId: 1, environment: 'production', state: 'success', sha: 'deploy-1', actor: 'ci' });
-    expect(t.store.deployTimes('acme', 'api', 'deployment', 'production', 0)).toHaveLength(1);
+    expect(await t.store.deployTimes('acme', 'api', 'deployment', 'production', 0)).toHaveLength(1);
     await t.services.deployments.releaseHeld({ installationId: 1, account: 'acme', repo: 'api' });
     expect(port.answers.map((a) => a.state)).toEqual(['approved']);
   });
@@ -191,9 +191,9 @@ describe('deployment protection rule', () => {
 
   it('queues a new request behind older held ones of the same environment', async () => {
     const { port, t } = await deploymentWorld();
-    const f = t.store.tx(() => t.services.actions.freeze({ account: 'acme', repo: null }, 'all', null, '', { login: 'alice', source: 'api' }, 1));
+    const f = await t.store.transaction((tx) => t.services.actions.freeze(tx, { account: 'acme', repo: null }, 'all', null, '', { login: 'alice', source: 'api' }, 1));
     await t.services.deployments.handleProtectionRule(port, request(1));
-    t.store.tx(() => t.services.actions.endFreeze(f.id, '', { login: 'alice', source: 'api' }));
+    await t.store.transaction((tx) => t.services.actions.endFreeze(tx, f.id, '', { login: 'alice', source: 'api' }));
     t.clock.t += 1000;
     expect((await t.services.deployments.handleProtectionRule(port, request(2))).answer).toBe('held');
     await t.services.deployments.releaseHeld({ installationId: 1, account: 'acme', repo: 'api' });
@@ -202,7 +202,7 @@ describe('deployment protection rule', () => {
 
   it('rejects with the reason when when_blocked is reject', async () => {
     const { port, t } = await deploymentWorld({ kind: 'found', data: { deployments: { when_blocked: 'reject' } } });
-    t.store.createIncident({ account: 'acme', repo: null, severity: 'sev1', title: 'db down', by: 'a', source: 'api', now: T0 });
+    await t.store.createIncident({ account: 'acme', repo: null, severity: 'sev1', title: 'db down', by: 'a', source: 'api', now: T0 });
     const out = await t.services.deployments.handleProtectionRule(port, request(1));
     expect(out.answer).toBe('rejected');
     expect(port.answers[0]).toMatchObject({ state: 'rejected', environment: 'production' });

@@ -54,9 +54,9 @@ describe('HTTP API: freezes', () => {
     expect(res.status).toBe(201);
     expect(res.headers.get('location')).toBe(`${V1}/freezes/${res.body.id}`);
     expect(res.body).toMatchObject({ account: 'acme', repo: 'api', mode: 'features', reason: 'db migration', createdBy: 'api', until: '2026-11-30T18:00:00.000Z', endedAt: null, source: 'api' });
-    const [entry] = app.store.auditOfAccount('acme', 10);
+    const [entry] = await app.store.auditOfAccount('acme', 10);
     expect(entry).toMatchObject({ actor: 'api', source: 'api', action: 'freeze.start', repo: 'api', reason: 'db migration' });
-    expect(app.fanouts()).toEqual([expect.objectContaining({ account: 'acme', repo: 'api' })]);
+    expect(await app.fanouts()).toEqual([expect.objectContaining({ account: 'acme', repo: 'api' })]);
   });
 
   it('defaults to an account-wide features freeze with no end, and accepts mode all', async () => {
@@ -65,14 +65,14 @@ describe('HTTP API: freezes', () => {
     expect(a.body).toMatchObject({ repo: null, mode: 'features', until: null, reason: '' });
     const b = await app.fetch(`${V1}/freezes`, { method: 'POST', json: { account: 'acme', mode: 'all' } });
     expect(b.body.mode).toBe('all');
-    expect(app.fanouts()).toHaveLength(2);
+    expect(await app.fanouts()).toHaveLength(2);
   });
 
   it('takes the audit actor from X-Moratorium-Actor, sanitised', async () => {
     const res = await app.fetch(`${V1}/freezes`, { method: 'POST', json: { account: 'acme' }, headers: { 'x-moratorium-actor': 'deploy-bot <script>\u00e9;' } });
     expect(res.status).toBe(201);
     expect(res.body.createdBy).toBe('deploy-botscript');
-    expect(app.store.auditOfAccount('acme', 1)[0]!.actor).toBe('deploy-botscript');
+    expect((await app.store.auditOfAccount('acme', 1))[0]!.actor).toBe('deploy-botscript');
     const blank = await app.fetch(`${V1}/freezes`, { method: 'POST', json: { account: 'acme' }, headers: { 'x-moratorium-actor': '<>' } });
     expect(blank.body.createdBy).toBe('api');
   });
@@ -93,16 +93,16 @@ describe('HTTP API: freezes', () => {
     const res = await app.fetch(`${V1}/freezes`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
     expect(res.status).toBe(status);
     expect(res.body.error).toMatch(message);
-    expect(app.store.activeFreezes('acme', T0)).toHaveLength(0);
-    expect(app.store.auditOfAccount('acme', 10)).toHaveLength(0);
-    expect(app.fanouts()).toHaveLength(0);
+    expect(await app.store.activeFreezes('acme', T0)).toHaveLength(0);
+    expect(await app.store.auditOfAccount('acme', 10)).toHaveLength(0);
+    expect(await app.fanouts()).toHaveLength(0);
   });
 
   it('answers 413 for a body over 64 KiB', async () => {
     const res = await app.fetch(`${V1}/freezes`, { method: 'POST', json: { account: 'acme', reason: 'x'.repeat(70 * 1024) } });
     expect(res.status).toBe(413);
     expect(res.body.error).toMatch(/64 KiB/);
-    expect(app.store.activeFreezes('acme', T0)).toHaveLength(0);
+    expect(await app.store.activeFreezes('acme', T0)).toHaveLength(0);
   });
 
   it('ends a freeze (200), then answers 409 because it had ended', async () => {
@@ -111,12 +111,12 @@ describe('HTTP API: freezes', () => {
     const ended = await app.fetch(`${V1}/freezes/${created.body.id}`, { method: 'DELETE', headers: { 'x-moratorium-actor': 'alice' } });
     expect(ended.status).toBe(200);
     expect(ended.body).toMatchObject({ id: created.body.id, endedAt: new Date(T0 + 60_000).toISOString(), endedBy: 'alice' });
-    expect(app.store.auditOfAccount('acme', 1)[0]).toMatchObject({ action: 'freeze.end', actor: 'alice', source: 'api' });
-    expect(app.fanouts()).toHaveLength(2);
+    expect((await app.store.auditOfAccount('acme', 1))[0]).toMatchObject({ action: 'freeze.end', actor: 'alice', source: 'api' });
+    expect(await app.fanouts()).toHaveLength(2);
     const again = await app.fetch(`${V1}/freezes/${created.body.id}`, { method: 'DELETE' });
     expect(again.status).toBe(409);
     expect(again.body.error).toMatch(/had already ended/);
-    expect(app.fanouts()).toHaveLength(2);
+    expect(await app.fanouts()).toHaveLength(2);
   });
 
   it('answers 409 for a timed freeze whose time is up', async () => {
@@ -132,7 +132,7 @@ describe('HTTP API: freezes', () => {
     expect((await app.fetch(`${V1}/freezes/${created.body.id}`, { method: 'DELETE', json: { why: 'x' } })).status).toBe(400);
     const ok = await app.fetch(`${V1}/freezes/${created.body.id}`, { method: 'DELETE', json: { reason: 'migration done' } });
     expect(ok.status).toBe(200);
-    expect(app.store.auditOfAccount('acme', 1)[0]!.reason).toBe('migration done');
+    expect((await app.store.auditOfAccount('acme', 1))[0]!.reason).toBe('migration done');
   });
 
   it('answers 404 for unknown or malformed ids and 405 for a wrong method', async () => {
@@ -162,8 +162,8 @@ describe('HTTP API: incidents', () => {
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ key: `INC-${res.body.id}`, severity: 'sev1', title: 'API latency', phase: 'open', account: 'acme', repo: null, openedBy: 'api', source: 'api' });
     expect(res.headers.get('location')).toBe(`${V1}/incidents/${res.body.id}`);
-    expect(app.store.auditOfAccount('acme', 1)[0]).toMatchObject({ action: 'incident.open', source: 'api', actor: 'api', incidentId: res.body.id });
-    expect(app.fanouts()).toEqual([expect.objectContaining({ account: 'acme', repo: null, reason: `INC-${res.body.id} opened` })]);
+    expect((await app.store.auditOfAccount('acme', 1))[0]).toMatchObject({ action: 'incident.open', source: 'api', actor: 'api', incidentId: res.body.id });
+    expect(await app.fanouts()).toEqual([expect.objectContaining({ account: 'acme', repo: null, reason: `INC-${res.body.id} opened` })]);
   });
 
   it('opens a repository incident', async () => {
@@ -181,7 +181,7 @@ describe('HTTP API: incidents', () => {
     const res = await open(json);
     expect(res.status).toBe(400);
     expect(res.body.error).toMatch(message);
-    expect(app.store.activeIncidents('acme')).toHaveLength(0);
+    expect(await app.store.activeIncidents('acme')).toHaveLength(0);
   });
 
   it('resolves then closes (200 each), and answers 409 for a change the phase does not allow', async () => {
@@ -198,9 +198,9 @@ describe('HTTP API: incidents', () => {
     expect(closed.body.phase).toBe('closed');
     const closedAgain = await app.fetch(`${V1}/incidents/inc-${body.id}/close`, { method: 'POST' });
     expect(closedAgain.status).toBe(409);
-    expect(app.store.auditOfIncident(body.id).map((a) => a.action)).toEqual(['incident.open', 'incident.resolve', 'incident.close']);
-    expect(app.store.auditOfIncident(body.id)[1]!.reason).toBe('rolled back');
-    expect(app.fanouts()).toHaveLength(3);
+    expect((await app.store.auditOfIncident(body.id)).map((a) => a.action)).toEqual(['incident.open', 'incident.resolve', 'incident.close']);
+    expect((await app.store.auditOfIncident(body.id))[1]!.reason).toBe('rolled back');
+    expect(await app.fanouts()).toHaveLength(3);
   });
 
   it('answers 404 for an unknown incident and 400 for a bad note', async () => {
@@ -210,13 +210,13 @@ describe('HTTP API: incidents', () => {
     const { body } = await open();
     expect((await app.fetch(`${V1}/incidents/${body.id}/resolve`, { method: 'POST', json: { note: 3 } })).status).toBe(400);
     expect((await app.fetch(`${V1}/incidents/${body.id}/resolve`, { method: 'POST', body: 'not json' })).status).toBe(400);
-    expect(app.store.getIncident(body.id)!.phase).toBe('open');
+    expect((await app.store.getIncident(body.id))!.phase).toBe('open');
     expect((await app.fetch(`${V1}/incidents/${body.id}/resolve`)).status).toBe(405);
   });
 
   it('returns the report as /incident report builds it', async () => {
     const { body } = await open();
-    app.store.recordDeploy({ dedupeKey: 'm1', account: 'acme', repo: 'api', kind: 'merge', prNumber: 7, title: 'Hotfix', actor: 'bob', at: T0 + 60_000, exemption: 'hotfix' });
+    await app.store.recordDeploy({ dedupeKey: 'm1', account: 'acme', repo: 'api', kind: 'merge', prNumber: 7, title: 'Hotfix', actor: 'bob', at: T0 + 60_000, exemption: 'hotfix' });
     app.clock.t = T0 + 120_000;
     await app.fetch(`${V1}/incidents/${body.id}/resolve`, { method: 'POST', json: { note: 'fixed' } });
     const report = await app.fetch(`${V1}/incidents/${body.id}/report`);
@@ -244,13 +244,13 @@ describe('HTTP API: state and audit', () => {
   });
 
   it('shows active freezes, incidents with INC keys and phase, windows and cadence use per repository', async () => {
-    app.store.setLastValidConfig(
+    await app.store.setLastValidConfig(
       'acme',
       'api',
       JSON.stringify({ cadence: { max: 3, per: '24h', min_interval: '1h' }, windows: [{ name: 'weekend', cron: '0 18 * * FRI', duration: '63h', timezone: 'Europe/Berlin' }] }),
     );
     for (const [i, at] of [T0 - 3 * 3_600_000, T0 - 30 * 60_000].entries()) {
-      app.store.recordDeploy({ dedupeKey: `m${i}`, account: 'acme', repo: 'api', kind: 'merge', prNumber: i, at });
+      await app.store.recordDeploy({ dedupeKey: `m${i}`, account: 'acme', repo: 'api', kind: 'merge', prNumber: i, at });
     }
     await app.fetch(`${V1}/freezes`, { method: 'POST', json: { account: 'acme', reason: 'audit' } });
     const inc = await app.fetch(`${V1}/incidents`, { method: 'POST', json: { account: 'acme', severity: 'sev2', title: 'Errors' } });
@@ -275,7 +275,7 @@ describe('HTTP API: state and audit', () => {
   });
 
   it('narrows to one repository and its account-wide constraints', async () => {
-    app.store.upsertRepo('acme', 'web', 1, 'acme/web', 'main');
+    await app.store.upsertRepo('acme', 'web', 1, 'acme/web', 'main');
     await app.fetch(`${V1}/freezes`, { method: 'POST', json: { account: 'acme', repo: 'web' } });
     await app.fetch(`${V1}/freezes`, { method: 'POST', json: { account: 'acme' } });
     const res = await app.fetch(`${V1}/state?account=acme&repo=api`);
@@ -286,8 +286,8 @@ describe('HTTP API: state and audit', () => {
   });
 
   it('lists the audit log newest first with a limit of 1 to 500 (default 50)', async () => {
-    for (let i = 0; i < 55; i++) app.store.audit({ at: T0 + i, account: 'acme', actor: 'x', source: 'command', action: 'freeze.start', target: `freeze ${i}` });
-    app.store.audit({ at: T0, account: 'globex', actor: 'x', source: 'command', action: 'freeze.start' });
+    for (let i = 0; i < 55; i++) await app.store.audit({ at: T0 + i, account: 'acme', actor: 'x', source: 'command', action: 'freeze.start', target: `freeze ${i}` });
+    await app.store.audit({ at: T0, account: 'globex', actor: 'x', source: 'command', action: 'freeze.start' });
     const all = await app.fetch(`${V1}/audit?account=ACME`);
     expect(all.status).toBe(200);
     expect(all.body.entries).toHaveLength(50);

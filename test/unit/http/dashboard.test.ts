@@ -65,8 +65,8 @@ describe('dashboard', () => {
 
   it('renders incidents, freezes, windows, cadence, required checks and the audit log, escaping user text', async () => {
     const cookie = await login();
-    app.store.setLastValidConfig('acme', 'api', JSON.stringify({ windows: [{ name: 'weekend <b>', cron: '0 18 * * FRI', duration: '63h', timezone: 'Europe/Berlin' }] }));
-    app.store.setRequiredState('acme', 'api', 'not-required', T0);
+    await app.store.setLastValidConfig('acme', 'api', JSON.stringify({ windows: [{ name: 'weekend <b>', cron: '0 18 * * FRI', duration: '63h', timezone: 'Europe/Berlin' }] }));
+    await app.store.setRequiredState('acme', 'api', 'not-required', T0);
     const inc = await app.fetch('/moratorium/api/v1/incidents', { method: 'POST', json: { account: 'acme', severity: 'sev1', title: '<script>alert(1)</script>' } });
     await app.fetch('/moratorium/api/v1/freezes', { method: 'POST', json: { account: 'acme', reason: '"quoted" & <i>odd</i>' }, headers: { 'x-moratorium-actor': 'alice' } });
     const res = await app.fetch('/moratorium/', { token: null, headers: { cookie } });
@@ -99,8 +99,8 @@ describe('dashboard', () => {
 
   it('narrows to one account with ?account=', async () => {
     const cookie = await login();
-    app.store.upsertInstallation(2, 'globex', 'Organization', false, T0);
-    app.store.createIncident({ account: 'globex', repo: null, severity: 'sev2', title: 'Globex trouble', by: 'x', source: 'api', now: T0 });
+    await app.store.upsertInstallation(2, 'globex', 'Organization', false, T0);
+    await app.store.createIncident({ account: 'globex', repo: null, severity: 'sev2', title: 'Globex trouble', by: 'x', source: 'api', now: T0 });
     expect((await app.fetch('/moratorium/', { token: null, headers: { cookie } })).text).toContain('Globex trouble');
     const acme = await app.fetch('/moratorium/?account=ACME', { token: null, headers: { cookie } });
     expect(acme.text).not.toContain('Globex trouble');

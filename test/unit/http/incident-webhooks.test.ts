@@ -27,12 +27,12 @@ describe('PagerDuty webhooks', () => {
     const res = await send(pagerDutyEvent('incident.triggered', { title: 'Database <down>' }));
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ ok: true, changed: true, phase: 'open', severity: 'sev1' });
-    const [incident] = app.store.activeIncidents('acme');
+    const [incident] = await app.store.activeIncidents('acme');
     expect(incident).toMatchObject({ severity: 'sev1', title: 'Database <down>', phase: 'open', openedBy: 'pagerduty', source: 'webhook', scope: { account: 'acme', repo: null } });
     expect(res.body.incident).toBe(`INC-${incident!.id}`);
-    expect(app.store.externalOfIncident(incident!.id)).toEqual([{ source: 'pagerduty', externalId: 'PGR0VU2' }]);
-    expect(app.store.auditOfIncident(incident!.id)[0]).toMatchObject({ actor: 'pagerduty', source: 'webhook', action: 'incident.open' });
-    expect(app.fanouts()).toHaveLength(1);
+    expect(await app.store.externalOfIncident(incident!.id)).toEqual([{ source: 'pagerduty', externalId: 'PGR0VU2' }]);
+    expect((await app.store.auditOfIncident(incident!.id))[0]).toMatchObject({ actor: 'pagerduty', source: 'webhook', action: 'incident.open' });
+    expect(await app.fanouts()).toHaveLength(1);
   });
 
   it('resolves the incident it opened on incident.resolved, once', async () => {
@@ -40,13 +40,13 @@ describe('PagerDuty webhooks', () => {
     const resolved = await send(pagerDutyEvent('incident.resolved'));
     expect(resolved.status).toBe(200);
     expect(resolved.body).toMatchObject({ changed: true, phase: 'resolved' });
-    const [incident] = app.store.activeIncidents('acme');
+    const [incident] = await app.store.activeIncidents('acme');
     expect(incident!.phase).toBe('resolved');
-    expect(app.store.auditOfIncident(incident!.id)[1]!.reason).toBe('resolved in PagerDuty by Tenex Engineer');
+    expect((await app.store.auditOfIncident(incident!.id))[1]!.reason).toBe('resolved in PagerDuty by Tenex Engineer');
     const again = await send(pagerDutyEvent('incident.resolved'));
     expect(again.status).toBe(202);
     expect(again.body).toMatchObject({ changed: false, note: expect.stringMatching(/already resolved/) });
-    expect(app.fanouts()).toHaveLength(2);
+    expect(await app.fanouts()).toHaveLength(2);
   });
 
   it('changes state once for a repeated delivery or a second trigger of the same incident', async () => {
@@ -58,29 +58,29 @@ describe('PagerDuty webhooks', () => {
     const second = await send(pagerDutyEvent('incident.triggered'));
     expect(second.status).toBe(202);
     expect(second.body.note).toMatch(/already linked/);
-    expect(app.store.activeIncidents('acme')).toHaveLength(1);
-    expect(app.fanouts()).toHaveLength(1);
+    expect(await app.store.activeIncidents('acme')).toHaveLength(1);
+    expect(await app.fanouts()).toHaveLength(1);
   });
 
   it('never closes: closing stays a human act', async () => {
     await send(pagerDutyEvent('incident.triggered'));
     await send(pagerDutyEvent('incident.resolved'));
     await send(pagerDutyEvent('incident.resolved'));
-    expect(app.store.activeIncidents('acme')[0]!.phase).toBe('resolved');
+    expect((await app.store.activeIncidents('acme'))[0]!.phase).toBe('resolved');
   });
 
   it('scopes by the service map, and answers 202 with a note for an unmapped service', async () => {
     const repo = await send(pagerDutyEvent('incident.triggered', { service: 'PAPIREP', incidentId: 'P2' }));
     expect(repo.status).toBe(201);
-    expect(app.store.activeIncidents('acme')[0]!.scope).toEqual({ account: 'acme', repo: 'api' });
+    expect((await app.store.activeIncidents('acme'))[0]!.scope).toEqual({ account: 'acme', repo: 'api' });
     const unmapped = await send(pagerDutyEvent('incident.triggered', { service: 'PUNKNOWN', incidentId: 'P3' }));
     expect(unmapped.status).toBe(202);
     expect(unmapped.body).toMatchObject({ changed: false, note: expect.stringMatching(/PUNKNOWN is not in MORATORIUM_PAGERDUTY_SERVICES/) });
     const uninstalled = await send(pagerDutyEvent('incident.triggered', { service: 'PGLOBEX', incidentId: 'P4' }));
     expect(uninstalled.status).toBe(202);
     expect(uninstalled.body.note).toMatch(/not installed on account globex/);
-    expect(app.store.activeIncidents('acme')).toHaveLength(1);
-    expect(app.store.activeIncidents('globex')).toHaveLength(0);
+    expect(await app.store.activeIncidents('acme')).toHaveLength(1);
+    expect(await app.store.activeIncidents('globex')).toHaveLength(0);
   });
 
   it('maps priority first, then urgency, to a severity', async () => {
@@ -102,7 +102,7 @@ describe('PagerDuty webhooks', () => {
     expect((await send(event, signPagerDuty('other-secret', JSON.stringify(event)))).status).toBe(401);
     expect((await send(event, 'v0=abc')).status).toBe(401);
     expect((await send(event, signPagerDuty(PD_SECRET, JSON.stringify(event)).replace('v1=', 'v2='))).status).toBe(401);
-    expect(app.store.activeIncidents('acme')).toHaveLength(0);
+    expect(await app.store.activeIncidents('acme')).toHaveLength(0);
   });
 
   it('accepts any one of several signatures (secret rotation)', async () => {
@@ -125,7 +125,7 @@ describe('PagerDuty webhooks', () => {
     expect((await send(noService)).status).toBe(400);
     const body = '{"event":';
     expect((await app.fetch(PD_PATH, { method: 'POST', body, headers: { 'x-pagerduty-signature': signPagerDuty(PD_SECRET, body) }, token: null })).status).toBe(400);
-    expect(app.store.activeIncidents('acme')).toHaveLength(0);
+    expect(await app.store.activeIncidents('acme')).toHaveLength(0);
   });
 
   it('answers 405 for a GET', async () => {
@@ -172,18 +172,18 @@ describe('Statuspage webhooks', () => {
   it('opens on investigating (impact critical -> sev1), keeps it open on identified and monitoring, resolves on resolved', async () => {
     const opened = await send(statuspageIncident('investigating'));
     expect(opened.status).toBe(201);
-    const [incident] = app.store.activeIncidents('acme');
+    const [incident] = await app.store.activeIncidents('acme');
     expect(incident).toMatchObject({ severity: 'sev1', title: 'Elevated API errors', phase: 'open', openedBy: 'statuspage', source: 'webhook' });
     for (const status of ['identified', 'monitoring']) {
       const res = await send(statuspageIncident(status));
       expect(res.status, status).toBe(202);
-      expect(app.store.getIncident(incident!.id)!.phase).toBe('open');
+      expect((await app.store.getIncident(incident!.id))!.phase).toBe('open');
     }
     const resolved = await send(statuspageIncident('resolved'));
     expect(resolved.status).toBe(200);
-    expect(app.store.getIncident(incident!.id)!.phase).toBe('resolved');
-    expect(app.store.auditOfIncident(incident!.id)[1]!.reason).toBe('resolved on Statuspage: Now resolved.');
-    expect(app.fanouts()).toHaveLength(2);
+    expect((await app.store.getIncident(incident!.id))!.phase).toBe('resolved');
+    expect((await app.store.auditOfIncident(incident!.id))[1]!.reason).toBe('resolved on Statuspage: Now resolved.');
+    expect(await app.fanouts()).toHaveLength(2);
   });
 
   it('keeps recovery on postmortem (closing stays a human act)', async () => {
@@ -192,7 +192,7 @@ describe('Statuspage webhooks', () => {
     const res = await send(statuspageIncident('postmortem'));
     expect(res.status).toBe(202);
     expect(res.body.note).toMatch(/stays resolved/);
-    expect(app.store.activeIncidents('acme')[0]!.phase).toBe('resolved');
+    expect((await app.store.activeIncidents('acme'))[0]!.phase).toBe('resolved');
   });
 
   it('maps impact to severity and takes the repository from the query', async () => {
@@ -202,7 +202,7 @@ describe('Statuspage webhooks', () => {
       expect(res.status).toBe(201);
       expect(res.body.severity).toBe(severity);
     }
-    expect(app.store.activeIncidents('acme').map((i) => i.scope.repo)).toEqual(['api', 'api', 'api']);
+    expect((await app.store.activeIncidents('acme')).map((i) => i.scope.repo)).toEqual(['api', 'api', 'api']);
   });
 
   it('ignores component updates and scheduled maintenances (202)', async () => {
@@ -210,7 +210,7 @@ describe('Statuspage webhooks', () => {
     expect((await send(component)).status).toBe(202);
     expect((await send(statuspageIncident('scheduled', { scheduledFor: '2026-12-01T00:00:00Z' }))).status).toBe(202);
     expect((await send(statuspageIncident('in_progress', { scheduledFor: '2026-12-01T00:00:00Z' }))).status).toBe(202);
-    expect(app.store.activeIncidents('acme')).toHaveLength(0);
+    expect(await app.store.activeIncidents('acme')).toHaveLength(0);
   });
 
   it('refuses a wrong token (401), a missing account (400) and a bad payload (400), changing nothing', async () => {
@@ -218,7 +218,7 @@ describe('Statuspage webhooks', () => {
     expect((await send(statuspageIncident('investigating'), '')).status).toBe(400);
     expect((await send(statuspageIncident('investigating'), '?account=acme&repo=a/b')).status).toBe(400);
     expect((await send({ incident: { name: 'x' } })).status).toBe(400);
-    expect(app.store.activeIncidents('acme')).toHaveLength(0);
+    expect(await app.store.activeIncidents('acme')).toHaveLength(0);
   });
 
   it('answers 202 with a note for an account the app is not installed on', async () => {

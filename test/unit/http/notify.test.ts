@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSlackNotifier, escapeSlack, messageFor, type SlackNotifier } from '../../../src/http/notify.js';
 import { composeApp } from '../../../src/compose.js';
-import { openDatabase, Store } from '../../../src/store/store.js';
+import { openSqliteStore } from '../../../src/store/sqlite/engine.js';
 import { FakePort } from '../../support/fake-port.js';
 
 const T0 = Date.UTC(2026, 10, 30, 10, 0);
@@ -35,9 +35,9 @@ async function slackServer(): Promise<Hook> {
   return hook;
 }
 
-function servicesWith(notifier: SlackNotifier) {
-  const store = new Store(openDatabase(':memory:'));
-  store.upsertInstallation(1, 'acme', 'Organization', false, T0);
+async function servicesWith(notifier: SlackNotifier) {
+  const store = openSqliteStore(':memory:');
+  await store.upsertInstallation(1, 'acme', 'Organization', false, T0);
   const clock = { t: T0, now: () => clock.t };
   const port = new FakePort(1);
   const services = composeApp({ store, clock, log, ports: async () => port, onStateEvents: notifier });
@@ -54,18 +54,18 @@ describe('Slack notifications', () => {
     const hook = await slackServer();
     closers.push(() => new Promise((r) => hook.server.close(() => r())));
     const notify = createSlackNotifier(hook.url, log);
-    const { services } = servicesWith(notify);
+    const { services } = await servicesWith(notify);
     await services.jobs.stop();
     const actor = { login: 'alice', source: 'command' as const };
-    const incident = services.store.tx(() => services.actions.openIncident({ account: 'acme', repo: null }, 'sev1', 'API <latency> @channel', actor));
+    const incident = await services.store.transaction((tx) => services.actions.openIncident(tx, { account: 'acme', repo: null }, 'sev1', 'API <latency> @channel', actor));
     services.committed();
-    services.store.tx(() => services.actions.resolveIncident(incident.id, 'rolled back', actor));
+    await services.store.transaction((tx) => services.actions.resolveIncident(tx, incident.id, 'rolled back', actor));
     services.committed();
-    services.store.tx(() => services.actions.closeIncident(incident.id, 'assessment done', { login: 'bob', source: 'api' }));
+    await services.store.transaction((tx) => services.actions.closeIncident(tx, incident.id, 'assessment done', { login: 'bob', source: 'api' }));
     services.committed();
-    const freeze = services.store.tx(() => services.actions.freeze({ account: 'acme', repo: 'api' }, 'all', Date.UTC(2026, 10, 30, 18, 0), 'migration', actor));
+    const freeze = await services.store.transaction((tx) => services.actions.freeze(tx, { account: 'acme', repo: 'api' }, 'all', Date.UTC(2026, 10, 30, 18, 0), 'migration', actor));
     services.committed();
-    services.store.tx(() => services.actions.endFreeze(freeze.id, 'done', actor));
+    await services.store.transaction((tx) => services.actions.endFreeze(tx, freeze.id, 'done', actor));
     services.committed();
     await notify.idle();
     const texts = hook.received.map((m) => m.text);
@@ -82,13 +82,13 @@ describe('Slack notifications', () => {
     closers.push(() => new Promise((r) => hook.server.close(() => r())));
     hook.statuses.push(500);
     const notify = createSlackNotifier(hook.url, log, { retryDelayMs: 10 });
-    const { services, store } = servicesWith(notify);
+    const { services, store } = await servicesWith(notify);
     await services.jobs.stop();
-    store.tx(() => services.actions.openIncident({ account: 'acme', repo: null }, 'sev2', 'Errors', { login: 'alice', source: 'command' }));
+    await store.transaction((tx) => services.actions.openIncident(tx, { account: 'acme', repo: null }, 'sev2', 'Errors', { login: 'alice', source: 'command' }));
     expect(() => services.committed()).not.toThrow();
     await notify.idle();
     expect(hook.received).toHaveLength(1);
-    expect(store.activeIncidents('acme')).toHaveLength(1);
+    expect(await store.activeIncidents('acme')).toHaveLength(1);
   });
 
   it('gives up quietly when Slack cannot be reached', async () => {
@@ -96,12 +96,12 @@ describe('Slack notifications', () => {
     const url = hook.url;
     await new Promise<void>((r) => hook.server.close(() => r()));
     const notify = createSlackNotifier(url, log, { retryDelayMs: 10 });
-    const { services, store } = servicesWith(notify);
+    const { services, store } = await servicesWith(notify);
     await services.jobs.stop();
-    store.tx(() => services.actions.openIncident({ account: 'acme', repo: null }, 'sev2', 'Errors', { login: 'alice', source: 'command' }));
+    await store.transaction((tx) => services.actions.openIncident(tx, { account: 'acme', repo: null }, 'sev2', 'Errors', { login: 'alice', source: 'command' }));
     services.committed();
     await expect(notify.idle()).resolves.toBeUndefined();
-    expect(store.activeIncidents('acme')).toHaveLength(1);
+    expect(await store.activeIncidents('acme')).toHaveLength(1);
   });
 
   it('does not retry a message Slack refused with a 4xx', async () => {

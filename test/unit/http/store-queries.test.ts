@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { openDatabase, Store } from '../../../src/store/store.js';
+import { openSqliteStore, type SqliteStore } from '../../../src/store/sqlite/engine.js';
 
 const T0 = Date.UTC(2026, 10, 30, 10, 0);
 
-function plan(store: Store, sql: string, ...params: unknown[]): string {
+function plan(store: SqliteStore, sql: string, ...params: unknown[]): string {
   return (store.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map((r) => r.detail).join(' | ');
 }
 
 describe('store queries of the API, incident tools, dashboard and metrics', () => {
-  it('serves each from an index or the primary key', () => {
-    const store = new Store(openDatabase(':memory:'));
+  it('serves each from an index or the primary key', async () => {
+    const store = openSqliteStore(':memory:');
     expect(plan(store, 'SELECT incident_id FROM external_incidents WHERE source = ? AND external_id = ?', 'pagerduty', 'P1')).toMatch(/USING PRIMARY KEY/);
     expect(plan(store, 'SELECT source, external_id FROM external_incidents WHERE incident_id = ? ORDER BY source, external_id', 1)).toMatch(/external_incidents_by_incident/);
     expect(plan(store, 'SELECT * FROM repos WHERE account = ? ORDER BY repo', 'acme')).toMatch(/USING PRIMARY KEY \(account=\?\)/);
@@ -18,33 +18,33 @@ describe('store queries of the API, incident tools, dashboard and metrics', () =
     expect(plan(store, `SELECT kind, COUNT(*) AS n FROM jobs WHERE state = 'pending' GROUP BY kind`)).toMatch(/jobs_due/);
     // newest audit entries: a backwards walk of the rowid that stops at the limit
     expect(plan(store, 'SELECT * FROM audit ORDER BY id DESC LIMIT ?', 10)).not.toMatch(/TEMP B-TREE/);
-    store.close();
+    await store.close();
   });
 
-  it('links an external incident once and counts active rows', () => {
-    const store = new Store(openDatabase(':memory:'));
-    const a = store.createIncident({ account: 'Acme', repo: null, severity: 'sev1', title: 't', by: 'pagerduty', source: 'webhook', now: T0 });
-    const b = store.createIncident({ account: 'acme', repo: 'api', severity: 'sev2', title: 'u', by: 'x', source: 'api', now: T0 });
-    expect(store.linkExternalIncident('pagerduty', 'P1', a.id, T0)).toBe(true);
-    expect(store.linkExternalIncident('pagerduty', 'P1', b.id, T0)).toBe(false);
-    expect(store.externalIncident('pagerduty', 'P1')).toBe(a.id);
-    expect(store.externalIncident('statuspage', 'P1')).toBeNull();
-    expect(store.externalOfIncident(a.id)).toEqual([{ source: 'pagerduty', externalId: 'P1' }]);
-    store.resolveIncident(b.id, T0);
-    expect(store.countActiveIncidents().sort((x, y) => x.phase.localeCompare(y.phase))).toEqual([
+  it('links an external incident once and counts active rows', async () => {
+    const store = openSqliteStore(':memory:');
+    const a = await store.createIncident({ account: 'Acme', repo: null, severity: 'sev1', title: 't', by: 'pagerduty', source: 'webhook', now: T0 });
+    const b = await store.createIncident({ account: 'acme', repo: 'api', severity: 'sev2', title: 'u', by: 'x', source: 'api', now: T0 });
+    expect(await store.linkExternalIncident('pagerduty', 'P1', a.id, T0)).toBe(true);
+    expect(await store.linkExternalIncident('pagerduty', 'P1', b.id, T0)).toBe(false);
+    expect(await store.externalIncident('pagerduty', 'P1')).toBe(a.id);
+    expect(await store.externalIncident('statuspage', 'P1')).toBeNull();
+    expect(await store.externalOfIncident(a.id)).toEqual([{ source: 'pagerduty', externalId: 'P1' }]);
+    await store.resolveIncident(b.id, T0);
+    expect((await store.countActiveIncidents()).sort((x, y) => x.phase.localeCompare(y.phase))).toEqual([
       { phase: 'open', severity: 'sev1', count: 1 },
       { phase: 'resolved', severity: 'sev2', count: 1 },
     ]);
-    store.createFreeze({ account: 'acme', repo: null, mode: 'all', reason: '', by: 'x', until: T0 + 1000, source: 'api', now: T0 });
-    expect(store.countActiveFreezes(T0)).toEqual([{ mode: 'all', count: 1 }]);
-    expect(store.countActiveFreezes(T0 + 1000)).toEqual([]);
-    store.enqueueJob('fanout', {}, T0, T0);
-    store.enqueueJob('reply', {}, T0, T0);
-    store.enqueueJob('fanout', {}, T0, T0);
-    expect(store.pendingJobsByKind().sort((x, y) => x.kind.localeCompare(y.kind))).toEqual([
+    await store.createFreeze({ account: 'acme', repo: null, mode: 'all', reason: '', by: 'x', until: T0 + 1000, source: 'api', now: T0 });
+    expect(await store.countActiveFreezes(T0)).toEqual([{ mode: 'all', count: 1 }]);
+    expect(await store.countActiveFreezes(T0 + 1000)).toEqual([]);
+    await store.enqueueJob('fanout', {}, T0, T0);
+    await store.enqueueJob('reply', {}, T0, T0);
+    await store.enqueueJob('fanout', {}, T0, T0);
+    expect((await store.pendingJobsByKind()).sort((x, y) => x.kind.localeCompare(y.kind))).toEqual([
       { kind: 'fanout', count: 2 },
       { kind: 'reply', count: 1 },
     ]);
-    store.close();
+    await store.close();
   });
 });

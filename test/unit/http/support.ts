@@ -24,15 +24,15 @@ export interface Served {
   metrics: Metrics;
   fetch(path: string, init?: RequestInit & { token?: string | null; json?: unknown }): Promise<{ status: number; headers: Headers; text: string; body: any }>;
   /** fan-out jobs queued so far (the job runner is stopped, so they stay queued) */
-  fanouts(): { account: string; repo: string | null; reason: string }[];
+  fanouts(): Promise<{ account: string; repo: string | null; reason: string }[]>;
   close(): Promise<void>;
 }
 
 export async function serve(extraEnv: Partial<Env> = {}, opts: { jobs?: boolean } = {}): Promise<Served> {
   const port = new FakePort(1);
   port.addRepo('acme', 'api');
-  const { store, clock, services } = testServices(port, T0);
-  store.upsertRepo('acme', 'api', 1, 'acme/api', 'main');
+  const { store, clock, services } = await testServices(port, T0);
+  await store.upsertRepo('acme', 'api', 1, 'acme/api', 'main');
   if (!opts.jobs) await services.jobs.stop();
   const env = testEnv(extraEnv);
   const metrics = new Metrics();
@@ -73,16 +73,15 @@ export async function serve(extraEnv: Partial<Env> = {}, opts: { jobs?: boolean 
       }
       return { status: res.status, headers: res.headers, text, body: parsed as any };
     },
-    fanouts() {
-      return store
-        .dueJobs(Number.MAX_SAFE_INTEGER, 1000)
+    async fanouts() {
+      return (await store.dueJobs(Number.MAX_SAFE_INTEGER, 1000))
         .filter((j) => j.kind === 'fanout')
         .map((j) => j.payload as { account: string; repo: string | null; reason: string });
     },
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await services.stop();
-      store.close();
+      await store.close();
     },
   };
 }

@@ -12,7 +12,6 @@ import { main } from '../../../src/cli.js';
 import { TABLES } from '../../../src/store/migrate-to-postgres.js';
 import { openPostgresStore } from '../../../src/store/postgres/engine.js';
 import { openSqliteStore } from '../../../src/store/sqlite/engine.js';
-import { openDatabase, Store } from '../../../src/store/store.js';
 import { PG_URL, requireServer, withDatabase } from '../../support/engines.js';
 
 requireServer('MORATORIUM_TEST_DATABASE_URL', 'the migrate-to-postgres test');
@@ -26,31 +25,31 @@ async function cli(argv: string[]) {
   return { code, out, err };
 }
 
-/** a file with rows in every table, written by today's synchronous store */
-function sqliteFile(): string {
+/** a file with rows in every table, written by the SQLite engine */
+async function sqliteFile(): Promise<string> {
   const path = join(mkdtempSync(join(tmpdir(), 'moratorium-move-')), 'm.db');
-  const s = new Store(openDatabase(path));
-  s.tx(() => {
-    s.upsertInstallation(7, 'Acme', 'Organization', false, T0);
-    s.upsertRepo('acme', 'api', 7, 'acme/api', 'main');
-    s.setLastValidConfig('acme', 'api', '{"enforcement":"block"}');
-    const i = s.createIncident({ account: 'acme', repo: null, severity: 'sev1', title: 'Database failover', by: 'alice', source: 'command', now: T0 });
-    s.linkExternalIncident('pagerduty', 'P1', i.id, T0);
-    s.createFreeze({ account: 'acme', repo: 'api', mode: 'features', reason: 'launch', by: 'bob', until: T0 + 3_600_000, source: 'api', now: T0 });
-    s.suppressWindow({ account: 'acme', repo: null, window: 'weekend', start: T0, end: T0 + 1000, by: 'carol', now: T0 });
-    s.createOverride({ account: 'acme', repo: 'api', number: 3, sha: 'abc', by: 'dave', reason: 'hotfix', now: T0 });
-    s.recordDeploy({ dedupeKey: 'merge:1', account: 'acme', repo: 'api', kind: 'merge', at: T0, prNumber: 1 });
-    s.setPosted({ account: 'acme', repo: 'api', sha: 'abc', decisionKey: 'k', conclusion: 'failure', title: 'Frozen', blockedUntil: null, nextChangeAt: T0 + 1000, postedAt: T0 });
-    s.upsertPull({ account: 'acme', repo: 'api', number: 3, installationId: 7, headSha: 'abc', headRef: 'f', baseRef: 'main', headInRepo: true, draft: false, labels: ['hotfix'], title: 'Fix', state: 'open', updatedAt: T0 });
-    s.setLabelGrant('acme', 'api', 3, 'hotfix', 'dave', true, T0);
-    for (let n = 0; n < 1200; n++) s.audit({ at: T0 + n, account: 'acme', actor: 'alice', source: 'command', action: 'incident.open', incidentId: i.id, details: { n } });
-    s.claimDelivery('d1', 'issue_comment', T0);
-    s.claimComment(2_700_000_000, 'acme', T0);
-    s.enqueueJob('reply', { installationId: 7, text: 'Opened INC-1' }, T0, T0);
-    s.holdDeployment({ account: 'acme', repo: 'api', installationId: 7, environment: 'production', callbackUrl: 'https://x/cb', deploymentId: 9, sha: 'abc', ref: 'main', prNumbers: [3], requestedAt: T0 });
-    s.setMeta('required-check', String(T0));
+  const s = openSqliteStore(path);
+  await s.transaction(async (tx) => {
+    await tx.upsertInstallation(7, 'Acme', 'Organization', false, T0);
+    await tx.upsertRepo('acme', 'api', 7, 'acme/api', 'main');
+    await tx.setLastValidConfig('acme', 'api', '{"enforcement":"block"}');
+    const i = await tx.createIncident({ account: 'acme', repo: null, severity: 'sev1', title: 'Database failover', by: 'alice', source: 'command', now: T0 });
+    await tx.linkExternalIncident('pagerduty', 'P1', i.id, T0);
+    await tx.createFreeze({ account: 'acme', repo: 'api', mode: 'features', reason: 'launch', by: 'bob', until: T0 + 3_600_000, source: 'api', now: T0 });
+    await tx.suppressWindow({ account: 'acme', repo: null, window: 'weekend', start: T0, end: T0 + 1000, by: 'carol', now: T0 });
+    await tx.createOverride({ account: 'acme', repo: 'api', number: 3, sha: 'abc', by: 'dave', reason: 'hotfix', now: T0 });
+    await tx.recordDeploy({ dedupeKey: 'merge:1', account: 'acme', repo: 'api', kind: 'merge', at: T0, prNumber: 1 });
+    await tx.setPosted({ account: 'acme', repo: 'api', sha: 'abc', decisionKey: 'k', conclusion: 'failure', title: 'Frozen', blockedUntil: null, nextChangeAt: T0 + 1000, postedAt: T0 });
+    await tx.upsertPull({ account: 'acme', repo: 'api', number: 3, installationId: 7, headSha: 'abc', headRef: 'f', baseRef: 'main', headInRepo: true, draft: false, labels: ['hotfix'], title: 'Fix', state: 'open', updatedAt: T0 });
+    await tx.setLabelGrant('acme', 'api', 3, 'hotfix', 'dave', true, T0);
+    for (let n = 0; n < 1200; n++) await tx.audit({ at: T0 + n, account: 'acme', actor: 'alice', source: 'command', action: 'incident.open', incidentId: i.id, details: { n } });
+    await tx.claimDelivery('d1', 'issue_comment', T0);
+    await tx.claimComment(2_700_000_000, 'acme', T0);
+    await tx.enqueueJob('reply', { installationId: 7, text: 'Opened INC-1' }, T0, T0);
+    await tx.holdDeployment({ account: 'acme', repo: 'api', installationId: 7, environment: 'production', callbackUrl: 'https://x/cb', deploymentId: 9, sha: 'abc', ref: 'main', prNumbers: [3], requestedAt: T0 });
+    await tx.setMeta('required-check', String(T0));
   });
-  s.close();
+  await s.close();
   return path;
 }
 
@@ -73,7 +72,7 @@ describe.skipIf(!PG_URL)('moratorium migrate-to-postgres', () => {
   });
 
   it('moves every table, and PostgreSQL then reads what SQLite read', async () => {
-    const file = sqliteFile();
+    const file = await sqliteFile();
     const r = await cli(['migrate-to-postgres', '--from', file, '--to', url]);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
@@ -118,7 +117,7 @@ describe.skipIf(!PG_URL)('moratorium migrate-to-postgres', () => {
   });
 
   it('refuses a database that already holds state, and moves nothing', async () => {
-    const file = sqliteFile();
+    const file = await sqliteFile();
     expect((await cli(['migrate-to-postgres', '--from', file, '--to', url])).code).toBe(0);
     const again = await cli(['migrate-to-postgres', '--from', file, '--to', url]);
     expect(again.code).toBe(1);
@@ -144,7 +143,7 @@ describe.skipIf(!PG_URL)('moratorium migrate-to-postgres', () => {
     const mysql = await cli(['migrate-to-postgres', '--from', empty, '--to', 'mysql://x']);
     expect([mysql.code, mysql.err]).toEqual([2, expect.stringContaining('--to must be a postgres://')]);
     expect(TABLES).toHaveLength(18);
-    const dead = await cli(['migrate-to-postgres', '--from', sqliteFile(), '--to', 'postgres://mover:pa55word@127.0.0.1:1/state']);
+    const dead = await cli(['migrate-to-postgres', '--from', await sqliteFile(), '--to', 'postgres://mover:pa55word@127.0.0.1:1/state']);
     expect([dead.code, dead.err]).toEqual([1, expect.stringMatching(/^migrate-to-postgres failed, no state was moved: PostgreSQL at 127\.0\.0\.1:1\/state: .*ECONNREFUSED/)]);
     expect(dead.err).not.toContain('pa55word');
   });

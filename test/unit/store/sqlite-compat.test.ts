@@ -1,4 +1,4 @@
-/** The asynchronous SQLite engine opens the files today's synchronous store made, and the other way round. */
+/** The asynchronous SQLite engine opens the files earlier releases made, and migrates a new file once. */
 import Database from 'better-sqlite3';
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -8,7 +8,6 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { MIGRATIONS } from '../../../src/store/migrations.js';
 import { openSqliteStore } from '../../../src/store/sqlite/engine.js';
-import { openDatabase, Store } from '../../../src/store/store.js';
 
 const T0 = Date.UTC(2026, 11, 1, 9, 0);
 
@@ -61,19 +60,4 @@ describe('SQLite files across the two stores', () => {
     db.close();
   }, 60_000);
 
-  it('shares one file with the synchronous store of today', async () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'moratorium-compat-')), 'm.db');
-    const today = new Store(openDatabase(path));
-    const incident = today.createIncident({ account: 'Acme', repo: null, severity: 'sev2', title: 'from today', by: 'a', source: 'api', now: T0 });
-    today.enqueueJob('fanout', { installationId: 1 }, T0, T0);
-    const next = openSqliteStore(path);
-    expect((await next.getIncident(incident.id))?.title).toBe('from today');
-    await next.transaction(async (tx) => {
-      await tx.createFreeze({ account: 'acme', repo: null, mode: 'all', reason: '', by: 'b', until: null, source: 'api', now: T0 });
-    });
-    expect(today.activeFreezes('acme', T0)).toHaveLength(1);
-    expect(await next.pendingJobCount()).toBe(today.pendingJobCount());
-    await next.close();
-    today.close();
-  });
 });

@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openDatabase, migrate, Store } from '../../../src/store/store.js';
+import { openSqliteDatabase as openDatabase, migrateSqlite as migrate, openSqliteStore, type SqliteStore } from '../../../src/store/sqlite/engine.js';
 import { MIGRATIONS } from '../../../src/store/migrations.js';
 
 const T0 = Date.UTC(2026, 10, 29, 12, 0);
@@ -13,9 +13,9 @@ function plan(db: Database.Database, sql: string, ...params: unknown[]): string 
 }
 
 describe('store', () => {
-  let store: Store;
+  let store: SqliteStore;
   beforeEach(() => {
-    store = new Store(openDatabase(':memory:'));
+    store = openSqliteStore(':memory:');
   });
 
   it('applies every numbered migration once and records the version', () => {
@@ -33,58 +33,58 @@ describe('store', () => {
     db.close();
   });
 
-  it('keeps committed state across a reopen', () => {
+  it('keeps committed state across a reopen', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'moratorium-store-'));
     const path = join(dir, 'm.db');
-    const a = new Store(openDatabase(path));
-    a.upsertInstallation(1, 'Acme', 'Organization', false, T0);
-    const inc = a.createIncident({ account: 'Acme', repo: null, severity: 'sev1', title: 'API latency', by: 'alice', source: 'command', now: T0 });
-    a.close();
-    const b = new Store(openDatabase(path));
-    expect(b.getIncident(inc.id)?.title).toBe('API latency');
-    expect(b.activeIncidents('acme')).toHaveLength(1);
-    b.close();
+    const a = openSqliteStore(path);
+    await a.upsertInstallation(1, 'Acme', 'Organization', false, T0);
+    const inc = await a.createIncident({ account: 'Acme', repo: null, severity: 'sev1', title: 'API latency', by: 'alice', source: 'command', now: T0 });
+    await a.close();
+    const b = openSqliteStore(path);
+    expect((await b.getIncident(inc.id))?.title).toBe('API latency');
+    expect(await b.activeIncidents('acme')).toHaveLength(1);
+    await b.close();
   });
 
-  it('claims a delivery and a comment only once', () => {
-    expect(store.claimDelivery('d1', 'pull_request', T0)).toBe(true);
-    expect(store.claimDelivery('d1', 'pull_request', T0)).toBe(false);
-    expect(store.claimComment(42, 'acme', T0)).toBe(true);
-    expect(store.claimComment(42, 'acme', T0)).toBe(false);
+  it('claims a delivery and a comment only once', async () => {
+    expect(await store.claimDelivery('d1', 'pull_request', T0)).toBe(true);
+    expect(await store.claimDelivery('d1', 'pull_request', T0)).toBe(false);
+    expect(await store.claimComment(42, 'acme', T0)).toBe(true);
+    expect(await store.claimComment(42, 'acme', T0)).toBe(false);
   });
 
-  it('allows only legal incident phase changes', () => {
-    const i = store.createIncident({ account: 'acme', repo: null, severity: 'sev2', title: 't', by: 'a', source: 'api', now: T0 });
-    expect(store.closeIncident(i.id, T0)).toBe(true);
-    expect(store.resolveIncident(i.id, T0)).toBe(false);
-    expect(store.closeIncident(i.id, T0)).toBe(false);
+  it('allows only legal incident phase changes', async () => {
+    const i = await store.createIncident({ account: 'acme', repo: null, severity: 'sev2', title: 't', by: 'a', source: 'api', now: T0 });
+    expect(await store.closeIncident(i.id, T0)).toBe(true);
+    expect(await store.resolveIncident(i.id, T0)).toBe(false);
+    expect(await store.closeIncident(i.id, T0)).toBe(false);
   });
 
-  it('treats account and repository names case-insensitively', () => {
-    store.createFreeze({ account: 'ACME', repo: 'Api', mode: 'all', reason: '', by: 'a', until: null, source: 'command', now: T0 });
-    expect(store.activeFreezes('acme', T0)).toHaveLength(1);
-    expect(store.activeFreezesOfScope('Acme', 'API', T0)).toHaveLength(1);
+  it('treats account and repository names case-insensitively', async () => {
+    await store.createFreeze({ account: 'ACME', repo: 'Api', mode: 'all', reason: '', by: 'a', until: null, source: 'command', now: T0 });
+    expect(await store.activeFreezes('acme', T0)).toHaveLength(1);
+    expect(await store.activeFreezesOfScope('Acme', 'API', T0)).toHaveLength(1);
   });
 
-  it('ignores timed freezes once their time is up', () => {
-    store.createFreeze({ account: 'acme', repo: null, mode: 'all', reason: '', by: 'a', until: T0 + 1000, source: 'command', now: T0 });
-    expect(store.activeFreezes('acme', T0 + 999)).toHaveLength(1);
-    expect(store.activeFreezes('acme', T0 + 1000)).toHaveLength(0);
-    expect(store.expiredFreezes(T0 + 1000)).toHaveLength(1);
+  it('ignores timed freezes once their time is up', async () => {
+    await store.createFreeze({ account: 'acme', repo: null, mode: 'all', reason: '', by: 'a', until: T0 + 1000, source: 'command', now: T0 });
+    expect(await store.activeFreezes('acme', T0 + 999)).toHaveLength(1);
+    expect(await store.activeFreezes('acme', T0 + 1000)).toHaveLength(0);
+    expect(await store.expiredFreezes(T0 + 1000)).toHaveLength(1);
   });
 
-  it('counts a deploy once per dedupe key', () => {
+  it('counts a deploy once per dedupe key', async () => {
     const d = { dedupeKey: 'deployment:7', account: 'acme', repo: 'api', kind: 'deployment' as const, environment: 'production', at: T0 };
-    expect(store.recordDeploy(d)).toBe(true);
-    expect(store.recordDeploy({ ...d, at: T0 + 5 })).toBe(false);
-    expect(store.deployTimes('acme', 'api', 'deployment', 'production', T0 - 1)).toEqual([T0]);
+    expect(await store.recordDeploy(d)).toBe(true);
+    expect(await store.recordDeploy({ ...d, at: T0 + 5 })).toBe(false);
+    expect(await store.deployTimes('acme', 'api', 'deployment', 'production', T0 - 1)).toEqual([T0]);
   });
 
-  it('keeps the newest pull request update when an older one arrives late', () => {
+  it('keeps the newest pull request update when an older one arrives late', async () => {
     const base = { account: 'acme', repo: 'api', number: 1, installationId: 1, headRef: 'f', baseRef: 'main', headInRepo: true, draft: false, labels: [], title: 't', state: 'open' as const };
-    store.upsertPull({ ...base, headSha: 'new', updatedAt: T0 + 10 });
-    store.upsertPull({ ...base, headSha: 'old', updatedAt: T0 });
-    expect(store.getPull('acme', 'api', 1)?.headSha).toBe('new');
+    await store.upsertPull({ ...base, headSha: 'new', updatedAt: T0 + 10 });
+    await store.upsertPull({ ...base, headSha: 'old', updatedAt: T0 });
+    expect((await store.getPull('acme', 'api', 1))?.headSha).toBe('new');
   });
 
   it('serves every hot query from an index, never a full table scan', () => {
