@@ -208,8 +208,8 @@ export class Deployments implements HeldChecks {
     if (d.state !== 'success') return { created: false, counted: false };
     const loaded = await this.deps.configs.get(lazyPort(d.installationId, this.deps.ports), { owner: d.owner, repo: d.repo });
     const counted = loaded.config.cadence?.counts === 'deployments' && loaded.config.cadence.environments.includes(d.environment);
-    const held = this.store.waitingDeploymentsOfRepo(d.owner, d.repo).length > 0;
-    const created = this.store.recordDeploy({
+    const held = (await this.store.waitingDeploymentsOfRepo(d.owner, d.repo)).length > 0;
+    const created = await this.store.recordDeploy({
       dedupeKey: `external:${key(d.owner)}/${key(d.repo)}:${d.id}`,
       account: d.owner,
       repo: d.repo,
@@ -219,7 +219,7 @@ export class Deployments implements HeldChecks {
       actor: d.actor,
       at: this.clock.now(),
     });
-    if (created && held) this.queueHeldCheck(d.installationId, d.owner, d.repo);
+    if (created && held) await this.queueHeldCheck(d.installationId, d.owner, d.repo);
     return { created, counted };
   }
 

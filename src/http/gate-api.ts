@@ -14,7 +14,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { Actor } from '../domain/actions.js';
 import type { GateAnswer } from '../domain/deployments.js';
-import { key } from '../store/store.js';
+import { key } from '../store/records.js';
 import { accountSchema, parseWith, repoSchema } from './api-schemas.js';
 import type { HttpDeps } from './deps.js';
 import { HttpError, readJson } from './http-util.js';
@@ -75,14 +75,14 @@ const gateQuery = z.strictObject({
 });
 
 /** The repository the request names, checked against the bearer and the installations: 403, 404, or its installation. */
-function resolveRepo(s: HttpDeps, principal: Principal, repo: { owner: string; name: string }): { installationId: number; owner: string; repo: string } {
+async function resolveRepo(s: HttpDeps, principal: Principal, repo: { owner: string; name: string }): Promise<{ installationId: number; owner: string; repo: string }> {
   const full = `${key(repo.owner)}/${key(repo.name)}`;
   if (principal.kind === 'oidc' && key(principal.repository) !== full) {
     throw new HttpError(403, `this OIDC token is for ${principal.repository} and may ask and record only for that repository, not ${repo.owner}/${repo.name}`);
   }
-  const installationId = s.store.installationOfAccount(repo.owner);
+  const installationId = await s.store.installationOfAccount(repo.owner);
   if (installationId === null) throw new HttpError(404, `the app is not installed on account ${key(repo.owner)}`);
-  const known = s.store.getRepo(repo.owner, repo.name);
+  const known = await s.store.getRepo(repo.owner, repo.name);
   if (!known) throw new HttpError(404, `repository ${full} is not known to Moratorium: it is not in the installation, or no event or reconcile has listed it yet`);
   return { installationId: known.installationId ?? installationId, owner: key(repo.owner), repo: key(repo.name) };
 }
@@ -112,7 +112,7 @@ export function deployGateEndpoints(s: HttpDeps): GateEndpoint[] {
       methods: {
         GET: async ({ res, url, principal }) => {
           const q = parseWith(gateQuery, Object.fromEntries(url.searchParams));
-          const r = resolveRepo(s, principal, q.repo);
+          const r = await resolveRepo(s, principal, q.repo);
           const sha = q.sha ?? null;
           const answer = await s.deployments.askGate({ installationId: r.installationId, owner: r.owner, repo: r.repo, environment: q.environment, sha });
           return sendJson(res, 200, gateJson(`${r.owner}/${r.repo}`, q.environment, sha, answer));
@@ -124,7 +124,7 @@ export function deployGateEndpoints(s: HttpDeps): GateEndpoint[] {
       methods: {
         POST: async ({ req, res, principal, actor }) => {
           const body = parseWith(deploymentBody, await readJson(req));
-          const r = resolveRepo(s, principal, body.repo);
+          const r = await resolveRepo(s, principal, body.repo);
           const result = await s.deployments.recordExternalDeploy({ installationId: r.installationId, owner: r.owner, repo: r.repo, environment: body.environment, sha: body.sha, id: body.id, state: body.state, actor: actor.login });
           const recorded = body.state === 'success';
           return sendJson(res, recorded && result.created ? 201 : 200, {

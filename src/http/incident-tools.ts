@@ -366,7 +366,7 @@ function genericRoute(s: HttpDeps, env: Pick<Env, 'MORATORIUM_GENERIC_SECRET'>) 
       const parsed = genericResolve.safeParse(body);
       if (!parsed.success) throw new HttpError(400, issues(parsed.error));
       const r = parsed.data;
-      if (s.store.externalIncident('generic', r.key) === null) throw new HttpError(404, `no incident was opened with key "${r.key}"`);
+      if ((await s.store.externalIncident('generic', r.key)) === null) throw new HttpError(404, `no incident was opened with key "${r.key}"`);
       const note = r.note?.trim();
       return applyExternal(s, {
         source: 'generic',

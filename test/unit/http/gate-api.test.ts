@@ -93,14 +93,14 @@ describe('gate API: POST /deployments records a deploy made by another tool', ()
     const again = await app.fetch(`${V1}/deployments`, { method: 'POST', json: deploy() });
     expect(again.status).toBe(200);
     expect(again.body).toMatchObject({ recorded: true, created: false });
-    expect(app.store.deployTimes('acme', 'api', 'deployment', 'production', 0)).toEqual([T0]);
+    expect((await app.store.deployTimes('acme', 'api', 'deployment', 'production', 0))).toEqual([T0]);
 
     const gate = await app.fetch(`${V1}/gate?repo=acme/api&environment=production`);
     expect(gate.body.open).toBe(false);
     expect(gate.body.title).toMatch(/Deploy limit: 1 of 1/);
     expect(gate.body.next_change_at).toBe(new Date(T0 + 86_400_000).toISOString());
 
-    const report = buildReport(app.store, app.store.getIncident(incident.body.id)!, app.clock.now());
+    const report = await buildReport(app.store, (await app.store.getIncident(incident.body.id))!, app.clock.now());
     expect(report.deployments).toBe(1);
     expect(report.timeline).toContainEqual(expect.objectContaining({ kind: 'deployment', actor: 'argocd', text: expect.stringContaining('deployed api aaaaaaa to production') }));
   });
@@ -109,7 +109,7 @@ describe('gate API: POST /deployments records a deploy made by another tool', ()
     const res = await app.fetch(`${V1}/deployments`, { method: 'POST', json: deploy({ state: 'failure' }) });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ recorded: false, counted: false });
-    expect(app.store.deployTimes('acme', 'api', 'deployment', 'production', 0)).toEqual([]);
+    expect((await app.store.deployTimes('acme', 'api', 'deployment', 'production', 0))).toEqual([]);
     expect((await app.fetch(`${V1}/gate?repo=acme/api&environment=production`)).body.open).toBe(true);
   });
 
@@ -134,7 +134,7 @@ describe('gate API: POST /deployments records a deploy made by another tool', ()
     const big = await app.fetch(`${V1}/deployments`, { method: 'POST', body: JSON.stringify(deploy({ id: 'x'.repeat(70_000) })), headers: { 'content-type': 'application/json' } });
     expect(big.status).toBe(413);
     expect((await app.fetch(`${V1}/deployments`, { method: 'POST', body: '{not json', headers: { 'content-type': 'application/json' } })).status).toBe(400);
-    expect(app.store.deployTimes('acme', 'api', 'deployment', 'production', 0)).toEqual([]);
+    expect((await app.store.deployTimes('acme', 'api', 'deployment', 'production', 0))).toEqual([]);
   });
 });
 
@@ -179,7 +179,7 @@ describe('gate API: GitHub Actions OIDC tokens as the bearer', () => {
   afterAll(async () => issuer.close());
   beforeEach(async () => {
     app = await serve({ MORATORIUM_OIDC_ISSUER: issuer.issuer, MORATORIUM_OIDC_AUDIENCE: 'moratorium' });
-    app.store.upsertRepo('acme', 'web', 1, 'acme/web', 'main');
+    await app.store.upsertRepo('acme', 'web', 1, 'acme/web', 'main');
   });
   afterEach(async () => app.close());
 
@@ -204,13 +204,13 @@ describe('gate API: GitHub Actions OIDC tokens as the bearer', () => {
     expect(other.body.error).toMatch(/acme\/api/);
     const record = await app.fetch(`${V1}/deployments`, { method: 'POST', token: await sign(), json: { repo: 'acme/web', environment: 'production', sha: SHA, id: '1', state: 'success' } });
     expect(record.status).toBe(403);
-    expect(app.store.deployTimes('acme', 'web', 'deployment', 'production', 0)).toEqual([]);
+    expect((await app.store.deployTimes('acme', 'web', 'deployment', 'production', 0))).toEqual([]);
   });
 
   it('records a deploy for its own repository, with the run actor', async () => {
     const res = await app.fetch(`${V1}/deployments`, { method: 'POST', token: await sign(), json: { repo: 'acme/api', environment: 'production', sha: SHA, id: 9, state: 'success' } });
     expect(res.status).toBe(201);
-    expect(app.store.deploysOfAccount('acme', 0, Number.MAX_SAFE_INTEGER)).toEqual([expect.objectContaining({ actor: 'github-actions/octocat', sha: SHA })]);
+    expect((await app.store.deploysOfAccount('acme', 0, Number.MAX_SAFE_INTEGER))).toEqual([expect.objectContaining({ actor: 'github-actions/octocat', sha: SHA })]);
   });
 
   it('refuses expired, wrong-audience, wrong-issuer, unsigned and tampered tokens with 401 and WWW-Authenticate: Bearer', async () => {

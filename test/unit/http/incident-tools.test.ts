@@ -44,21 +44,21 @@ describe('incident.io webhooks', () => {
     const res = await send(incidentIoCreated());
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ ok: true, changed: true, phase: 'open', severity: 'sev1' });
-    const [incident] = app.store.activeIncidents('acme');
+    const [incident] = await app.store.activeIncidents('acme');
     expect(incident).toMatchObject({ severity: 'sev1', title: 'incident.io INC-123: Our database is sad', phase: 'open', openedBy: 'incident-io', source: 'webhook', scope: { account: 'acme', repo: null } });
     expect(res.body.incident).toBe(`INC-${incident!.id}`);
-    expect(app.store.externalOfIncident(incident!.id)).toEqual([{ source: 'incident-io', externalId: '01FDAG4SAP5TYPT98WGR2N7W91' }]);
-    expect(app.store.auditOfIncident(incident!.id)[0]).toMatchObject({ actor: 'incident-io', source: 'webhook', action: 'incident.open' });
-    expect(app.fanouts()).toHaveLength(1);
+    expect((await app.store.externalOfIncident(incident!.id))).toEqual([{ source: 'incident-io', externalId: '01FDAG4SAP5TYPT98WGR2N7W91' }]);
+    expect((await app.store.auditOfIncident(incident!.id))[0]).toMatchObject({ actor: 'incident-io', source: 'webhook', action: 'incident.open' });
+    expect((await app.fanouts())).toHaveLength(1);
   });
 
   it('takes the scope from the URL: ?account=A&repo=R', async () => {
     const res = await send(incidentIoCreated(), { query: '?account=ACME&repo=api' });
     expect(res.status).toBe(201);
-    expect(app.store.activeIncidents('acme')[0]!.scope).toEqual({ account: 'acme', repo: 'api' });
+    expect((await app.store.activeIncidents('acme'))[0]!.scope).toEqual({ account: 'acme', repo: 'api' });
     expect((await send(incidentIoCreated({ id: 'other' }), { query: '' })).status).toBe(400);
     expect((await send(incidentIoCreated({ id: 'other' }), { query: '?account=acme&repo=a/b' })).status).toBe(400);
-    expect(app.store.activeIncidents('acme')).toHaveLength(1);
+    expect((await app.store.activeIncidents('acme'))).toHaveLength(1);
   });
 
   it('resolves on a status update to learning; live changes nothing; closed afterwards changes nothing; closing stays human', async () => {
@@ -66,27 +66,27 @@ describe('incident.io webhooks', () => {
     const live = await send(incidentIoStatusUpdated('live', { from: 'triage' }));
     expect(live.status).toBe(202);
     expect(live.body.note).toMatch(/status category live changes nothing/);
-    expect(app.store.activeIncidents('acme')[0]!.phase).toBe('open');
+    expect((await app.store.activeIncidents('acme'))[0]!.phase).toBe('open');
 
     const learning = await send(incidentIoStatusUpdated('learning'));
     expect(learning.status).toBe(200);
     expect(learning.body).toMatchObject({ changed: true, phase: 'resolved' });
-    const [incident] = app.store.activeIncidents('acme');
+    const [incident] = await app.store.activeIncidents('acme');
     expect(incident!.phase).toBe('resolved');
-    expect(app.store.auditOfIncident(incident!.id)[1]).toMatchObject({ actor: 'incident-io', action: 'incident.resolve', reason: 'Post-incident (learning) in incident.io' });
+    expect((await app.store.auditOfIncident(incident!.id))[1]).toMatchObject({ actor: 'incident-io', action: 'incident.resolve', reason: 'Post-incident (learning) in incident.io' });
 
     const closed = await send(incidentIoStatusUpdated('closed', { from: 'learning' }));
     expect(closed.status).toBe(202);
     expect(closed.body.note).toMatch(/already resolved/);
-    expect(app.store.getIncident(incident!.id)!.phase).toBe('resolved');
-    expect(app.fanouts()).toHaveLength(2);
+    expect((await app.store.getIncident(incident!.id))!.phase).toBe('resolved');
+    expect((await app.fanouts())).toHaveLength(2);
   });
 
   it('resolves straight from live to closed too', async () => {
     await send(incidentIoCreated());
     const closed = await send(incidentIoStatusUpdated('closed'));
     expect(closed.status).toBe(200);
-    expect(app.store.activeIncidents('acme')[0]!.phase).toBe('resolved');
+    expect((await app.store.activeIncidents('acme'))[0]!.phase).toBe('resolved');
   });
 
   it('one incident per incident.io incident: a replayed delivery (same webhook-id) and a repeated event change nothing', async () => {
@@ -99,15 +99,15 @@ describe('incident.io webhooks', () => {
     const again = await send(incidentIoCreated()); // a fresh delivery of the same incident
     expect(again.status).toBe(202);
     expect(again.body.note).toMatch(/already linked to this incident-io incident/);
-    expect(app.store.activeIncidents('acme')).toHaveLength(1);
-    expect(app.fanouts()).toHaveLength(1);
+    expect((await app.store.activeIncidents('acme'))).toHaveLength(1);
+    expect((await app.fanouts())).toHaveLength(1);
 
     // a replayed resolution is as harmless
     const resolve = JSON.stringify(incidentIoStatusUpdated('learning'));
     const resolveHeaders = signIncidentIo(resolve, { at: app.clock.now() });
     expect((await send(undefined, { raw: resolve, headers: resolveHeaders })).status).toBe(200);
     expect((await send(undefined, { raw: resolve, headers: resolveHeaders })).body.duplicate).toBe(true);
-    expect(app.fanouts()).toHaveLength(2);
+    expect((await app.fanouts())).toHaveLength(2);
   });
 
   it('refuses timestamps more than 5 minutes off (401) and accepts one 4 minutes off', async () => {
@@ -117,7 +117,7 @@ describe('incident.io webhooks', () => {
       expect(res.status, String(at - now)).toBe(401);
       expect(res.body.error).toMatch(/more than 5 minutes off/);
     }
-    expect(app.store.activeIncidents('acme')).toHaveLength(0);
+    expect((await app.store.activeIncidents('acme'))).toHaveLength(0);
     const body = JSON.stringify(incidentIoCreated());
     const headers = { ...signIncidentIo(body, { at: now }), 'webhook-timestamp': 'soon' };
     expect((await send(undefined, { raw: body, headers })).status).toBe(401);
@@ -133,7 +133,7 @@ describe('incident.io webhooks', () => {
     expect((await send(undefined, { raw: body.replace('Critical', 'Minor'), headers: good })).status).toBe(401);
     expect((await send(undefined, { raw: body, headers: { ...good, 'webhook-id': 'msg_other' } })).status).toBe(401);
     expect((await send(undefined, { raw: body, headers: { ...good, 'webhook-signature': good['webhook-signature']!.replace('v1,', 'v2,') } })).status).toBe(401);
-    expect(app.store.activeIncidents('acme')).toHaveLength(0);
+    expect((await app.store.activeIncidents('acme'))).toHaveLength(0);
 
     const old = signIncidentIo(body, { id: good['webhook-id'], at: app.clock.now(), secret: 'whsec_b2xkLXNlY3JldC1iZWZvcmUtcm90YXRpb24=' });
     const rotated = { ...good, 'webhook-signature': `${old['webhook-signature']} ${good['webhook-signature']}` };
@@ -178,14 +178,14 @@ describe('incident.io webhooks', () => {
     const noStatus = await send({ event_type: 'public_incident.incident_status_updated_v2', 'public_incident.incident_status_updated_v2': { new_status: { category: 'closed' } } });
     expect(noStatus.status).toBe(400);
     expect((await send(undefined, { raw: '{"event_type":' })).status).toBe(400);
-    expect(app.store.activeIncidents('acme')).toHaveLength(0);
+    expect((await app.store.activeIncidents('acme'))).toHaveLength(0);
   });
 
   it('answers 202 with a note for an account the app is not installed on, and 405 for a GET', async () => {
     const res = await send(incidentIoCreated(), { query: '?account=globex' });
     expect(res.status).toBe(202);
     expect(res.body.note).toMatch(/not installed on account globex/);
-    expect(app.store.activeIncidents('globex')).toHaveLength(0);
+    expect((await app.store.activeIncidents('globex'))).toHaveLength(0);
     const get = await app.fetch(IO_PATH, { token: null });
     expect(get.status).toBe(405);
     expect(get.headers.get('allow')).toBe('POST');
@@ -194,7 +194,7 @@ describe('incident.io webhooks', () => {
   it('refuses a body over the limit with 413', async () => {
     const res = await send(incidentIoCreated({ name: 'x'.repeat(70 * 1024) }));
     expect(res.status).toBe(413);
-    expect(app.store.activeIncidents('acme')).toHaveLength(0);
+    expect((await app.store.activeIncidents('acme'))).toHaveLength(0);
   });
 });
 
@@ -217,15 +217,15 @@ describe('Rootly webhooks', () => {
     const opened = await send(rootlyEvent('incident.created'));
     expect(opened.status).toBe(201);
     expect(opened.body).toMatchObject({ changed: true, severity: 'sev2' });
-    const [incident] = app.store.activeIncidents('acme');
+    const [incident] = await app.store.activeIncidents('acme');
     expect(incident).toMatchObject({ title: 'Sparkling Frost', openedBy: 'rootly', source: 'webhook', scope: { account: 'acme', repo: 'api' } });
-    expect(app.store.externalOfIncident(incident!.id)).toEqual([{ source: 'rootly', externalId: 'b7eed587-50e6-44fe-b010-7a2bb05d737a' }]);
+    expect((await app.store.externalOfIncident(incident!.id))).toEqual([{ source: 'rootly', externalId: 'b7eed587-50e6-44fe-b010-7a2bb05d737a' }]);
 
     const resolved = await send(rootlyEvent('incident.resolved'));
     expect(resolved.status).toBe(200);
-    expect(app.store.getIncident(incident!.id)!.phase).toBe('resolved');
-    expect(app.store.auditOfIncident(incident!.id)[1]).toMatchObject({ actor: 'rootly', source: 'webhook', action: 'incident.resolve', reason: 'resolved in Rootly: Fixed the index' });
-    expect(app.fanouts()).toHaveLength(2);
+    expect((await app.store.getIncident(incident!.id))!.phase).toBe('resolved');
+    expect((await app.store.auditOfIncident(incident!.id))[1]).toMatchObject({ actor: 'rootly', source: 'webhook', action: 'incident.resolve', reason: 'resolved in Rootly: Fixed the index' });
+    expect((await app.fanouts())).toHaveLength(2);
   });
 
   it('resolves on incident.mitigated and incident.cancelled too; a later resolution changes nothing', async () => {
@@ -237,9 +237,9 @@ describe('Rootly webhooks', () => {
 
     await send(rootlyEvent('incident.created', { id: 'r-cancelled' }));
     expect((await send(rootlyEvent('incident.cancelled', { id: 'r-cancelled' }))).status).toBe(200);
-    const phases = app.store.activeIncidents('acme').map((i) => i.phase);
+    const phases = (await app.store.activeIncidents('acme')).map((i) => i.phase);
     expect(phases).toEqual(['resolved', 'resolved']);
-    const reasons = app.store.activeIncidents('acme').map((i) => app.store.auditOfIncident(i.id)[1]!.reason);
+    const reasons = await Promise.all((await app.store.activeIncidents('acme')).map(async (i) => (await app.store.auditOfIncident(i.id))[1]!.reason));
     expect(reasons.sort()).toEqual(['cancelled in Rootly: False alarm', 'mitigated in Rootly: Rolled back the deploy']);
   });
 
@@ -252,8 +252,8 @@ describe('Rootly webhooks', () => {
     const again = await send(rootlyEvent('incident.created'));
     expect(again.status).toBe(202);
     expect(again.body.note).toMatch(/already linked/);
-    expect(app.store.activeIncidents('acme')).toHaveLength(1);
-    expect(app.fanouts()).toHaveLength(1);
+    expect((await app.store.activeIncidents('acme'))).toHaveLength(1);
+    expect((await app.fanouts())).toHaveLength(1);
   });
 
   it('refuses stale timestamps, wrong, tampered and malformed signatures (401), changing nothing', async () => {
@@ -267,7 +267,7 @@ describe('Rootly webhooks', () => {
     expect((await send(undefined, { raw: body.replace('Sparkling', 'Dull'), signature: signRootlyBody(ROOTLY_SECRET, body, now) })).status).toBe(401);
     expect((await send(event, { signature: signRootlyBody(ROOTLY_SECRET, body, now).replace(/^t=\d+,/, '') })).status).toBe(401);
     expect((await send(event, { signature: 'v1=abc,t=1' })).status).toBe(401);
-    expect(app.store.activeIncidents('acme')).toHaveLength(0);
+    expect((await app.store.activeIncidents('acme'))).toHaveLength(0);
     expect((await send(event, { at: now + 4 * MINUTE })).status).toBe(201);
   });
 
@@ -312,7 +312,7 @@ describe('Rootly webhooks', () => {
     const uninstalled = await send(rootlyEvent('incident.created'), { query: '?account=globex' });
     expect(uninstalled.status).toBe(202);
     expect(uninstalled.body.note).toMatch(/not installed on account globex/);
-    expect(app.store.activeIncidents('acme')).toHaveLength(0);
+    expect((await app.store.activeIncidents('acme'))).toHaveLength(0);
   });
 });
 
@@ -336,27 +336,27 @@ describe('the generic signed incident webhook', () => {
     const opened = await send(open);
     expect(opened.status).toBe(201);
     expect(opened.body).toMatchObject({ changed: true, severity: 'sev2', phase: 'open' });
-    const [incident] = app.store.activeIncidents('acme');
+    const [incident] = await app.store.activeIncidents('acme');
     expect(incident).toMatchObject({ title: 'Error rate above 5%', openedBy: 'generic', source: 'webhook', scope: { account: 'acme', repo: 'api' } });
-    expect(app.store.externalOfIncident(incident!.id)).toEqual([{ source: 'generic', externalId: 'grafana-alert-42' }]);
+    expect((await app.store.externalOfIncident(incident!.id))).toEqual([{ source: 'generic', externalId: 'grafana-alert-42' }]);
     const again = await send(open);
     expect(again.status).toBe(202);
     expect(again.body.note).toMatch(/already linked/);
 
     const resolved = await send({ action: 'resolve', key: 'grafana-alert-42', note: 'error rate back to normal' });
     expect(resolved.status).toBe(200);
-    expect(app.store.auditOfIncident(incident!.id)[1]).toMatchObject({ actor: 'generic', source: 'webhook', reason: 'resolved by the generic webhook: error rate back to normal' });
+    expect((await app.store.auditOfIncident(incident!.id))[1]).toMatchObject({ actor: 'generic', source: 'webhook', reason: 'resolved by the generic webhook: error rate back to normal' });
     const twice = await send({ action: 'resolve', key: 'grafana-alert-42' });
     expect(twice.status).toBe(202);
-    expect(app.store.getIncident(incident!.id)!.phase).toBe('resolved');
-    expect(app.store.activeIncidents('acme')).toHaveLength(1);
-    expect(app.fanouts()).toHaveLength(2);
+    expect((await app.store.getIncident(incident!.id))!.phase).toBe('resolved');
+    expect((await app.store.activeIncidents('acme'))).toHaveLength(1);
+    expect((await app.fanouts())).toHaveLength(2);
   });
 
   it('opens account-wide without a repo', async () => {
     const res = await send({ ...open, repo: undefined, key: 'k2', severity: 'sev4' });
     expect(res.status).toBe(201);
-    expect(app.store.activeIncidents('acme')[0]).toMatchObject({ severity: 'sev4', scope: { account: 'acme', repo: null } });
+    expect((await app.store.activeIncidents('acme'))[0]).toMatchObject({ severity: 'sev4', scope: { account: 'acme', repo: null } });
   });
 
   it('takes sev1..sev4 only and the actions open and resolve only (400 otherwise), changing nothing', async () => {
@@ -378,8 +378,8 @@ describe('the generic signed incident webhook', () => {
     expect((await send({ ...open, repo: 'acme/api' })).status).toBe(400);
     expect((await send([open])).status).toBe(400);
     expect((await send(undefined, { raw: '{"action":' })).status).toBe(400);
-    expect(app.store.activeIncidents('acme')).toHaveLength(0);
-    expect(app.fanouts()).toHaveLength(0);
+    expect((await app.store.activeIncidents('acme'))).toHaveLength(0);
+    expect((await app.fanouts())).toHaveLength(0);
   });
 
   it('answers 404 when resolving a key nothing was opened for', async () => {
@@ -394,7 +394,7 @@ describe('the generic signed incident webhook', () => {
     expect((await send(open, { secret: 'other' })).status).toBe(401);
     expect((await send(open, { signature: signGenericBody(GENERIC_SECRET, body).replace('sha256=', '') })).status).toBe(401);
     expect((await send(open, { signature: signGenericBody(GENERIC_SECRET, `${body} `) })).status).toBe(401);
-    expect(app.store.activeIncidents('acme')).toHaveLength(0);
+    expect((await app.store.activeIncidents('acme'))).toHaveLength(0);
     expect(verifyGeneric(GENERIC_SECRET, Buffer.from(body), signGenericBody(GENERIC_SECRET, body).toUpperCase().replace('SHA256=', 'sha256='))).toEqual({ ok: true });
   });
 
