@@ -106,13 +106,10 @@ async function main(): Promise<void> {
     wireEvents(metrics.instrumentApp(app), s);
     addHandler(createHttpHandler(s, extraRoutes(s, env, { metrics }), { redis: shared }));
   });
-  await server.start();
-  await s.start();
-  r.start();
-  // downtime must never leave a stale green check: reconcile once at start
-  void r.run('start-up').catch((error: unknown) => log.error({ err: error }, 'start-up reconcile failed'));
-
+  // the signals are handled from before the server listens: a SIGTERM during start-up waits for the
+  // start to finish, then stops everything in order (instead of the default: dying mid-start)
   let stopping = false;
+  let starting: Promise<void> = Promise.resolve();
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
@@ -120,6 +117,7 @@ async function main(): Promise<void> {
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
     try {
+      await starting.catch(() => {});
       await r.stop();
       await server.stop();
       await s.stop();
@@ -136,6 +134,15 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+
+  starting = (async () => {
+    await server.start();
+    await s.start();
+    r.start();
+  })();
+  await starting;
+  // downtime must never leave a stale green check: reconcile once at start
+  if (!stopping) void r.run('start-up').catch((error: unknown) => log.error({ err: error }, 'start-up reconcile failed'));
 }
 
 void main().catch((error: unknown) => {
