@@ -97,12 +97,8 @@ describe('the gate for any deploy tool (end to end)', () => {
     SHA = fake.addPull('acme', 'api', { title: 'A feature' }).head.sha as string;
     HOTFIX_SHA = fake.addPull('acme', 'api', { title: 'Fix the database', headRef: 'hotfix/db' }).head.sha as string;
     app = await startApp({ fake, env: { MORATORIUM_GITHUB_THROTTLE: 'off', MORATORIUM_OIDC_ISSUER: issuer.url } });
-    // the start-up reconcile lists the repositories: wait until the app knows acme/api
-    for (let i = 0; i < 200; i++) {
-      const res = await app.api('GET', `${V1}/gate?repo=acme/web&environment=production`);
-      if (res.status === 200) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    // the start-up reconcile lists the repositories: once it reports done, the app knows acme/api and acme/web
+    await app.waitForLog('reconcile done', 30_000);
   }, 90_000);
 
   afterAll(async () => {

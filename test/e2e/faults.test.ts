@@ -29,7 +29,6 @@ interface Gated {
   expect: 'failure' | 'success' | 'none';
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 const conclusionOf = (fake: FakeGitHub, g: Gated): string => fake.latestCheck(OWNER, g.repo, g.pr.head.sha)?.conclusion ?? 'none';
 
@@ -51,27 +50,6 @@ async function state(app: AppHandle, expect: ExpectStatic): Promise<Record<strin
   const res = await app.api('GET', `/moratorium/api/v1/state?account=${OWNER}`);
   expect(res.status).toBe(200);
   return res.body as Record<string, any>;
-}
-
-/** `moratorium_jobs_pending{kind}` from /metrics (0 when absent), -1 when the app does not answer. */
-async function pendingJobs(url: string, kind: string): Promise<number> {
-  try {
-    const text = await (await fetch(`${url}/metrics`)).text();
-    const line = text.split('\n').find((l) => l.startsWith(`moratorium_jobs_pending{kind="${kind}"}`));
-    return line ? Number(line.split(' ').at(-1)) : 0;
-  } catch {
-    return -1;
-  }
-}
-
-/** Waits until the app reports no reply job left to do. */
-async function waitForNoPendingReply(app: AppHandle, fake: FakeGitHub): Promise<void> {
-  let last = -2;
-  const deadline = Date.now() + 45_000;
-  while ((last = await pendingJobs(app.url, 'reply')) !== 0) {
-    if (Date.now() > deadline) throw new Error(`reply jobs still pending (${last}); last requests: ${fake.requests.slice(-5).map((r) => `${r.status} ${r.method} ${r.path}`).join(', ')}`);
-    await sleep(50);
-  }
 }
 
 /** One installation, the writer, repositories with no PRs yet. */
@@ -187,7 +165,7 @@ describe.concurrent('faults (each scenario its own fake GitHub and app)', () => 
       await app.restart();
 
       // the reply job was not recorded as done before the crash: it runs again, and only then is counted
-      await waitForNoPendingReply(app, fake);
+      await app.waitForNoPendingJobs('reply', 45_000);
       const replies = fake.appComments(OWNER, 'web', host.number);
       expect(replies).toHaveLength(1);
       expect(replies[0]!.body).toContain('Froze this repository');
@@ -216,14 +194,14 @@ describe.concurrent('faults (each scenario its own fake GitHub and app)', () => 
       const first = webhooks(fake).issueComment(OWNER, 'web', host.number, { body: '/moratorium help', user: WRITER });
       expect((await app.send('issue_comment', first)).status).toBeLessThan(300);
       await fake.waitFor((f) => f.appComments(OWNER, 'web', host.number).length === 1, 30_000, 'the first reply');
-      await waitForNoPendingReply(app, fake);
+      await app.waitForNoPendingJobs('reply', 45_000);
       expect(fake.requestsTo(LIST_COMMENTS)).toEqual([]);
 
       fake.inject({ route: COMMENTS, times: 1, fault: { dropAnswer: true } });
       const comment = webhooks(fake).issueComment(OWNER, 'web', host.number, { body: '/freeze lost answer', user: WRITER });
       expect((await app.send('issue_comment', comment)).status).toBeLessThan(300);
       await fake.waitFor((f) => f.requestsTo(COMMENTS).some((r) => r.fault === 'drop'), 30_000, 'the reply created, its answer lost');
-      await waitForNoPendingReply(app, fake);
+      await app.waitForNoPendingJobs('reply', 45_000);
       const replies = fake.appComments(OWNER, 'web', host.number).filter((c) => String(c.body).includes(`<!-- moratorium:reply ${comment.comment.id} -->`));
       expect(replies).toHaveLength(1);
       expect(fake.requestsTo(COMMENTS)).toHaveLength(2);

@@ -70,15 +70,8 @@ afterEach(() => {
 // helpers
 
 /** The handler's log line for one delivery (stdout may trail the HTTP answer a little). */
-async function logOf(deliveryId: string, timeoutMs = 30_000): Promise<Record<string, any>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const line = app.logLines().find((l) => l.delivery === deliveryId && l.event !== undefined);
-    if (line) return line;
-    if (Date.now() > deadline) throw new Error(`no log line for delivery ${deliveryId}\n${app.logs().split('\n').slice(-20).join('\n')}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+const logOf = (deliveryId: string, timeoutMs = 30_000): Promise<Record<string, any>> =>
+  app.waitForLogLine((l) => l.delivery === deliveryId && l.event !== undefined, timeoutMs);
 
 /** Sends a webhook and returns the delivery's log line. */
 async function deliver(event: string, payload: unknown): Promise<Record<string, any>> {
@@ -95,19 +88,6 @@ async function command(owner: string, repo: string, number: number, user: string
   const reply = await fake.waitFor((f) => f.appComments(owner, repo, number).find((c) => String(c.body).includes(`<!-- moratorium:reply ${id} -->`)), 30_000, `the reply to "${body}"`);
   expect(fake.reactionsFor(owner, repo, id).map((r) => r.content)).toEqual(['+1']);
   return String(reply.body);
-}
-
-/** Waits until the app reports no fan-out left to do (`moratorium_jobs_pending` on /metrics). */
-async function waitForFanOuts(): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const text = await (await fetch(`${app.url}/metrics`)).text();
-    const line = text.split('\n').find((l) => l.startsWith('moratorium_jobs_pending{kind="fanout"}'));
-    const pending = line ? Number(line.split(' ').at(-1)) : 0;
-    if (pending === 0) return;
-    if (Date.now() > deadline) throw new Error(`fan-outs still pending: ${pending}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 /** A PR opened through its webhook; returns it with the delivery's log line. */
@@ -265,7 +245,7 @@ describe('pull request triggers that post a new gate', () => {
     expect(await deliver('pull_request', ev.pullRequest('closed', OWNER, 'triggers', closedEarly.number))).toMatchObject({ merged: false });
     issue = fake.addIssue(OWNER, 'triggers', { title: 'Freeze' });
     await command(OWNER, 'triggers', issue, WRITER, '/freeze triggers');
-    await waitForFanOuts();
+    await app.waitForNoPendingJobs('fanout');
   });
 
   it('ready_for_review: a draft gets its gate when marked ready', async () => {

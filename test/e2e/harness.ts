@@ -180,6 +180,12 @@ export interface AppHandle {
    * moment to assert that something did not happen.
    */
   waitForJobs(timeoutMs?: number): Promise<void>;
+  /**
+   * Wait until the app reports no pending job of `kind` at all (`moratorium_jobs_pending{kind}` on
+   * /metrics, retries put off to later included); a moment when the app does not answer (a restart)
+   * counts as not yet.
+   */
+  waitForNoPendingJobs(kind: string, timeoutMs?: number): Promise<void>;
 }
 
 export interface StoredJob {
@@ -593,6 +599,23 @@ export async function startApp(opts: StartAppOptions): Promise<AppHandle> {
         if (Date.now() > deadline) {
           throw new Error(`e2e harness: jobs still due after ${timeoutMs} ms: ${due.map((j) => `#${j.id} ${j.kind} (attempts ${j.attempts}${j.last_error ? `, ${j.last_error}` : ''})`).join('; ')}\n--- app output (tail) ---\n${tail()}`);
         }
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    },
+    async waitForNoPendingJobs(kind, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      const pending = async (): Promise<number> => {
+        try {
+          const text = await (await fetch(`${url}/metrics`)).text();
+          const line = text.split('\n').find((l) => l.startsWith(`moratorium_jobs_pending{kind="${kind}"}`));
+          return line ? Number(line.split(' ').at(-1)) : 0;
+        } catch {
+          return -1;
+        }
+      };
+      let last: number;
+      while ((last = await pending()) !== 0) {
+        if (Date.now() > deadline) throw new Error(`e2e harness: ${kind} jobs still pending (${last}) after ${timeoutMs} ms\n--- app output (tail) ---\n${tail()}`);
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     },
