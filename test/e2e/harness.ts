@@ -331,15 +331,45 @@ function leafPid(pid: number): number | undefined {
   return undefined;
 }
 
+/**
+ * A port for an app to listen on, below the kernel's ephemeral range: a port from that range can be
+ * taken, between this check and the app's listen (or while a killed app restarts), by any outgoing
+ * connection of this machine (seen as EADDRINUSE after a kill -9 and restart).
+ */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
+  let low = 32768;
+  try {
+    low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || low;
+  } catch {
+    // not Linux: the default range's start
+  }
+  const from = 10_000;
+  const span = Math.max(1000, low - from);
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = from + Math.floor(Math.random() * span);
+    if (port >= low) continue;
+    const ok = await new Promise<boolean>((resolve) => {
+      const srv = createServer();
+      srv.once('error', () => resolve(false));
+      srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
     });
-  });
+    if (ok) return port;
+  }
+  throw new Error(`e2e harness: no free port found between ${from} and ${low}`);
+}
+
+/** Resolves once no process of the group is left (bounded: a kill that never completes is reported by the next listen). */
+async function groupGone(pgid: number | undefined, timeoutMs = 5000): Promise<void> {
+  if (pgid === undefined) return;
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      process.kill(-pgid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 export function sign(secret: string, body: string | Buffer): string {
@@ -430,7 +460,8 @@ export async function startApp(opts: StartAppOptions): Promise<AppHandle> {
         running.delete(child);
         // nothing of this run may outlive npm (an app orphaned by a killed `sh` would hold the port)
         killGroup(child, 'SIGKILL', true);
-        resolve({ code, signal });
+        // and the port is free once exit resolves: the app itself may die after npm
+        void groupGone(child.pid).then(() => resolve({ code, signal }));
       });
       child.once('error', (error) => {
         append(Buffer.from(`\n[harness] spawn error: ${error.message}\n`));
