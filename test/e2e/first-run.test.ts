@@ -111,6 +111,10 @@ describe.each(['development', 'production'])('first run without credentials (NOD
     expect(hook.status).toBe(503);
     expect((await fetch(`${app.url}/moratorium/api/v1/incidents`)).status).toBe(404);
     expect((await fetch(`${app.url}/metrics`)).status).toBe(404);
+    // with the server's limits: a body over 64 KiB is refused before any route sees it
+    const big = await fetch(`${app.url}/`, { method: 'POST', body: 'x'.repeat(100 * 1024) });
+    expect(big.status).toBe(413);
+    expect((await fetch(`${app.url}/`, { method: 'POST', body: 'x' })).status).toBe(405);
     expect(fake.requests).toEqual([]);
   });
 
