@@ -111,8 +111,9 @@ export function createSetupHandler(opts: SetupOptions): { handler: Handler; regi
       return true;
     }
     if (url.pathname !== '/' && url.pathname !== SETUP_CALLBACK_PATH) return false;
-    if (!get) {
-      page(res, 405, 'Method not allowed', '<p>This page only answers GET.</p>', { allow: 'GET, HEAD' });
+    // the callback uses its code: GET only (a HEAD must not spend it)
+    if (url.pathname === SETUP_CALLBACK_PATH ? req.method !== 'GET' : !get) {
+      page(res, 405, 'Method not allowed', '<p>This page only answers GET.</p>', { allow: url.pathname === SETUP_CALLBACK_PATH ? 'GET' : 'GET, HEAD' });
       return true;
     }
     if (phase === 'registered') {
@@ -139,7 +140,13 @@ export function createSetupHandler(opts: SetupOptions): { handler: Handler; regi
     }
     const action = createAppUrl({ gheHost: env.GHE_HOST, gheProtocol: env.GHE_PROTOCOL, org: env.GH_ORG, state });
     const secure = base.startsWith('https:') ? '; Secure' : '';
-    page(res, 200, `Register ${manifest.name}`, setupBody(manifest, action, base, env), { 'set-cookie': `${STATE_COOKIE}=${state}; Path=/; HttpOnly; SameSite=Lax; Max-Age=3600${secure}` }, req.method === 'HEAD');
+    // opened elsewhere than where GitHub will send the browser back: the state's cookie would not be there
+    const opened = publicBaseUrl(req.headers, { encrypted: Boolean((req.socket as TLSSocket).encrypted) });
+    const elsewhere =
+      opened && opened !== base
+        ? `<p><strong>Open this page at <a href="${html(base)}/">${html(base)}/</a> instead</strong>: GitHub will send the browser back there (<code>MORATORIUM_PUBLIC_URL</code>), and the registration can only be completed in the browser, at the address, that started it.</p>`
+        : '';
+    page(res, 200, `Register ${manifest.name}`, elsewhere + setupBody(manifest, action, base, env), { 'set-cookie': `${STATE_COOKIE}=${state}; Path=/; HttpOnly; SameSite=Lax; Max-Age=3600${secure}` }, req.method === 'HEAD');
     return true;
   };
 

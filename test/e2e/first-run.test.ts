@@ -196,6 +196,8 @@ describe('first run: the public URL, an organisation, and bad callbacks', () => 
       expect(form.manifest.redirect_url).toBe('https://gate.example.org/moratorium/setup/callback');
       expect(form.manifest.callback_urls).toEqual(['https://gate.example.org/moratorium/dashboard/auth/callback']);
       expect(new URL(form.action).pathname).toBe('/organizations/acme/settings/apps/new');
+      // opened at another address than the one GitHub returns to: the page says where to open it
+      expect(form.html).toContain('Open this page at <a href="https://gate.example.org/">');
     }
   });
 
@@ -213,6 +215,9 @@ describe('first run: the public URL, an organisation, and bad callbacks', () => 
       [`?code=code-a&state=${form.state}`, undefined, 400, /not started from this browser/],
     ];
     fake.addManifestCode('code-a');
+    // a HEAD does not spend the code
+    const head = await fetch(`${app.url}/moratorium/setup/callback?code=code-a&state=${form.state}`, { method: 'HEAD', headers: { cookie: form.cookie } });
+    expect(head.status).toBe(405);
     for (const [query, cookie, status, text] of cases) {
       const res = await callback(app, query, cookie);
       expect.soft(res.status, query).toBe(status);
@@ -242,5 +247,21 @@ describe('first run: the public URL, an organisation, and bad callbacks', () => 
     expect(ok.status).toBe(302);
     expect(dotEnv(app)?.APP_ID).toBe(String(fake.appId));
     await waitForHealthy(app);
+  });
+});
+
+describe('first run: stopping in setup mode', () => {
+  it('stops on SIGTERM with exit code 0 and writes nothing', async () => {
+    const fake = await FakeGitHub.start();
+    try {
+      const app = await startApp({ fake, firstRun: true });
+      expect((await health(app)).body).toMatchObject({ setup: true });
+      expect(await app.stop('SIGTERM')).toBe(0);
+      expect(app.logs()).toMatch(/shutting down \(setup mode\)/);
+      expect(dotEnv(app)).toBeNull();
+      expect(fake.requests).toEqual([]);
+    } finally {
+      await fake.stop();
+    }
   });
 });
