@@ -1,5 +1,6 @@
 /**
- * The composition root: reads the environment, opens the database, builds the app's parts
+ * The composition root: reads the environment (and `.env`; without APP_ID it first runs the setup
+ * of src/setup/ until the App is registered, then goes on on the same server), opens the database, builds the app's parts
  * (src/compose.ts), starts the HTTP server (src/http/server.ts: Probot's webhooks, bounded and
  * verified, and our routes), the job runner, the boundary timer and the reconcile, and closes all of
  * them on SIGTERM and SIGINT. The only place that reads the system clock, and the only module that
