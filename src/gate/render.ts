@@ -191,7 +191,7 @@ function mark(ctx: RenderContext, r: Reason): string {
   if (r.blocks) return '⛔ **blocks**';
   if (wouldBlockWithoutOverride(ctx, r)) return '✅ overridden';
   if (r.kind === 'cadence') return '✅ within the limit';
-  return '✅ hotfix passes';
+  return ctx.hotfix.paths ? '✅ exempt paths pass' : '✅ hotfix passes';
 }
 
 function cadenceLine(r: CadenceReason): string {

@@ -81,6 +81,7 @@ describe('the gate with exempt.paths', () => {
     expect(d.title).toBe('Open (exempt paths)');
     expect(d.summary).toContain('Every file this pull request changes matches `exempt.paths` (`docs/**`, `*.md`)');
     expect(d.summary).toContain('all 2 changed files match exempt.paths');
+    expect(d.summary).toContain('✅ exempt paths pass');
   });
 
   it('never passes an all freeze', () => {
