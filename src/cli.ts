@@ -10,7 +10,8 @@ import { parseDuration } from './time/duration.js';
 import { parseIsoTime } from './time/iso.js';
 import { evaluateGate } from './gate/evaluate.js';
 import { gateCli, GATE_USAGE, recordDeployCli, type GateCliIo } from './cli-gate.js';
-import type { FreezeState, GateState, IncidentState, PullRequestChange } from './gate/types.js';
+import { pathExemption } from './gate/paths.js';
+import type { ChangedFiles, FreezeState, GateState, IncidentState, PullRequestChange } from './gate/types.js';
 
 export interface CliIo {
   now: number;
@@ -28,7 +29,10 @@ const USAGE = `Usage:
   moratorium explain [--config FILE] [--at TIME] [--base BRANCH] [--default-branch BRANCH]
                      [--head BRANCH] [--fork] [--label NAME]... [--freeze all|features]
                      [--incident SEVERITY[:resolved]] [--deploys-ago DURATION]...
+                     [--changed-file PATH]...
       Prints the gate's decision for a PR, its reasons and when it next changes on its own.
+      --changed-file names a file the PR changes (repeatable): whether exempt.paths exempts it, and by
+      which patterns (without it, a PR's files are unknown and it is never exempt by paths).
       TIME is ISO 8601 as /freeze --until takes it (2026-12-01, 2026-12-01T18:00, 2026-12-01T18:00+01:00;
       UTC without an offset); labels count as added by someone allowed to.
 ${GATE_USAGE}  moratorium migrate-to-postgres --from FILE --to URL
@@ -83,6 +87,7 @@ function explain(args: string[], io: CliIo): number {
         freeze: { type: 'string' },
         incident: { type: 'string' },
         'deploys-ago': { type: 'string', multiple: true, default: [] },
+        'changed-file': { type: 'string', multiple: true, default: [] },
       },
       strict: true,
     }));
@@ -131,6 +136,14 @@ function explain(args: string[], io: CliIo): number {
   }
   deploys.sort((a, b) => a - b);
   const state: GateState = { freezes, incidents, windowSuppressions: [], override: null, deploys, configProblems: problems };
+  const changed = values['changed-file'];
+  for (const path of changed) {
+    if (path === '' || path.startsWith('/')) {
+      io.err(`--changed-file: a path relative to the repository root, such as docs/a.md: ${JSON.stringify(path)}\n`);
+      return 2;
+    }
+  }
+  const files: ChangedFiles | null = changed.length ? { files: changed.map((path) => ({ path, previousPath: null })), count: changed.length, capped: false } : null;
   const defaultBranch = values['default-branch'];
   const change: PullRequestChange = {
     kind: 'pull_request',
@@ -143,12 +156,23 @@ function explain(args: string[], io: CliIo): number {
     headSha: 'cli',
     headInRepo: !values.fork,
     labels: values.label.map((name) => ({ name, addedBy: 'cli', addedByAuthorized: true })),
+    ...(files ? { files } : {}),
   };
   const d = evaluateGate({ config, state, change, now });
   io.out(`at:          ${new Date(now).toISOString()}\n`);
   io.out(`decision:    ${d.conclusion === 'success' ? 'open' : 'blocked'} (${d.conclusion})\n`);
   io.out(`title:       ${d.title}\n`);
   io.out(`hotfix:      ${d.hotfix.is ? 'yes' : 'no'}: ${d.hotfix.why}\n`);
+  const byPaths = pathExemption(config.exempt.pathPatterns, files);
+  io.out(
+    `exempt paths: ${
+      byPaths === null
+        ? 'not configured (exempt.paths is empty)'
+        : byPaths.is
+          ? `yes, by ${byPaths.patterns.map((p) => JSON.stringify(p)).join(', ')} (passes features freezes, never all freezes or cadence)`
+          : `no: ${changed.length ? byPaths.why : 'no --changed-file given, so the files are unknown'}`
+    }\n`,
+  );
   io.out(`next change: ${d.nextChangeAt === null ? 'none on its own' : new Date(d.nextChangeAt).toISOString()}\n`);
   if (problems.length) {
     io.out('config problems (the defaults were used):\n');

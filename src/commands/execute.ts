@@ -6,7 +6,9 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { ConfigService, LoadedConfig } from '../config/load.js';
-import type { Permission } from '../config/schema.js';
+import { describePermission, type Permission } from '../config/schema.js';
+import { countedPeople, decideOverrideApprove, decideOverrideStart } from '../gate/override.js';
+import type { OverrideState } from '../gate/types.js';
 import type { GitHubPort, PullInfo, RepoRef } from '../github/port.js';
 import type { AsyncStore, Repositories } from '../store/contract.js';
 import { key, type StoredIncident } from '../store/records.js';
@@ -59,6 +61,8 @@ interface Plan {
   pull?: PullInfo | null;
   windows?: { name: string; start: number; end: number }[];
   until?: number | null;
+  /** `overrides.approvals` of this repository's config */
+  approvals?: number;
 }
 
 const PHASES_FOR: Record<string, readonly string[]> = {
@@ -184,12 +188,16 @@ export class CommandRunner {
       }
       case 'override':
       case 'override-cancel':
+      case 'override-approve':
         if (!ctx.isPull) {
           plan.problem = '/override works on pull requests: an override is bound to a pull request head commit.';
           return;
         }
         await authorise('override', false);
-        if (plan.answer?.allowed && cmd.kind === 'override') plan.pull = await ctx.port.getPull(ref, ctx.issueNumber);
+        if (plan.answer?.allowed && cmd.kind !== 'override-cancel') {
+          plan.pull = await ctx.port.getPull(ref, ctx.issueNumber);
+          plan.approvals = (await repoCfg()).config.overrides.approvals;
+        }
         return;
       case 'status':
         await repoCfg();
@@ -197,6 +205,11 @@ export class CommandRunner {
       case 'help':
         return;
     }
+  }
+
+  /** The `override` permission as this repository's config words it. */
+  private overridePermission(loaded: LoadedConfig | null): string {
+    return loaded ? describePermission(loaded.config.permissions.override) : 'see permissions.override';
   }
 
   /** The incident an ID (or its absence) names, or why it names none. */
@@ -269,12 +282,78 @@ export class CommandRunner {
         case 'override': {
           const pull = plan.pull;
           if (!pull || pull.state !== 'open') return { reaction: 'confused', text: 'Not understood: this pull request is not open.' };
-          await this.actions.override(tx, ctx.owner, ctx.repo, ctx.issueNumber, pull.headSha, cmd.reason, actor, ctx.installationId);
-          return { reaction: '+1', text: `Override recorded for commit ${pull.headSha.slice(0, 7)}: this PR passes freezes and cadence until a new push. Cancel with \`/override cancel\`.` };
+          const approvals = plan.approvals ?? 1;
+          const author = pull.author ?? null;
+          const verdict = decideOverrideStart({ approvals, current: await tx.activeOverride(ctx.owner, ctx.repo, ctx.issueNumber), headSha: pull.headSha, author, actor: ctx.actor });
+          const sha = pull.headSha.slice(0, 7);
+          switch (verdict.kind) {
+            case 'refused-author':
+              return { reaction: '-1', text: `Refused: with \`overrides.approvals: ${approvals}\`, the pull request's author (${who(author ?? ctx.actor)}) can neither start nor approve an override. Nothing was changed.` };
+            case 'already': {
+              const o = verdict.status.override;
+              return verdict.status.state === 'pending'
+                ? { reaction: 'confused', text: `Not understood: an override of commit ${sha} is already pending, started by ${who(o.by)}${approvedSoFar(o)}: ${pendingHow(verdict.status.counted, approvals, this.overridePermission(repoLoaded), author, verdict.status.missing)} Nothing was changed.` }
+                : { reaction: 'confused', text: `Not understood: commit ${sha} already has an override in force (by ${who(o.by)}${approvedSoFar(o)}). Nothing was changed.` };
+            }
+            case 'start':
+              await this.actions.override(tx, ctx.owner, ctx.repo, ctx.issueNumber, pull.headSha, cmd.reason, actor, ctx.installationId, verdict.needed);
+              if (verdict.needed === 1) {
+                return { reaction: '+1', text: `Override recorded for commit ${sha}: this PR passes freezes and cadence until a new push. Cancel with \`/override cancel\`.` };
+              }
+              return {
+                reaction: '+1',
+                text: `Override requested for commit ${sha}, pending approval (1 of ${verdict.needed} people): ${pendingHow([ctx.actor], verdict.needed, this.overridePermission(repoLoaded), author, verdict.needed - 1)} The gate applies until then. A new push ends it; \`/override cancel\` ends it now.`,
+              };
+          }
+          return { reaction: 'confused', text: 'Not understood.' };
+        }
+        case 'override-approve': {
+          const pull = plan.pull;
+          if (!pull || pull.state !== 'open') return { reaction: 'confused', text: 'Not understood: this pull request is not open.' };
+          const author = pull.author ?? null;
+          const current = await tx.activeOverride(ctx.owner, ctx.repo, ctx.issueNumber);
+          const verdict = decideOverrideApprove({ current, headSha: pull.headSha, author, actor: ctx.actor });
+          const sha = pull.headSha.slice(0, 7);
+          switch (verdict.kind) {
+            case 'nothing-pending': {
+              const o = verdict.override;
+              const why = {
+                none: 'this pull request has no pending override. To start one, someone with the `override` permission comments `/override <reason>`.',
+                stale: `the pending override by ${o ? who(o.by) : 'someone'} was for commit ${o ? o.sha.slice(0, 7) : 'an older commit'}; the push of ${sha} ended it. To start one for ${sha}, comment \`/override <reason>\`.`,
+                'in-force': `the override of commit ${sha} is already in force (by ${o ? who(o.by) : 'someone'}${o ? approvedSoFar(o) : ''}).`,
+                'not-needed': `the override of commit ${sha} by ${o ? who(o.by) : 'someone'} needed no approval and is in force.`,
+              }[verdict.why];
+              return { reaction: 'confused', text: `Not understood: there is nothing to approve: ${why} Nothing was changed.` };
+            }
+            case 'refused-starter':
+              return { reaction: '-1', text: `Refused: you started this override; it needs a second, different person with the \`override\` permission to approve it. Nothing was changed.` };
+            case 'refused-author':
+              return { reaction: '-1', text: `Refused: you are the pull request's author, and the author never counts towards an override. Nothing was changed.` };
+            case 'refused-again':
+              return { reaction: '-1', text: `Refused: you have already approved this override; it needs someone else. Nothing was changed.` };
+            case 'approve': {
+              if (!(await this.actions.approveOverride(tx, ctx.owner, ctx.repo, ctx.issueNumber, pull.headSha, verdict.inForce, actor, ctx.installationId))) {
+                return { reaction: 'confused', text: 'Not understood: there is nothing to approve (the pending override ended meanwhile). Nothing was changed.' };
+              }
+              const o = current!;
+              if (verdict.inForce) {
+                return { reaction: '+1', text: `Override approved: in force for commit ${sha} (started by ${who(o.by)}, approved by ${[...(o.approvedBy ?? []), ctx.actor].map(who).join(', ')}). This PR passes freezes and cadence until a new push. Cancel with \`/override cancel\`.` };
+              }
+              const counted = [...countedPeople(o, author), ctx.actor];
+              return {
+                reaction: '+1',
+                text: `Approval recorded (${counted.length} of ${o.approvalsNeeded ?? 1} people): ${pendingHow(counted, o.approvalsNeeded ?? 1, this.overridePermission(repoLoaded), author, verdict.missing)}`,
+              };
+            }
+          }
+          return { reaction: 'confused', text: 'Not understood.' };
         }
         case 'override-cancel': {
+          const current = await tx.activeOverride(ctx.owner, ctx.repo, ctx.issueNumber);
+          const pending = current !== null && countedPeople(current, null).length < (current.approvalsNeeded ?? 1);
           const had = await this.actions.cancelOverride(tx, ctx.owner, ctx.repo, ctx.issueNumber, actor, ctx.installationId);
-          return { reaction: '+1', text: had ? 'Override cancelled: the gate applies to this PR again.' : 'This PR had no override; nothing changed.' };
+          if (!had) return { reaction: '+1', text: 'This PR had no override; nothing changed.' };
+          return { reaction: '+1', text: pending ? `Pending override by ${who(current.by)} cancelled: nothing is left to approve.` : 'Override cancelled: the gate applies to this PR again.' };
         }
         case 'status':
           if (!repoLoaded) return { reaction: '-1', text: 'The configuration could not be loaded just now; try again shortly.' };
@@ -287,6 +366,26 @@ export class CommandRunner {
       throw error;
     }
   }
+}
+
+function who(login: string): string {
+  return escapeMarkdown(`@${login}`);
+}
+
+function approvedSoFar(o: OverrideState): string {
+  return o.approvedBy?.length ? `, approved by ${o.approvedBy.map(who).join(', ')}` : '';
+}
+
+/** Who may still approve a pending override, and how. */
+function pendingHow(counted: string[], needed: number, permission: string, author: string | null, missing: number): string {
+  const others = [...counted.map(who), author ? `the author ${who(author)}` : "the pull request's author"];
+  const n = missing === 1 ? 'one more person' : `${missing} more people`;
+  return `it takes effect when ${n} with the \`override\` permission (${escapeMarkdown(permission)}), other than ${andList(others)}, ${missing === 1 ? 'comments' : 'each comment'} \`/override approve\` (${needed} people in all).`;
+}
+
+/** "a", "a and b", "a, b and c" */
+function andList(items: string[]): string {
+  return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
 }
 
 /** "a", "a or b", "a, b or c" */

@@ -15,6 +15,7 @@ export const USAGES = {
   '/incident report': '/incident report [ID]',
   '/override': '/override reason',
   '/override cancel': '/override cancel',
+  '/override approve': '/override approve',
   '/moratorium': '/moratorium [status | help]',
   '/moratorium status': '/moratorium [status]',
   '/moratorium help': '/moratorium help',
@@ -68,7 +69,12 @@ export const COMMANDS: readonly CommandHelp[] = [
     effect: "on a pull request: exempts its current head commit from freezes and cadence",
     permission: 'override',
   },
-  { usage: USAGES['/override cancel'], effect: "ends this pull request's override", permission: 'override' },
+  { usage: USAGES['/override cancel'], effect: "ends this pull request's override, pending or in force", permission: 'override' },
+  {
+    usage: USAGES['/override approve'],
+    effect: "with `overrides.approvals` above 1: approves this pull request's pending override (never by the one who started it or the author)",
+    permission: 'override',
+  },
   { usage: USAGES['/moratorium status'], effect: "the gate's state for this repository", permission: 'anyone' },
   { usage: USAGES['/moratorium help'], effect: 'this list', permission: 'anyone' },
 ];

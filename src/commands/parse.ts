@@ -21,6 +21,7 @@ export type Command =
   | { kind: 'incident-report'; id: number | null }
   | { kind: 'override'; reason: string }
   | { kind: 'override-cancel' }
+  | { kind: 'override-approve' }
   | { kind: 'status' }
   | { kind: 'help' };
 
@@ -578,9 +579,12 @@ function parseOverride(args: Args): Command {
   if (!args.flagsEnded && args.remaining() === 1 && args.peek()!.toLowerCase() === 'cancel') {
     return { kind: 'override-cancel' };
   }
+  if (!args.flagsEnded && args.remaining() === 1 && args.peek()!.toLowerCase() === 'approve') {
+    return { kind: 'override-approve' };
+  }
   const reason = args.rest();
   if (reason === '') {
-    throw new Misuse('a reason is required, such as /override hotfix for INC-3 (/override cancel ends an override)', usage);
+    throw new Misuse('a reason is required, such as /override hotfix for INC-3 (/override cancel ends an override, /override approve approves a pending one)', usage);
   }
   return { kind: 'override', reason };
 }
@@ -668,7 +672,7 @@ function flagValue(args: Args, flag: Flag, usage: UsageKey, what: string): strin
 
 /** `/incident open` -> `/incident open`; `/override cancel` -> `/override`. */
 function commandOf(usage: UsageKey): string {
-  return usage === '/override cancel' || usage === '/moratorium status' || usage === '/moratorium help'
+  return usage === '/override cancel' || usage === '/override approve' || usage === '/moratorium status' || usage === '/moratorium help'
     ? usage.split(' ')[0]!
     : usage;
 }

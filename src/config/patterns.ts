@@ -106,3 +106,36 @@ export function compilePattern(text: string): BranchPattern {
   }
   return { text, re };
 }
+
+/**
+ * Why a path pattern (`exempt.paths`) is not usable, or null when it is. The syntax is that of
+ * branch patterns; what is lenient there (an unclosed `[` is literal, a reversed range matches
+ * nothing) is a mistake here, where a pattern that silently matches nothing would quietly keep
+ * every PR gated, so it is reported as a config problem.
+ */
+export function pathPatternProblem(text: string): string | null {
+  if (text.trim() !== text) return 'a path pattern has no leading or trailing spaces';
+  if (text.startsWith('/')) return 'paths are relative to the repository root: drop the leading /';
+  if (text.startsWith('./')) return 'paths are relative to the repository root: drop the leading ./';
+  if (text.endsWith('/')) return 'a pattern matches files, not folders: write docs/** for everything under docs/';
+  if (/(^|\/)\.\.?(\/|$)/.test(text)) return 'a path has no . or .. segments';
+  if (text.includes('//')) return 'a path has no empty segments (//)';
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i]!;
+    if (c === '\\') {
+      if (i + 1 >= text.length) return 'a trailing \\ escapes nothing';
+      i += 2;
+    } else if (c === '[') {
+      const cls = charClass(text, i);
+      if (cls === null) return 'unclosed [ (write \\[ for a literal [)';
+      try {
+        new RegExp(cls.re, 'u');
+      } catch {
+        return `invalid character class ${text.slice(i, cls.next)} (a range must go from low to high, such as [a-z])`;
+      }
+      i = cls.next;
+    } else i++;
+  }
+  return null;
+}

@@ -14,7 +14,7 @@ import { cronProblem } from '../time/cron.js';
 import { parseIsoTime } from '../time/iso.js';
 import { compileWindow, type WindowPlan } from '../time/windows.js';
 import { isValidTimezone, zone } from '../time/zone.js';
-import { compilePattern, type BranchPattern } from './patterns.js';
+import { compilePattern, pathPatternProblem, type BranchPattern } from './patterns.js';
 
 export const LEVELS = ['read', 'triage', 'write', 'maintain', 'admin'] as const;
 export type Level = (typeof LEVELS)[number];
@@ -174,10 +174,34 @@ const configSource = z
           .array(z.string().min(1))
           .default(['hotfix/*'])
           .describe('Head branches (of the same repository) that make a PR a hotfix'),
+        paths: z
+          .array(
+            z.string().min(1, { message: 'an empty path pattern matches nothing' }).superRefine((text, ctx) => {
+              const problem = pathPatternProblem(text);
+              if (problem) ctx.addIssue({ code: 'custom', message: `invalid path pattern ${JSON.stringify(text)}: ${problem}` });
+            }),
+          )
+          .default([])
+          .describe(
+            'File path patterns (* stops at /, ** crosses it, **/ also matches no folder): a PR whose changed files all match passes features freezes like a hotfix',
+          ),
       })
       .strict()
       .prefault({})
       .describe('What makes a PR a hotfix'),
+    overrides: z
+      .object({
+        approvals: z
+          .number({ message: 'expected a whole number of people from 1 to 5' })
+          .int({ message: 'expected a whole number of people from 1 to 5' })
+          .min(1, { message: 'expected 1 to 5 people (1: the person who writes /override is enough)' })
+          .max(5, { message: 'expected 1 to 5 people (at most 5)' })
+          .default(1)
+          .describe('How many different people with the override permission an override needs: the one who writes /override reason, then each /override approve'),
+      })
+      .strict()
+      .prefault({})
+      .describe('How overrides are given'),
     windows: z.array(window).default([]).describe('Scheduled freezes'),
     cadence: cadence.nullable().default(null).describe('A limit on deploys; null means no limit'),
     incidents: z
@@ -235,7 +259,11 @@ export function compileConfig(c: ConfigSource) {
   return {
     ...c,
     branchPatterns: c.branches.map(compilePattern) as readonly BranchPattern[],
-    exempt: { ...c.exempt, branchPatterns: c.exempt.branches.map(compilePattern) as readonly BranchPattern[] },
+    exempt: {
+      ...c.exempt,
+      branchPatterns: c.exempt.branches.map(compilePattern) as readonly BranchPattern[],
+      pathPatterns: c.exempt.paths.map(compilePattern) as readonly BranchPattern[],
+    },
     windows: c.windows.map((w) => ({ ...w, plan: compileWindow(w) as WindowPlan })),
     cadence: c.cadence === null ? null : compileCadence(c.cadence),
     incidents: {

@@ -131,11 +131,25 @@ export class Actions {
     return { freezes: ended, windows };
   }
 
-  async override(tx: Repositories, account: string, repo: string, number: number, sha: string, reason: string, actor: Actor, installationId?: number): Promise<void> {
+  /**
+   * Records an override of the PR's head commit `sha`: in force at once when it needs one person
+   * (`approvalsNeeded` 1, the default), else pending until enough others approve it.
+   */
+  async override(tx: Repositories, account: string, repo: string, number: number, sha: string, reason: string, actor: Actor, installationId?: number, approvalsNeeded = 1): Promise<void> {
     const now = this.clock.now();
-    await tx.createOverride({ account, repo, number, sha, by: actor.login, reason, now });
-    await tx.audit({ at: now, account, repo, actor: actor.login, source: actor.source, action: 'override', target: `#${number}@${sha.slice(0, 7)}`, reason, deliveryId: actor.deliveryId ?? null });
+    await tx.createOverride({ account, repo, number, sha, by: actor.login, reason, now, approvalsNeeded });
+    const details = approvalsNeeded > 1 ? { approvalsNeeded } : undefined;
+    await tx.audit({ at: now, account, repo, actor: actor.login, source: actor.source, action: approvalsNeeded > 1 ? 'override.request' : 'override', target: `#${number}@${sha.slice(0, 7)}`, reason, deliveryId: actor.deliveryId ?? null, ...(details ? { details } : {}) });
     await this.gatePullJob(tx, account, repo, number, installationId);
+  }
+
+  /** Records `actor`'s approval of the PR's pending override of `sha`; false when there was none to approve. */
+  async approveOverride(tx: Repositories, account: string, repo: string, number: number, sha: string, inForce: boolean, actor: Actor, installationId?: number): Promise<boolean> {
+    const now = this.clock.now();
+    if (!(await tx.approveOverride({ account, repo, number, sha, login: actor.login, now }))) return false;
+    await tx.audit({ at: now, account, repo, actor: actor.login, source: actor.source, action: 'override.approve', target: `#${number}@${sha.slice(0, 7)}`, deliveryId: actor.deliveryId ?? null, details: { inForce } });
+    await this.gatePullJob(tx, account, repo, number, installationId);
+    return true;
   }
 
   async cancelOverride(tx: Repositories, account: string, repo: string, number: number, actor: Actor, installationId?: number): Promise<boolean> {

@@ -9,6 +9,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { ConfigService, LoadedConfig } from '../config/load.js';
+import { overrideInForce } from '../gate/override.js';
 import { hotfixStatus } from '../gate/hotfix.js';
 import { isGatedBranch } from '../gate/branches.js';
 import { decideDeployment, expiredHold, gateAnswerOf, gatesEnvironment, type DeployedPull, type DeploymentVerdict, type GateAnswer } from '../gate/deployment.js';
@@ -117,7 +118,8 @@ export class Deployments implements HeldChecks {
     for (const pull of pulls.values()) {
       const change = await this.deps.gatekeeper.loadChange(port, ref, defaultBranch, pull, loaded);
       const o = await this.store.overrideForSha(ref.owner, ref.repo, pull.headSha);
-      out.push({ change, mergeCommitSha: pull.mergeCommitSha, override: o ? { by: o.by } : null });
+      // a pending override (overrides.approvals) exempts nothing
+      out.push({ change, mergeCommitSha: pull.mergeCommitSha, override: o && overrideInForce(o, pull.headSha, pull.author) ? { by: o.by } : null });
     }
     return out;
   }
@@ -355,7 +357,7 @@ export class Deployments implements HeldChecks {
     const change = await this.deps.gatekeeper.loadChange(port, ref, defaultBranch, pull, loaded);
     const h = hotfixStatus(loaded.config, change);
     const o = await this.store.activeOverride(ref.owner, ref.repo, pull.number);
-    const exemption = o && o.sha === pull.headSha ? `override by ${o.by}: ${o.reason}` : h.is ? `hotfix: ${h.why}` : null;
+    const exemption = overrideInForce(o, pull.headSha, pull.author) ? `override by ${o!.by}: ${o!.reason}` : h.is ? `hotfix: ${h.why}` : null;
     const inserted = await this.store.recordDeploy({ dedupeKey: `merge:${key(ref.owner)}/${key(ref.repo)}#${pull.number}`, account: ref.owner, repo: ref.repo, kind: 'merge', sha: pull.mergeCommitSha, prNumber: pull.number, title: pull.title, actor, at: this.clock.now(), exemption });
     const cadenceInForce = loaded.config.cadence?.counts !== 'deployments' && (loaded.config.cadence !== null || (await this.store.activeIncidents(ref.owner)).some((i) => i.phase === 'resolved'));
     if (inserted && cadenceInForce) await this.deps.fanOuts.queueFanOut(port.installationId, ref.owner, ref.repo, `#${pull.number} merged`);

@@ -10,7 +10,8 @@ import type { Clock } from '../clock.js';
 import type { ConfigService, LoadedConfig } from '../config/load.js';
 import type { ConfigProblem } from '../config/schema.js';
 import { decideSharedHead } from '../gate/combine.js';
-import type { Decision, GateInput, LabelState, PullRequestChange } from '../gate/types.js';
+import { FILES_CAP } from '../gate/paths.js';
+import type { ChangedFiles, Decision, GateInput, LabelState, PullRequestChange } from '../gate/types.js';
 import type { GitHubPort, PullInfo, RepoRef } from '../github/port.js';
 import type { AsyncStore, Repositories } from '../store/contract.js';
 import type { PullRecord } from '../store/records.js';
@@ -116,6 +117,7 @@ export class Gatekeeper {
       }
       labels.push({ name, addedBy: grant.actor, addedByAuthorized: grant.authorized });
     }
+    const files = loaded.config.exempt.paths.length ? await this.loadFiles(port, ref, pull) : null;
     return {
       kind: 'pull_request',
       account: ref.owner,
@@ -127,7 +129,29 @@ export class Gatekeeper {
       headSha: pull.headSha,
       headInRepo: pull.headRepoFullName?.toLowerCase() === `${ref.owner}/${ref.repo}`.toLowerCase(),
       labels,
+      ...(pull.author ? { author: pull.author } : {}),
+      ...(files ? { files } : {}),
     };
+  }
+
+  /**
+   * The PR's changed files at its head commit (only asked when `exempt.paths` is set): from the
+   * store, or read from GitHub once per head commit and saved. A PR whose `changed_files` is above
+   * the endpoint's cap is not read at all: it can never be exempt by paths.
+   */
+  private async loadFiles(port: GitHubPort, ref: RepoRef, pull: PullInfo): Promise<ChangedFiles> {
+    const stored = await this.store.getPullFiles(ref.owner, ref.repo, pull.number, pull.headSha);
+    if (stored) return stored;
+    const count = pull.changedFiles ?? null;
+    let files: ChangedFiles;
+    if (count !== null && count > FILES_CAP) files = { files: [], count, capped: true };
+    else {
+      const listed = await port.listPullFiles(ref, pull.number);
+      files = { files: listed.files, count, capped: listed.capped };
+    }
+    await this.store.setPullFiles(ref.owner, ref.repo, pull.number, pull.headSha, files, this.clock.now());
+    this.log.info({ event: 'pull-files', repo: `${ref.owner}/${ref.repo}`, pr: pull.number, sha: pull.headSha, files: files.files.length, capped: files.capped }, 'changed files read');
+    return files;
   }
 
   /** The gate's input for one change: the store's state at `now`. */
@@ -164,7 +188,7 @@ export class Gatekeeper {
     const others: GateInput[] = [];
     for (const other of await this.store.openPullsBySha(ref.owner, ref.repo, pull.headSha)) {
       if (other.number === pull.number) continue;
-      const otherPull: PullInfo = { ...pull, number: other.number, baseRef: other.baseRef, headRef: other.headRef, labels: other.labels };
+      const otherPull: PullInfo = { ...pull, number: other.number, baseRef: other.baseRef, headRef: other.headRef, labels: other.labels, author: null, changedFiles: null };
       others.push(await this.inputFor(effective, await this.loadChange(port, ref, defaultBranch, otherPull, effective), now));
     }
     return { loaded, own: input, others };

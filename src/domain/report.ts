@@ -50,8 +50,8 @@ export async function buildReport(store: Repositories, incident: StoredIncident,
     if (a.action === 'freeze.start' || a.action === 'freeze.end' || a.action === 'freeze.expire') {
       const verb = a.action === 'freeze.start' ? 'started' : a.action === 'freeze.end' ? 'ended' : 'expired';
       timeline.push({ t: a.at, e: { at: iso(a.at), kind: 'freeze', actor: a.actor, text: `${a.target} ${verb}${where}`, reason: a.reason } });
-    } else if (a.action === 'override' || a.action === 'override.cancel') {
-      const verb = a.action === 'override' ? 'override of' : 'override cancelled on';
+    } else if (a.action === 'override' || a.action === 'override.cancel' || a.action === 'override.request' || a.action === 'override.approve') {
+      const verb = { override: 'override of', 'override.cancel': 'override cancelled on', 'override.request': 'override requested (awaiting approval) of', 'override.approve': 'override approved of' }[a.action];
       timeline.push({ t: a.at, e: { at: iso(a.at), kind: 'override', actor: a.actor, text: `${verb} ${a.repo ?? ''}${a.target}`, reason: a.reason } });
     } else if (a.action === 'unfreeze') {
       timeline.push({ t: a.at, e: { at: iso(a.at), kind: 'unfreeze', actor: a.actor, text: `unfreeze${where}`, reason: a.reason } });

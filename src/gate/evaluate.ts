@@ -8,6 +8,7 @@ import { nextBoundary, occurrencesAt } from '../time/windows.js';
 import { isGatedBranch } from './branches.js';
 import { evaluateCadence } from './cadence.js';
 import { hotfixStatus, type HotfixStatus } from './hotfix.js';
+import { overrideStatus, type OverrideStatus } from './override.js';
 import { renderSummary, renderTitle, type RenderContext } from './render.js';
 import type {
   CadenceReason,
@@ -30,11 +31,14 @@ export function evaluateGate(input: GateInput): Decision {
 
   let override: OverrideState | null = null;
   let staleOverride: OverrideState | null = null;
+  let pendingOverride: Extract<OverrideStatus, { state: 'pending' }> | null = null;
   let overridden: boolean;
   if (change.kind === 'pull_request') {
     if (state.override !== null) {
-      if (state.override.sha === change.headSha) override = state.override;
-      else staleOverride = state.override;
+      const status = overrideStatus(state.override, change.headSha, change.author);
+      if (status.state === 'in-force') override = status.override;
+      else if (status.state === 'pending') pendingOverride = status;
+      else if (status.state === 'stale') staleOverride = status.override;
     }
     overridden = override !== null;
   } else {
@@ -62,6 +66,7 @@ export function evaluateGate(input: GateInput): Decision {
       overridden,
       override,
       staleOverride,
+      pendingOverride,
       passedAsHotfix: false,
       recordedIncidents: recorded,
       configProblems: state.configProblems,
@@ -173,6 +178,7 @@ export function evaluateGate(input: GateInput): Decision {
     overridden,
     override,
     staleOverride,
+    pendingOverride,
     passedAsHotfix,
     recordedIncidents: recorded,
     configProblems: state.configProblems,
@@ -189,7 +195,8 @@ export function evaluateGate(input: GateInput): Decision {
     nextChangeAt: next === Infinity ? null : next,
     hotfix,
     overridden,
-    key: `${conclusion}|${decisiveKey(decisive)}|${blockedUntil === null ? '-' : blockedUntil}`,
+    // a pending override changes the words (who may approve) without changing the conclusion
+    key: `${conclusion}|${decisiveKey(decisive)}|${blockedUntil === null ? '-' : blockedUntil}${pendingOverride !== null ? '|override-pending' : ''}`,
   };
 }
 

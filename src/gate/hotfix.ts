@@ -7,10 +7,13 @@
 import { describePermission, type Config, type Permission } from '../config/schema.js';
 import type { PullRequestChange } from './types.js';
 import { firstMatchingPattern } from './branches.js';
+import { pathExemption } from './paths.js';
 
 export interface HotfixStatus {
   is: boolean;
   why: string;
+  /** when `exempt.paths` makes it one: the patterns that exempted it */
+  paths?: string[];
 }
 
 
@@ -30,7 +33,7 @@ function isExemptLabel(exempt: readonly string[], name: string): boolean {
 
 export function hotfixStatus(
   config: Pick<Config, 'exempt'>,
-  change: Pick<PullRequestChange, 'labels' | 'headRef' | 'headInRepo'>,
+  change: Pick<PullRequestChange, 'labels' | 'headRef' | 'headInRepo' | 'files'>,
 ): HotfixStatus {
   const { exempt } = config;
   const yes: string[] = [];
@@ -58,7 +61,17 @@ export function hotfixStatus(
     else no.push(`head branch ${change.headRef} matches ${quote(pattern)} but comes from a fork`);
   }
 
-  if (yes.length > 0) return { is: true, why: yes.join('; ') };
-  if (no.length > 0) return { is: false, why: no.join('; ') };
+  // exempt.paths: like a hotfix (SPEC 12); read only when configured (the pattern list is empty otherwise)
+  let paths: string[] | undefined;
+  const byPaths = exempt.pathPatterns.length ? pathExemption(exempt.pathPatterns, change.files) : null;
+  if (byPaths !== null) {
+    if (byPaths.is) {
+      yes.push(byPaths.why);
+      paths = byPaths.patterns;
+    } else no.push(`not exempt by paths: ${byPaths.why}`);
+  }
+
+  if (yes.length > 0) return paths ? { is: true, why: yes.join('; '), paths } : { is: true, why: yes.join('; ') };
+  if (no.length > 0) return { is: false, why: byPaths !== null && no.length === 1 ? `no hotfix label or branch; ${no[0]!}` : no.join('; ') };
   return { is: false, why: 'no hotfix label or branch' };
 }

@@ -4,11 +4,12 @@
  * logins, names, config messages) is escaped here: `escapePlain` in the title, `escapeMarkdown` in
  * the summary.
  */
-import type { Config, ConfigProblem, Mode } from '../config/schema.js';
+import { describePermission, type Config, type ConfigProblem, type Mode } from '../config/schema.js';
 import { formatLong, formatShort } from '../time/format.js';
 import { utcToNaive, zone } from '../time/zone.js';
 import { codeSpan, escapeMarkdown, escapePlain } from '../util/escape.js';
 import type { HotfixStatus } from './hotfix.js';
+import type { OverrideStatus } from './override.js';
 import type { CadenceReason, Change, IncidentState, OverrideState, Reason } from './types.js';
 
 export interface RenderContext {
@@ -26,6 +27,8 @@ export interface RenderContext {
   override: OverrideState | null;
   /** an override of this PR for another (older) head SHA: ignored */
   staleOverride: OverrideState | null;
+  /** an override of the head commit that waits for approvals (`overrides.approvals`) */
+  pendingOverride: Extract<OverrideStatus, { state: 'pending' }> | null;
   /** open only because the change is a hotfix passing a `features` constraint */
   passedAsHotfix: boolean;
   /** open or resolved incidents whose severity does not freeze */
@@ -87,7 +90,7 @@ export function renderTitle(ctx: RenderContext): string {
       if (ctx.override !== null) return fit('Open (override by ', escapePlain(`@${ctx.override.by}`), ')');
       return 'Open (override)';
     }
-    if (ctx.passedAsHotfix) return 'Open (hotfix)';
+    if (ctx.passedAsHotfix) return ctx.hotfix.paths ? 'Open (exempt paths)' : 'Open (hotfix)';
     return 'Open';
   }
   const now = ctx.now;
@@ -168,12 +171,16 @@ function statusLine(ctx: RenderContext): string {
       ctx.blockedUntil !== null
         ? `It opens on its own at ${longTime(ctx.blockedUntil, 'UTC')}, unless something else starts by then.`
         : 'It stays blocked until someone lifts what blocks it (see below).';
-    return `**Blocked:** ${escapeMarkdown(r.label)}. ${ends}`;
+    const pending = ctx.pendingOverride !== null ? ' An override is pending approval (see below).' : '';
+    return `**Blocked:** ${escapeMarkdown(r.label)}. ${ends}${pending}`;
   }
   if (ctx.overridden && anyWouldBlock(ctx)) {
     return ctx.override !== null
       ? `**Open** by override: ${who(ctx.override.by)} overrode the constraints below for head commit ${sha7(ctx.override.sha)}.`
       : '**Open** by override: this deployment is the merge commit of an overridden pull request.';
+  }
+  if (ctx.passedAsHotfix && ctx.hotfix.paths) {
+    return `**Open.** Every file this ${noun} changes matches ${codeSpan('exempt.paths')} (${ctx.hotfix.paths.map((p) => codeSpan(p)).join(', ')}), so it passes the constraints below that allow hotfixes.`;
   }
   if (ctx.passedAsHotfix) return `**Open.** This ${noun} is a hotfix, so the constraints below that allow hotfixes do not block it.`;
   if (ctx.reasons.length > 0) return `**Open.** Nothing below blocks this ${noun} now.`;
@@ -184,7 +191,7 @@ function mark(ctx: RenderContext, r: Reason): string {
   if (r.blocks) return '⛔ **blocks**';
   if (wouldBlockWithoutOverride(ctx, r)) return '✅ overridden';
   if (r.kind === 'cadence') return '✅ within the limit';
-  return '✅ hotfix passes';
+  return ctx.hotfix.paths ? '✅ exempt paths pass' : '✅ hotfix passes';
 }
 
 function cadenceLine(r: CadenceReason): string {
@@ -258,11 +265,25 @@ function changeSection(ctx: RenderContext, out: string[]): void {
   if (change.kind === 'pull_request') {
     out.push('### This pull request', '');
     out.push(`- Hotfix: ${ctx.hotfix.is ? '**yes**' : 'no'} — ${escapeMarkdown(ctx.hotfix.why)}.`);
+    const permission = `the \`override\` permission (${escapeMarkdown(describePermission(ctx.config.permissions.override))})`;
+    const author = change.author ? `the author ${who(change.author)}` : 'the pull request\'s author';
     if (ctx.override !== null) {
       const reason = ctx.override.reason.trim() === '' ? '' : `: "${escapeMarkdown(ctx.override.reason.trim())}"`;
+      const approved = ctx.override.approvedBy?.length ? `, approved by ${ctx.override.approvedBy.map(who).join(', ')}` : '';
       out.push(
-        `- Override: **yes**, by ${who(ctx.override.by)} for head commit ${sha7(ctx.override.sha)}${reason}. ` +
+        `- Override: **yes**, by ${who(ctx.override.by)}${approved} for head commit ${sha7(ctx.override.sha)}${reason}. ` +
           'A new push ends it; `/override cancel` ends it now.',
+      );
+    } else if (ctx.pendingOverride !== null) {
+      const p = ctx.pendingOverride;
+      const o = p.override;
+      const reason = o.reason.trim() === '' ? '' : `: "${escapeMarkdown(o.reason.trim())}"`;
+      const approved = o.approvedBy?.length ? `, approved so far by ${o.approvedBy.map(who).join(', ')}` : '';
+      const others = p.counted.map(who).join(', ');
+      out.push(
+        `- Override: **pending** (${p.counted.length} of ${p.needed} people), started by ${who(o.by)}${approved} for head commit ${sha7(o.sha)}${reason}. ` +
+          `It takes effect when ${p.missing === 1 ? 'one more person' : `${p.missing} more people`} with ${permission}, other than ${others} and ${author}, ` +
+          `${p.missing === 1 ? 'comments' : 'each comment'} \`/override approve\`. A new push ends it; \`/override cancel\` ends it now.`,
       );
     } else {
       if (ctx.staleOverride !== null) {
@@ -271,9 +292,14 @@ function changeSection(ctx: RenderContext, out: string[]): void {
             `(${sha7(ctx.staleOverride.sha)}) and does not cover the head commit ${sha7(change.headSha)}.`,
         );
       }
+      const approvals = ctx.config.overrides.approvals;
       out.push(
-        `- To override freezes, windows, incidents and deploy limits for head commit ${sha7(change.headSha)}, ` +
-          'someone with the `override` permission comments `/override <reason>` on this pull request.',
+        approvals > 1
+          ? `- To override freezes, windows, incidents and deploy limits for head commit ${sha7(change.headSha)}, ` +
+              `someone with ${permission} other than ${author} comments \`/override <reason>\` on this pull request; ` +
+              `it takes effect once ${approvals - 1 === 1 ? 'a second, different person' : `${approvals - 1} more different people`} with that permission (not the author) ${approvals - 1 === 1 ? 'comments' : 'each comment'} \`/override approve\`.`
+          : `- To override freezes, windows, incidents and deploy limits for head commit ${sha7(change.headSha)}, ` +
+              'someone with the `override` permission comments `/override <reason>` on this pull request.',
       );
     }
   } else {

@@ -45,9 +45,17 @@ export interface WindowSuppression {
 
 export interface OverrideState {
   sha: string;
+  /** who started it (`/override reason`) */
   by: string;
   reason: string;
   createdAt: number;
+  /**
+   * how many different people it needs, the starter included (`overrides.approvals` when it was
+   * started); absent: 1, in force at once
+   */
+  approvalsNeeded?: number;
+  /** who approved it (`/override approve`), in order */
+  approvedBy?: string[];
 }
 
 /** Everything the store knows that bears on one repository's gate at one moment. */
@@ -98,6 +106,23 @@ export interface PullRequestChange {
   /** true when the head branch lives in this repository (not a fork) */
   headInRepo: boolean;
   labels: LabelState[];
+  /** the PR's author, when known (never counts towards an override that needs approvals) */
+  author?: string | null;
+  /**
+   * the files the PR changes at `headSha`, loaded only when `exempt.paths` is set; absent or null:
+   * not known (then it is never exempt by paths)
+   */
+  files?: ChangedFiles | null;
+}
+
+/** What the pull request files endpoint said for one head commit. */
+export interface ChangedFiles {
+  /** each changed file's path, and its path before a rename */
+  files: { path: string; previousPath: string | null }[];
+  /** the PR's `changed_files`, when known */
+  count: number | null;
+  /** the list stopped at the endpoint's cap (FILES_CAP entries), or was not read because `count` is above it */
+  capped: boolean;
 }
 
 export interface DeploymentChange {

@@ -5,7 +5,7 @@
  */
 import type { ProbotOctokit } from 'probot';
 import { parse as parseYaml } from 'yaml';
-import type { CheckOutput, ConfigFetch, DeploymentAnswer, GitHubPort, PullInfo, RepoInfo, RepoRef, Role } from './port.js';
+import type { CheckOutput, ConfigFetch, DeploymentAnswer, GitHubPort, PullFiles, PullInfo, RepoInfo, RepoRef, Role } from './port.js';
 
 export type Octokit = InstanceType<typeof ProbotOctokit>;
 
@@ -24,7 +24,12 @@ interface RawPull {
   merged_at?: string | null;
   merged?: boolean | null;
   merge_commit_sha?: string | null;
+  user?: { login?: string } | null;
+  changed_files?: number | null;
 }
+
+/** The pull request files endpoint lists at most this many files, however many pages are asked for. */
+export const PULL_FILES_CAP = 3000;
 
 export function pullFromApi(p: RawPull): PullInfo {
   return {
@@ -40,6 +45,8 @@ export function pullFromApi(p: RawPull): PullInfo {
     updatedAt: Date.parse(p.updated_at),
     merged: Boolean(p.merged ?? p.merged_at),
     mergeCommitSha: p.merge_commit_sha ?? null,
+    ...(p.user?.login ? { author: p.user.login } : {}),
+    ...(typeof p.changed_files === 'number' ? { changedFiles: p.changed_files } : {}),
   };
 }
 
@@ -122,6 +129,16 @@ export class OctokitPort implements GitHubPort {
       if (status(error) === 404) return null;
       throw error;
     }
+  }
+
+  async listPullFiles(ref: RepoRef, number: number): Promise<PullFiles> {
+    const files: PullFiles['files'] = [];
+    await this.octokit.paginate(this.octokit.rest.pulls.listFiles, { ...r(ref), pull_number: number, per_page: 100 }, (response, done) => {
+      for (const f of response.data) files.push({ path: f.filename, previousPath: f.previous_filename ?? null });
+      if (files.length >= PULL_FILES_CAP) done();
+      return [];
+    });
+    return { files, capped: files.length >= PULL_FILES_CAP };
   }
 
   async pullsForCommit(ref: RepoRef, sha: string): Promise<PullInfo[]> {

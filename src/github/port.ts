@@ -26,6 +26,18 @@ export interface PullInfo {
   updatedAt: number;
   merged: boolean;
   mergeCommitSha: string | null;
+  /** the author's login, when the answer names one */
+  author?: string | null;
+  /** `changed_files`: in a single pull request's answer and in webhooks, not in lists */
+  changedFiles?: number | null;
+}
+
+/** A pull request's changed files, as the pull request files endpoint lists them. */
+export interface PullFiles {
+  /** each file's path, and its path before a rename (`previous_filename`) */
+  files: { path: string; previousPath: string | null }[];
+  /** the list reached the endpoint's cap (3,000 files): there may be more */
+  capped: boolean;
 }
 
 export interface CheckOutput {
@@ -69,6 +81,8 @@ export interface GitHubPort {
   getRole(ref: RepoRef, login: string): Promise<Role>;
   /** true only for an `active` membership */
   isActiveTeamMember(org: string, teamSlug: string, login: string): Promise<boolean>;
+  /** the files a PR changes at its current head, every page up to the endpoint's cap of 3,000 */
+  listPullFiles(ref: RepoRef, number: number): Promise<PullFiles>;
   /** who last added this label to the issue/PR, from its events; null when none is found */
   labelAddedBy(ref: RepoRef, number: number, label: string): Promise<string | null>;
   createComment(ref: RepoRef, issueNumber: number, body: string): Promise<number>;

@@ -23,6 +23,7 @@ import { jobsRepo } from './repos/jobs.js';
 import { metaRepo } from './repos/meta.js';
 import { overridesRepo } from './repos/overrides.js';
 import { postedRepo } from './repos/posted.js';
+import { pullFilesRepo } from './repos/pull-files.js';
 import { pullsRepo } from './repos/pulls.js';
 import type { Sql } from './sql.js';
 
@@ -35,6 +36,7 @@ export function repositories(sql: Sql) {
   const deliveries = deliveriesRepo(sql);
   const jobs = jobsRepo(sql);
   const claims = claimsRepo(sql);
+  const pullFiles = pullFilesRepo(sql);
   return {
     ...deliveries,
     ...installationsRepo(sql),
@@ -45,14 +47,16 @@ export function repositories(sql: Sql) {
     ...deploysRepo(sql),
     ...postedRepo(sql),
     ...pullsRepo(sql),
+    ...pullFiles,
     ...auditRepo(sql),
     ...jobs,
     ...heldRepo(sql),
     ...metaRepo(sql),
     ...claims,
-    /** drops finished jobs, old delivery ids and old claims (kept a week: GitHub's redeliveries come sooner) */
+    /** drops finished jobs, old delivery ids and old claims (kept a week: GitHub's redeliveries come sooner), and old file lists */
     async prune(now: number): Promise<void> {
       await jobs.pruneJobs(now);
+      await pullFiles.prunePullFiles(now);
       await deliveries.pruneDeliveries(now);
       await claims.pruneClaims(now);
     },

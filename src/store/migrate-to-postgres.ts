@@ -10,8 +10,8 @@ import { describeUrl, openPostgresStore } from './postgres/engine.js';
 
 /** in an order that keeps every reference valid (external incidents after incidents) */
 export const TABLES = [
-  'installations', 'repos', 'incidents', 'external_incidents', 'freezes', 'window_suppressions', 'overrides',
-  'deploys', 'posted', 'pulls', 'label_grants', 'audit', 'deliveries', 'command_comments', 'jobs', 'held_deployments', 'meta', 'claims',
+  'installations', 'repos', 'incidents', 'external_incidents', 'freezes', 'window_suppressions', 'overrides', 'override_approvals',
+  'deploys', 'posted', 'pulls', 'label_grants', 'audit', 'deliveries', 'command_comments', 'jobs', 'held_deployments', 'meta', 'claims', 'pull_files',
 ] as const;
 /** tables whose id PostgreSQL generates: its sequence continues after the copied ids */
 const IDENTITY = new Set(['incidents', 'freezes', 'overrides', 'deploys', 'audit', 'jobs', 'held_deployments']);

@@ -286,4 +286,34 @@ export const MIGRATIONS: readonly { id: number; name: string; sql: string }[] = 
       CREATE INDEX external_incidents_by_incident ON external_incidents(incident_id);
     `,
   },
+  {
+    id: 8,
+    name: 'exempt paths and overrides with approvals',
+    sql: `
+      -- overrides.approvals: how many different people an override needed when it was started
+      -- (1: in force at once, as before), and who approved it (/override approve)
+      ALTER TABLE overrides ADD COLUMN approvals_needed INTEGER NOT NULL DEFAULT 1;
+      CREATE TABLE override_approvals (
+        override_id INTEGER NOT NULL REFERENCES overrides(id),
+        login TEXT NOT NULL,
+        approved_at INTEGER NOT NULL,
+        PRIMARY KEY (override_id, login)
+      ) WITHOUT ROWID;
+
+      -- exempt.paths: a pull request's changed files, read once per head commit
+      -- (files: JSON [[path, previous path or null], ...]; capped: the list stopped at GitHub's cap)
+      CREATE TABLE pull_files (
+        account TEXT NOT NULL,
+        repo TEXT NOT NULL,
+        number INTEGER NOT NULL,
+        sha TEXT NOT NULL,
+        changed_files INTEGER,
+        capped INTEGER NOT NULL,
+        files TEXT NOT NULL,
+        fetched_at INTEGER NOT NULL,
+        PRIMARY KEY (account, repo, number, sha)
+      ) WITHOUT ROWID;
+      CREATE INDEX pull_files_by_time ON pull_files(fetched_at);
+    `,
+  },
 ];

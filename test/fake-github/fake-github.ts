@@ -52,6 +52,13 @@ import {
 } from './objects.js';
 import { loadRouteIndex, matchRoute, validateQueryValue, validateSchema, type RouteIndex } from './openapi.js';
 
+/** One entry of GET /pulls/{n}/files (exempt.paths, protect-first). */
+interface PullFile {
+  filename: string;
+  status: 'added' | 'removed' | 'modified' | 'renamed' | 'copied' | 'changed' | 'unchanged';
+  previous_filename?: string;
+}
+
 export const API_PREFIX = '/api/v3';
 const DOCS = 'https://docs.github.com/rest';
 
@@ -596,6 +603,20 @@ export class FakeGitHub extends EventEmitter {
     r.pulls.set(number, pr);
     return this.pull(owner, repo, number)!;
   }
+
+  /**
+   * exempt.paths (protect-first): the files the PR changes at its current head, as GET
+   * /pulls/{n}/files lists them (`previous_filename` with a rename); also its `changed_files`.
+   * Set it again after a push. The list is served up to the endpoint's cap of 3,000 entries.
+   */
+  setPullFiles(owner: string, repo: string, number: number, files: Array<string | { filename: string; status?: PullFile['status']; previous_filename?: string }>): void {
+    const r = this.mustRepo(owner, repo);
+    const p = this.mustPull(r, number);
+    const list: PullFile[] = files.map((f) => (typeof f === 'string' ? { filename: f, status: 'modified' } : { status: f.previous_filename ? 'renamed' : 'modified', ...f }));
+    this.pullFiles.set(`${lc(owner)}/${lc(repo)}#${number}`, list);
+    p.changedFiles = list.length;
+  }
+  private readonly pullFiles = new Map<string, PullFile[]>();
 
   /** The pull request as GET /pulls/{n} renders it, or undefined. */
   pull(owner: string, repo: string, number: number): Record<string, any> | undefined {
@@ -1652,6 +1673,30 @@ export class FakeGitHub extends EventEmitter {
       const p = r.pulls.get(Number(ctx.params.pull_number));
       if (!p) throw new HttpError(404, 'Not Found');
       return { status: 200, body: pullRequest(this.urls, r.record, p, this.labelsOf(r, p.labels), true) };
+    });
+
+    // exempt.paths (protect-first): a PR's changed files, GitHub's diff-entry shape, at most 3,000
+    on('GET /repos/{owner}/{repo}/pulls/{pull_number}/files', (ctx) => {
+      const r = this.repoFor(ctx);
+      const p = r.pulls.get(Number(ctx.params.pull_number));
+      if (!p) throw new HttpError(404, 'Not Found');
+      const full = `${r.record.owner.login}/${r.record.name}`;
+      const list = (this.pullFiles.get(`${lc(r.record.owner.login)}/${lc(r.record.name)}#${p.number}`) ?? []).slice(0, 3000);
+      const { page, headers } = this.paginate(ctx, list);
+      const body = page.map((f) => ({
+        sha: createHash('sha1').update(`${p.headSha}:${f.filename}`).digest('hex'),
+        filename: f.filename,
+        status: f.status,
+        additions: 1,
+        deletions: f.status === 'renamed' ? 0 : 1,
+        changes: f.status === 'renamed' ? 1 : 2,
+        blob_url: `${this.urls.web}/${full}/blob/${p.headSha}/${encodeURI(f.filename)}`,
+        raw_url: `${this.urls.web}/${full}/raw/${p.headSha}/${encodeURI(f.filename)}`,
+        contents_url: `${this.urls.api}/repos/${full}/contents/${encodeURI(f.filename)}?ref=${p.headSha}`,
+        patch: '@@ -1 +1 @@\n-a\n+b',
+        ...(f.previous_filename ? { previous_filename: f.previous_filename } : {}),
+      }));
+      return { status: 200, body, headers };
     });
 
     on('GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls', (ctx) => {

@@ -162,6 +162,8 @@ export function repository(u: Urls, r: RepoRecord, extra: { full?: boolean } = {
 }
 
 export interface PullRecord {
+  /** `changed_files` (exempt.paths): set with the PR's file list; 1 when none is set */
+  changedFiles?: number;
   number: number;
   id: number;
   title: string;
@@ -286,7 +288,7 @@ export function pullRequest(u: Urls, repo: RepoRecord, p: PullRecord, labels: La
       commits: 1,
       additions: 1,
       deletions: 0,
-      changed_files: 1,
+      changed_files: p.changedFiles ?? 1,
     });
   }
   return out;

@@ -1,5 +1,5 @@
 /** A small hand-written fake of the GitHub port for unit tests of the domain. */
-import type { CheckOutput, ConfigFetch, DeploymentAnswer, GitHubPort, PullInfo, RepoInfo, RepoRef, Role } from '../../src/github/port.js';
+import type { CheckOutput, ConfigFetch, DeploymentAnswer, GitHubPort, PullFiles, PullInfo, RepoInfo, RepoRef, Role } from '../../src/github/port.js';
 import { pino } from 'pino';
 import { openSqliteStore } from '../../src/store/sqlite/engine.js';
 import { composeApp } from '../../src/compose.js';
@@ -110,6 +110,13 @@ export class FakePort implements GitHubPort {
   }
   async labelAddedBy() {
     return null;
+  }
+  /** each PR's changed files, by `repo#number` (exempt.paths) */
+  files = new Map<string, PullFiles>();
+  async listPullFiles(ref: RepoRef, number: number): Promise<PullFiles> {
+    this.requests++;
+    this.log.push('listPullFiles');
+    return this.files.get(`${ref.repo}#${number}`) ?? { files: [], capped: false };
   }
   async createComment(_ref: RepoRef, number: number, body: string) {
     this.comments.push({ number, body });

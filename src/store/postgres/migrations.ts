@@ -258,4 +258,30 @@ export const PG_MIGRATIONS: readonly { id: number; name: string; sql: string }[]
         CHECK (source IN ('pagerduty', 'statuspage', 'incident-io', 'rootly', 'generic'));
     `,
   },
+  {
+    id: 8,
+    name: 'exempt paths and overrides with approvals',
+    sql: `
+      ALTER TABLE overrides ADD COLUMN approvals_needed INTEGER NOT NULL DEFAULT 1;
+      CREATE TABLE override_approvals (
+        override_id BIGINT NOT NULL REFERENCES overrides(id),
+        login TEXT NOT NULL,
+        approved_at BIGINT NOT NULL,
+        PRIMARY KEY (override_id, login)
+      );
+
+      CREATE TABLE pull_files (
+        account TEXT NOT NULL,
+        repo TEXT NOT NULL,
+        number BIGINT NOT NULL,
+        sha TEXT NOT NULL,
+        changed_files BIGINT,
+        capped INTEGER NOT NULL,
+        files TEXT NOT NULL,
+        fetched_at BIGINT NOT NULL,
+        PRIMARY KEY (account, repo, number, sha)
+      );
+      CREATE INDEX pull_files_by_time ON pull_files(fetched_at);
+    `,
+  },
 ];

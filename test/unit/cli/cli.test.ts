@@ -32,6 +32,16 @@ describe('moratorium validate', () => {
     for (const path of ['enforcement', 'windows.0.cron', 'windows.0.duration', 'windows.0.timezone', 'windows.1.to']) expect(r.out).toContain(`: ${path}: `);
   });
 
+  it('knows exempt.paths and overrides.approvals, naming the key of each problem', async () => {
+    expect((await run(['validate', file('exempt:\n  paths: ["docs/**"]\noverrides:\n  approvals: 2\n')])).code).toBe(0);
+    const r = await run(['validate', file('exempt:\n  paths: ["docs/**", "[z-a]/*.md"]\noverrides:\n  approvals: 6\n')]);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain(': exempt.paths.1: invalid path pattern "[z-a]/*.md": invalid character class [z-a]');
+    expect(r.out).toContain(': overrides.approvals: expected 1 to 5 people');
+    const frac = await run(['validate', file('overrides:\n  approvals: 1.5\n')]);
+    expect(frac.out).toContain(': overrides.approvals: expected a whole number of people from 1 to 5');
+  });
+
   it('reports a file that is not YAML', async () => {
     const r = await run(['validate', file('windows: [\n')]);
     expect(r.code).toBe(1);
@@ -59,6 +69,23 @@ describe('moratorium explain', () => {
     expect(hot.out).toContain('decision:    open');
     const all = await run(['explain', '--freeze', 'all', '--label', 'hotfix']);
     expect(all.out).toContain('decision:    blocked');
+  });
+
+  it('says whether the changed files make a PR exempt by exempt.paths, and by which patterns', async () => {
+    const cfg = file('exempt:\n  paths: ["docs/**", "**/*.md"]\n');
+    const docs = await run(['explain', '--config', cfg, '--freeze', 'features', '--changed-file', 'docs/a.md', '--changed-file', 'README.md']);
+    expect(docs.code).toBe(0);
+    expect(docs.out).toContain('decision:    open');
+    expect(docs.out).toContain('exempt paths: yes, by "docs/**", "**/*.md"');
+    const src = await run(['explain', '--config', cfg, '--freeze', 'features', '--changed-file', 'docs/a.md', '--changed-file', 'src/x.ts']);
+    expect(src.out).toContain('decision:    blocked');
+    expect(src.out).toContain('exempt paths: no: src/x.ts matches no exempt.paths pattern');
+    const all = await run(['explain', '--config', cfg, '--freeze', 'all', '--changed-file', 'docs/a.md']);
+    expect(all.out).toContain('decision:    blocked');
+    expect((await run(['explain', '--config', cfg])).out).toContain('exempt paths: no: no --changed-file given');
+    expect((await run(['explain', '--changed-file', 'docs/a.md'])).out).toContain('exempt paths: not configured');
+    const bad = await run(['explain', '--changed-file', '/etc/passwd']);
+    expect([bad.code, bad.err]).toEqual([2, expect.stringContaining('--changed-file: a path relative to the repository root')]);
   });
 
   it('refuses unknown flags with the usage', async () => {

@@ -178,6 +178,10 @@ describe('/override', () => {
     ['/override cancel', { kind: 'override-cancel' }],
     ['/override CANCEL  ', { kind: 'override-cancel' }],
     ['/override cancel this because the fix moved', { kind: 'override', reason: 'cancel this because the fix moved' }],
+    ['/override approve', { kind: 'override-approve' }],
+    ['/override Approve ', { kind: 'override-approve' }],
+    ['/override approve the fix for INC-3', { kind: 'override', reason: 'approve the fix for INC-3' }],
+    ['/override -- approve', { kind: 'override', reason: 'approve' }],
     ['/override -- cancel', { kind: 'override', reason: 'cancel' }],
     ['/override -- --force it', { kind: 'override', reason: '--force it' }],
   ])('%s', (line, expected) => {

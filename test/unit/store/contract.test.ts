@@ -37,6 +37,42 @@ describe.each(engines())('store contract on $name', (engine) => {
     await db.drop();
   });
 
+  it('keeps an override that needs approvals, and who approved it, oldest first', async () => {
+    await store.transaction(async (tx) => {
+      await tx.createOverride({ account: 'Acme', repo: 'API', number: 5, sha: 'h1', by: 'dave', reason: 'hotfix', now: T0, approvalsNeeded: 3 });
+    });
+    expect(await store.activeOverride('acme', 'api', 5)).toEqual({ sha: 'h1', by: 'dave', reason: 'hotfix', createdAt: T0, endedAt: null, approvalsNeeded: 3, approvedBy: [] });
+    expect(await store.approveOverride({ account: 'acme', repo: 'api', number: 5, sha: 'h1', login: 'frank', now: T0 + 2 })).toBe(true);
+    expect(await store.approveOverride({ account: 'acme', repo: 'api', number: 5, sha: 'h1', login: 'erin', now: T0 + 1 })).toBe(true);
+    // the same person twice, an approval for another head, another PR: nothing recorded
+    expect(await store.approveOverride({ account: 'acme', repo: 'api', number: 5, sha: 'h1', login: 'erin', now: T0 + 3 })).toBe(false);
+    expect(await store.approveOverride({ account: 'acme', repo: 'api', number: 5, sha: 'h2', login: 'gina', now: T0 + 3 })).toBe(false);
+    expect(await store.approveOverride({ account: 'acme', repo: 'api', number: 6, sha: 'h1', login: 'gina', now: T0 + 3 })).toBe(false);
+    expect((await store.activeOverride('acme', 'api', 5))?.approvedBy).toEqual(['erin', 'frank']);
+    expect((await store.overrideForSha('acme', 'api', 'h1'))?.approvedBy).toEqual(['erin', 'frank']);
+    // a new /override ends the pending one: its approvals stay with it
+    await store.transaction(async (tx) => {
+      await tx.createOverride({ account: 'acme', repo: 'api', number: 5, sha: 'h2', by: 'erin', reason: 'again', now: T0 + 4, approvalsNeeded: 2 });
+    });
+    expect(await store.activeOverride('acme', 'api', 5)).toMatchObject({ sha: 'h2', by: 'erin', approvalsNeeded: 2, approvedBy: [] });
+    expect(await store.approveOverride({ account: 'acme', repo: 'api', number: 5, sha: 'h1', login: 'gina', now: T0 + 5 })).toBe(false);
+    expect(await store.cancelOverride('acme', 'api', 5, T0 + 6)).toBe(true);
+    expect(await store.approveOverride({ account: 'acme', repo: 'api', number: 5, sha: 'h2', login: 'gina', now: T0 + 7 })).toBe(false);
+    expect(await store.activeOverride('acme', 'api', 5)).toBeNull();
+  });
+
+  it('keeps a pull request\'s changed files per head commit, and prunes old lists', async () => {
+    expect(await store.getPullFiles('acme', 'api', 7, 'h1')).toBeNull();
+    const files = { files: [{ path: 'docs/new.md', previousPath: 'docs/old.md' }, { path: 'README.md', previousPath: null }], count: 2, capped: false };
+    await store.setPullFiles('Acme', 'API', 7, 'h1', files, T0);
+    await store.setPullFiles('acme', 'api', 7, 'h2', { files: [], count: 4000, capped: true }, T0 + 1);
+    expect(await store.getPullFiles('acme', 'api', 7, 'h1')).toEqual(files);
+    expect(await store.getPullFiles('acme', 'api', 7, 'h2')).toEqual({ files: [], count: 4000, capped: true });
+    expect(await store.getPullFiles('acme', 'api', 8, 'h1')).toBeNull();
+    await store.prune(T0 + 31 * 86_400_000);
+    expect(await store.getPullFiles('acme', 'api', 7, 'h1')).toBeNull();
+  });
+
   it('migrates to the last numbered migration', async () => {
     expect(await store.schemaVersion()).toBe(MIGRATIONS[MIGRATIONS.length - 1]!.id);
     expect(await store.ping()).toBe(true);
@@ -139,7 +175,7 @@ describe.each(engines())('store contract on $name', (engine) => {
       await tx.createOverride({ account: 'acme', repo: 'api', number: 3, sha: 'a1', by: 'x', reason: 'r', now: T0 });
       await tx.createOverride({ account: 'acme', repo: 'api', number: 3, sha: 'b2', by: 'y', reason: 's', now: T0 + 1 });
     });
-    expect(await store.activeOverride('acme', 'api', 3)).toEqual({ sha: 'b2', by: 'y', reason: 's', createdAt: T0 + 1, endedAt: null });
+    expect(await store.activeOverride('acme', 'api', 3)).toEqual({ sha: 'b2', by: 'y', reason: 's', createdAt: T0 + 1, endedAt: null, approvalsNeeded: 1, approvedBy: [] });
     expect((await store.overrideForSha('acme', 'api', 'a1'))?.endedAt).toBe(T0 + 1);
     expect(await store.cancelOverride('acme', 'api', 3, T0 + 2)).toBe(true);
     expect(await store.activeOverride('acme', 'api', 3)).toBeNull();
@@ -370,7 +406,7 @@ describe.each(engines())('store contract on $name', (engine) => {
     const fresh = await engine.fresh();
     try {
       const stores = await Promise.all([fresh.open(), fresh.open(), fresh.open(), fresh.open()]);
-      for (const s of stores) expect(await s.schemaVersion()).toBe(MIGRATIONS.length);
+      for (const s of stores) expect(await s.schemaVersion()).toBe(MIGRATIONS[MIGRATIONS.length - 1]!.id);
       if (engine.name === 'postgres') {
         const rows = await fresh.query('SELECT id, COUNT(*)::int AS n FROM schema_migrations GROUP BY id ORDER BY id');
         expect(rows).toEqual(MIGRATIONS.map((m) => ({ id: m.id, n: 1 })));

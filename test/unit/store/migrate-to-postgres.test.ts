@@ -142,7 +142,7 @@ describe.skipIf(!PG_URL)('moratorium migrate-to-postgres', () => {
     expect((await cli(['migrate-to-postgres', '--from', empty])).code).toBe(2);
     const mysql = await cli(['migrate-to-postgres', '--from', empty, '--to', 'mysql://x']);
     expect([mysql.code, mysql.err]).toEqual([2, expect.stringContaining('--to must be a postgres://')]);
-    expect(TABLES).toHaveLength(18);
+    expect(TABLES).toHaveLength(20);
     const dead = await cli(['migrate-to-postgres', '--from', await sqliteFile(), '--to', 'postgres://mover:pa55word@127.0.0.1:1/state']);
     expect([dead.code, dead.err]).toEqual([1, expect.stringMatching(/^migrate-to-postgres failed, no state was moved: PostgreSQL at 127\.0\.0\.1:1\/state: .*ECONNREFUSED/)]);
     expect(dead.err).not.toContain('pa55word');

@@ -19,6 +19,7 @@ import { jobStatements as jobs } from '../../../src/store/repos/jobs.js';
 import { overrideStatements as overrides } from '../../../src/store/repos/overrides.js';
 import { postedStatements as posted } from '../../../src/store/repos/posted.js';
 import { pullStatements as pulls } from '../../../src/store/repos/pulls.js';
+import { pullFileStatements as pullFiles } from '../../../src/store/repos/pull-files.js';
 import { openSqliteStore, type SqliteStore } from '../../../src/store/sqlite/engine.js';
 import { openPostgresStore, type PostgresStore } from '../../../src/store/postgres/engine.js';
 import { engines, withDatabase, PG_URL } from '../../support/engines.js';
@@ -44,6 +45,9 @@ const HOT: [Statement, Param[], Param[]?][] = [
   [freezes.liveSuppressions, ['a', 1]],
   [overrides.activeOverride, ['a', 'r', 1]],
   [overrides.overrideForSha, ['a', 'r', 's']],
+  [overrides.activeOverrideId, ['a', 'r', 1, 's']],
+  [pullFiles.getPullFiles, ['a', 'r', 1, 's']],
+  [pullFiles.prunePullFiles, [1]],
   [deploys.deployTimes, ['a', 'r', 'merge', '', 1]],
   [deploys.deploysOfAccount, ['a', 1, 2]],
   [posted.getPosted, ['a', 'r', 's']],
@@ -67,7 +71,7 @@ const HOT: [Statement, Param[], Param[]?][] = [
   [claims.pruneClaims, [1]],
 ];
 
-const TABLES = 'deliveries|command_comments|installations|repos|incidents|external_incidents|freezes|window_suppressions|overrides|deploys|posted|pulls|label_grants|audit|jobs|held_deployments|meta|claims';
+const TABLES = 'deliveries|command_comments|installations|repos|incidents|external_incidents|freezes|window_suppressions|overrides|override_approvals|pull_files|deploys|posted|pulls|label_grants|audit|jobs|held_deployments|meta|claims';
 
 const names = engines().map((e) => e.name);
 
