@@ -235,7 +235,7 @@ export class AppServer {
         refuse(req, res, 413, tooLarge(limit));
         return;
       }
-      if (this.isWebhook(req) && this.setupHandlers) {
+      if (this.setupHandlers && this.isWebhook(req)) {
         refuse(req, res, 503, 'the GitHub App is not registered yet (setup mode): open / in a browser to register it', { headers: { 'retry-after': '30' } });
         return;
       }

@@ -3,7 +3,8 @@
  * permissions and events as written there, with every URL GitHub calls back rebased onto the
  * server's own URL (`publicBaseUrl`): the webhook URL (`WEBHOOK_PROXY_URL` instead when set, as
  * Probot does), `redirect_url` (where GitHub sends the browser with the code) and `callback_urls`
- * (the dashboard's sign-in callback). No I/O here.
+ * (app.yml's, each URL's path on the server's URL; the dashboard's sign-in callback when app.yml
+ * has none). No I/O here.
  */
 import { parse } from 'yaml';
 
@@ -39,13 +40,24 @@ export function buildManifest(appYml: string, baseUrl: string, opts: { webhookPa
   if (!Array.isArray(events) || !events.every((e) => typeof e === 'string')) throw new Error('app.yml: default_events must be a list of event names');
   const hook = (m.hook_attributes && typeof m.hook_attributes === 'object' ? m.hook_attributes : {}) as Record<string, unknown>;
   const path = opts.webhookPath.startsWith('/') ? opts.webhookPath : `/${opts.webhookPath}`;
+  const callbacks = m.callback_urls ?? [];
+  if (!Array.isArray(callbacks) || !callbacks.every((c) => typeof c === 'string')) throw new Error('app.yml: callback_urls must be a list of URLs');
+  const rebased = callbacks.map((c) => {
+    let u: URL;
+    try {
+      u = new URL(c, 'http://placeholder.invalid');
+    } catch {
+      throw new Error(`app.yml: callback_urls: ${c} is not a URL`);
+    }
+    return `${baseUrl}${u.pathname}${u.search}`;
+  });
   return {
     ...m,
     name: m.name,
     url: typeof m.url === 'string' && m.url ? m.url : baseUrl,
     hook_attributes: { ...hook, url: opts.webhookProxyUrl || `${baseUrl}${path}` },
     redirect_url: `${baseUrl}${SETUP_CALLBACK_PATH}`,
-    callback_urls: [`${baseUrl}${SIGN_IN_CALLBACK_PATH}`],
+    callback_urls: rebased.length ? rebased : [`${baseUrl}${SIGN_IN_CALLBACK_PATH}`],
     public: m.public === true,
     default_permissions: permissions as Record<string, string>,
     default_events: events as string[],

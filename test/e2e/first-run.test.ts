@@ -15,7 +15,7 @@ import { expectFakeClean, REPO_ROOT, sign, startApp, webhooks, type AppHandle } 
 
 const OWNER = 'acme';
 const CONVERSION = 'POST /app-manifests/{code}/conversions';
-const appYml = parse(readFileSync(join(REPO_ROOT, 'app.yml'), 'utf8')) as { default_permissions: Record<string, string>; default_events: string[]; name: string };
+const appYml = parse(readFileSync(join(REPO_ROOT, 'app.yml'), 'utf8')) as { default_permissions: Record<string, string>; default_events: string[]; name: string; callback_urls: string[] };
 
 interface SetupForm {
   status: number;
@@ -105,6 +105,7 @@ describe.each(['development', 'production'])('first run without credentials (NOD
     expect(form.manifest.hook_attributes.url).toBe(`${app.url}/api/github/webhooks`);
     expect(form.manifest.redirect_url).toBe(`${app.url}/moratorium/setup/callback`);
     expect(form.manifest.callback_urls).toEqual([`${app.url}/moratorium/dashboard/auth/callback`]);
+    expect(appYml.callback_urls.map((u) => new URL(u).pathname)).toEqual(['/moratorium/dashboard/auth/callback']);
     // setup mode: not healthy, webhooks refused, nothing but the setup routes
     expect(await health(app)).toMatchObject({ status: 503, body: { ok: false, setup: true } });
     const hook = await app.sendRaw({ 'content-type': 'application/json', 'x-github-event': 'ping', 'x-github-delivery': 'd-1', 'x-hub-signature-256': sign('anything', '{}') }, '{}');

@@ -14,19 +14,22 @@ describe('the first run manifest (app.yml, URLs rebased)', () => {
     expect(m.default_permissions).toEqual(yml.default_permissions);
     expect(m.default_events).toEqual(yml.default_events);
     expect(m.public).toBe(false);
-    // app.yml's placeholder webhook URL is not what GitHub gets
+    // app.yml's placeholder URLs are not what GitHub gets
     expect(yml.hook_attributes.url).toContain('example.com');
+    expect(yml.callback_urls).toEqual(['https://example.com/moratorium/dashboard/auth/callback']);
     expect(m.hook_attributes.url).toBe('https://gate.example.org/api/github/webhooks');
     expect(m.redirect_url).toBe('https://gate.example.org/moratorium/setup/callback');
     expect(m.callback_urls).toEqual(['https://gate.example.org/moratorium/dashboard/auth/callback']);
   });
 
   it('rebases what app.yml says about redirect and callback URLs too, uses WEBHOOK_PATH, and WEBHOOK_PROXY_URL when set', () => {
-    const yml = 'name: X\nredirect_url: https://old.example/r\ncallback_urls: [https://old.example/c]\nhook_attributes:\n  url: https://old.example/h\n  active: true\n';
+    const yml = 'name: X\nredirect_url: https://old.example/r\ncallback_urls: [https://old.example/c?x=1, /d]\nhook_attributes:\n  url: https://old.example/h\n  active: true\n';
     const m = buildManifest(yml, 'http://localhost:3000', { webhookPath: 'hooks' });
     expect(m.hook_attributes).toEqual({ url: 'http://localhost:3000/hooks', active: true });
     expect(m.redirect_url).toBe('http://localhost:3000/moratorium/setup/callback');
-    expect(m.callback_urls).toEqual(['http://localhost:3000/moratorium/dashboard/auth/callback']);
+    expect(m.callback_urls).toEqual(['http://localhost:3000/c?x=1', 'http://localhost:3000/d']);
+    // without callback_urls in app.yml: the dashboard's sign-in callback
+    expect(buildManifest('name: X', 'http://localhost:3000', { webhookPath: '/h' }).callback_urls).toEqual(['http://localhost:3000/moratorium/dashboard/auth/callback']);
     expect(buildManifest(yml, 'http://localhost:3000', { webhookPath: '/x', webhookProxyUrl: 'https://smee.io/abc' }).hook_attributes.url).toBe('https://smee.io/abc');
   });
 
@@ -35,6 +38,7 @@ describe('the first run manifest (app.yml, URLs rebased)', () => {
     expect(() => buildManifest('description: no name', 'http://x', { webhookPath: '/' })).toThrow(/no name/);
     expect(() => buildManifest('name: X\ndefault_events: push', 'http://x', { webhookPath: '/' })).toThrow(/default_events/);
     expect(() => buildManifest('name: X\ndefault_permissions: [checks]', 'http://x', { webhookPath: '/' })).toThrow(/default_permissions/);
+    expect(() => buildManifest('name: X\ncallback_urls: https://x/c', 'http://x', { webhookPath: '/' })).toThrow(/callback_urls/);
   });
 });
 
