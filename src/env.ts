@@ -51,6 +51,11 @@ const envSchema = z.object({
   MORATORIUM_SLACK_WEBHOOK_URL: z.string().url().optional(),
   /** SPEC 9: the Octokit write throttle is shared through this Redis across replicas */
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'REDIS_URL must be a redis:// or rediss:// URL').optional(),
+  /** the dashboard's "Sign in with GitHub": the App's OAuth client (the manifest flow writes both) */
+  GITHUB_CLIENT_ID: z.string().optional(),
+  GITHUB_CLIENT_SECRET: z.string().optional(),
+  /** the URL people reach the app at (its origin is the dashboard's; https makes cookies Secure) */
+  MORATORIUM_PUBLIC_URL: z.string().url('MORATORIUM_PUBLIC_URL must be a URL such as https://moratorium.example.com').optional(),
   /** for tests against a local fake API only: turns Octokit's write throttle off */
   MORATORIUM_GITHUB_THROTTLE: z.enum(['on', 'off']).default('on'),
 });

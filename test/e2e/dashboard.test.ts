@@ -83,7 +83,7 @@ describe.skipIf(!HAVE_CHROMIUM)(
       expect(await page.evaluate('getComputedStyle(document.querySelector("table")).borderCollapse')).toBe('collapse');
 
       const cookies = await context.cookies();
-      expect(cookies).toEqual([expect.objectContaining({ name: 'moratorium_session', httpOnly: true, sameSite: 'Strict', path: '/moratorium' })]);
+      expect(cookies).toEqual([expect.objectContaining({ name: 'moratorium_session', httpOnly: true, sameSite: 'Lax', path: '/moratorium' })]);
       expect(cookies[0]!.value).not.toContain(app.apiToken);
       expect(await page.evaluate('document.cookie')).toBe('');
       expect(page.url()).not.toContain(app.apiToken);
