@@ -476,7 +476,7 @@ export interface DashboardOptions {
 type DashboardEnv = Pick<Env, 'MORATORIUM_API_TOKEN'> & Partial<Pick<Env, 'GITHUB_CLIENT_ID' | 'GITHUB_CLIENT_SECRET' | 'MORATORIUM_PUBLIC_URL' | 'GHE_HOST' | 'GHE_PROTOCOL' | 'baseUrl'>>;
 
 const PATHS = new Set(['/moratorium', DASHBOARD_PATH, '/moratorium/login', '/moratorium/logout', SIGN_IN_PATH, CALLBACK_PATH, ACT_PATH]);
-const METHODS: Record<string, string> = { [DASHBOARD_PATH]: 'GET, HEAD', [SIGN_IN_PATH]: 'GET, HEAD', [CALLBACK_PATH]: 'GET' };
+const METHODS: Record<string, string> = { [DASHBOARD_PATH]: 'GET, HEAD', [SIGN_IN_PATH]: 'GET', [CALLBACK_PATH]: 'GET' };
 
 export function dashboardRoutes(s: HttpDeps, env: DashboardEnv, opts: DashboardOptions = {}): Route {
   const token = env.MORATORIUM_API_TOKEN && env.MORATORIUM_API_TOKEN.length > 0 ? env.MORATORIUM_API_TOKEN : null;

@@ -13,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FakeGitHub } from '../fake-github/index.js';
-import { expectFakeClean, startApp, webhooks, type AppHandle } from './harness.js';
+import { expectFakeClean, REPO_ROOT, startApp, webhooks, type AppHandle } from './harness.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
@@ -208,6 +208,11 @@ describe.skipIf(!HAVE_CHROMIUM)(
 
     it('lets a maintainer close the incident from the page, and the PRs\' gates go green in the fake', async () => {
       const page = await signedIn('maya');
+      if (process.env.MORATORIUM_UPDATE_SCREENSHOT === '1') {
+        // the README's picture of the dashboard, made here: `MORATORIUM_UPDATE_SCREENSHOT=1 npx vitest run --project sqlite test/e2e/dashboard.test.ts`
+        await page.setViewportSize({ width: 1280, height: 900 });
+        await page.screenshot({ path: `${REPO_ROOT}/docs/dashboard.png`, fullPage: true });
+      }
       await page.fill(`#incidents input[aria-label="note for close INC-${incident}"]`, 'postmortem filed');
       await Promise.all([page.waitForLoadState(), page.click(`#incidents button[value="incident-close"][data-incident="INC-${incident}"]`)]);
       expect(await page.textContent('#outcome')).toBe(`INC-${incident} closed: its moratorium has ended.`);
