@@ -54,8 +54,17 @@ const envSchema = z.object({
   /** the dashboard's "Sign in with GitHub": the App's OAuth client (the manifest flow writes both) */
   GITHUB_CLIENT_ID: z.string().optional(),
   GITHUB_CLIENT_SECRET: z.string().optional(),
-  /** the URL people reach the app at (its origin is the dashboard's; https makes cookies Secure) */
-  MORATORIUM_PUBLIC_URL: z.string().url('MORATORIUM_PUBLIC_URL must be a URL such as https://moratorium.example.com').optional(),
+  /** SPEC 11: the server's own URL as GitHub and browsers reach it (else the request's origin) */
+  MORATORIUM_PUBLIC_URL: z
+    .string()
+    .url('MORATORIUM_PUBLIC_URL must be a URL such as https://moratorium.example.com')
+    .regex(/^https?:\/\/[^/?#]+\/?$/i, 'MORATORIUM_PUBLIC_URL must be an http:// or https:// origin, without a path, query or fragment')
+    .transform((s) => s.replace(/\/+$/, ''))
+    .optional(),
+  /** first run (src/setup/): register the App in this organisation instead of the signed-in user's account (Probot's name) */
+  GH_ORG: z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/, 'GH_ORG must be a GitHub organisation login').optional(),
+  /** Probot's name: a webhook proxy URL, given to GitHub as the App's webhook URL at the first run (the app never contacts it) */
+  WEBHOOK_PROXY_URL: z.string().url('WEBHOOK_PROXY_URL must be a URL').optional(),
   /** for tests against a local fake API only: turns Octokit's write throttle off */
   MORATORIUM_GITHUB_THROTTLE: z.enum(['on', 'off']).default('on'),
 });
@@ -72,4 +81,21 @@ export function readEnv(source: NodeJS.ProcessEnv): Env {
   const e = parsed.data;
   const baseUrl = e.GHE_HOST ? `${e.GHE_PROTOCOL}://${e.GHE_HOST}/api/v3` : 'https://api.github.com';
   return { ...e, privateKey: String(privateKey), baseUrl };
+}
+
+/** The environment of the first run (src/setup/): everything but the App's credentials, validated the same way. */
+export type SetupEnv = Omit<z.output<typeof envSchema>, 'APP_ID' | 'WEBHOOK_SECRET'> & { baseUrl: string };
+
+export function readSetupEnv(source: NodeJS.ProcessEnv): SetupEnv {
+  const parsed = envSchema.omit({ APP_ID: true, WEBHOOK_SECRET: true }).safeParse(Object.fromEntries(Object.entries(source).filter(([, v]) => v !== '')));
+  if (!parsed.success) {
+    throw new Error(`invalid environment:\n${parsed.error.issues.map((i) => `- ${i.path.join('.')}: ${i.message}`).join('\n')}`);
+  }
+  const e = parsed.data;
+  return { ...e, baseUrl: e.GHE_HOST ? `${e.GHE_PROTOCOL}://${e.GHE_HOST}/api/v3` : 'https://api.github.com' };
+}
+
+/** SPEC 11: without APP_ID the app starts in setup mode (the first run) */
+export function needsSetup(source: NodeJS.ProcessEnv): boolean {
+  return !source.APP_ID?.trim();
 }

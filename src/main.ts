@@ -1,5 +1,6 @@
 /**
- * The composition root: reads the environment, opens the database, builds the app's parts
+ * The composition root: reads the environment (and `.env`; without APP_ID it first runs the setup
+ * of src/setup/ until the App is registered, then goes on on the same server), opens the database, builds the app's parts
  * (src/compose.ts), starts the HTTP server (src/http/server.ts: Probot's webhooks, bounded and
  * verified, and our routes), the job runner, the boundary timer and the reconcile, and closes all of
  * them on SIGTERM and SIGINT. The only place that reads the system clock, and the only module that
@@ -10,7 +11,7 @@ import { Probot } from 'probot';
 import { composeApp } from './compose.js';
 import { wireEvents } from './app.js';
 import { systemClock } from './clock.js';
-import { readEnv } from './env.js';
+import { needsSetup, readEnv } from './env.js';
 import { createOctokitClass } from './github/client.js';
 import { createSharedThrottle } from './github/shared-throttle.js';
 import { OctokitPort, type Octokit } from './github/octokit-port.js';
@@ -21,12 +22,23 @@ import { LOG_REDACT } from './http/redact.js';
 import { AppServer } from './http/server.js';
 import { extraRoutes } from './http/routes.js';
 import { Reconciler } from './schedule/reconcile.js';
+import { dotEnvPath, loadDotEnv } from './setup/dotenv.js';
+import { firstRun } from './setup/first-run.js';
 import type { AsyncStore } from './store/contract.js';
 import { openStore } from './store/open.js';
 import { describeUrl } from './store/postgres/engine.js';
 
 async function main(): Promise<void> {
   let env;
+  try {
+    // .env (or MORATORIUM_ENV_FILE) over the environment, as Probot does
+    loadDotEnv(dotEnvPath(process.env), process.env);
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  }
+  // SPEC 11: without APP_ID, the first run registers the App (src/setup/), then the app runs on its server
+  const registered = needsSetup(process.env) ? await firstRun(process.env) : null;
   try {
     env = readEnv(process.env);
   } catch (error) {
@@ -65,7 +77,7 @@ async function main(): Promise<void> {
     onRequest: (method, status) => metrics.recordRequest(method, status),
     ...(shared ? { shared } : {}),
   });
-  const server = new AppServer({
+  const serverOptions = {
     host: env.HOST ?? 'localhost',
     port: env.PORT,
     webhookPath: env.WEBHOOK_PATH,
@@ -73,7 +85,8 @@ async function main(): Promise<void> {
     secret: env.WEBHOOK_SECRET,
     requestTimeoutMs: env.MORATORIUM_REQUEST_TIMEOUT,
     Probot: Probot.defaults({ appId: env.APP_ID, privateKey: env.privateKey, secret: env.WEBHOOK_SECRET, baseUrl: env.baseUrl, log, Octokit }),
-  });
+  };
+  const server = registered ? registered.activate(serverOptions) : new AppServer(serverOptions);
 
   // the Probot app exists once the server loads it: the parts reach it only through these two functions
   let probot: Probot | null = null;

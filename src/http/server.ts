@@ -19,6 +19,11 @@
  * - one log line per request, without headers (tokens, cookies and signatures never reach the log).
  *
  * The API mirrors Probot's `Server` (`load`, `start`, `stop`), so the composition root barely changes.
+ *
+ * Setup mode (`AppServer.forSetup`, the first run without credentials: src/setup/): the same server,
+ * with the same limits and timeouts, serves only the handlers given to `addSetupHandler` (and `/ping`);
+ * webhooks are refused `503`. `activate` then gives it Probot and the webhook secret, and `start`
+ * (the socket already listens) switches it to the app's handlers: the port is never closed between.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
@@ -44,7 +49,7 @@ const JSON_TYPE = /^\s*application\/json\s*(?:;|$)/iu;
 const SIGNATURE = /^sha256=([0-9a-f]{64})$/iu;
 
 type AppFn = (app: Probot, opts: { addHandler: (handler: Handler) => void }) => Promise<void> | void;
-type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean> | boolean;
+export type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean> | boolean;
 type ProbotClass = new (options: { log: Logger; webhookPath: string }) => Probot;
 
 export interface AppServerOptions {
@@ -62,18 +67,32 @@ export interface AppServerOptions {
   headersTimeoutMs?: number;
 }
 
+/** Setup mode: everything but the GitHub App's credentials, which it does not have yet. */
+export type SetupServerOptions = Omit<AppServerOptions, 'Probot' | 'secret'>;
+
 export class AppServer {
-  readonly probot: Probot;
   readonly http: HttpServer;
   private readonly handlers: Handler[] = [];
   private readonly log: Logger;
   private readonly webhookPath: string;
   private heldUnverified = 0;
+  private app: Probot | null = null;
+  private secret = '';
+  /** setup mode until `start`: only these handlers answer, webhooks get 503 */
+  private setupHandlers: Handler[] | null = null;
 
-  constructor(private readonly opts: AppServerOptions) {
+  /** A server in setup mode (no credentials yet): see the file's comment. */
+  static forSetup(opts: SetupServerOptions): AppServer {
+    return new AppServer(opts);
+  }
+
+  constructor(opts: AppServerOptions);
+  constructor(opts: SetupServerOptions);
+  constructor(private readonly opts: SetupServerOptions & Partial<Pick<AppServerOptions, 'Probot' | 'secret'>>) {
     this.log = opts.log.child({ name: 'http' });
     this.webhookPath = normalizePath(opts.webhookPath);
-    this.probot = new opts.Probot({ log: opts.log, webhookPath: opts.webhookPath });
+    if (opts.Probot && opts.secret !== undefined) this.activate({ Probot: opts.Probot, secret: opts.secret });
+    else this.setupHandlers = [];
     const requestTimeout = opts.requestTimeoutMs ?? 30_000;
     const headersTimeout = opts.headersTimeoutMs ?? Math.min(20_000, requestTimeout);
     this.http = createServer({
@@ -109,6 +128,25 @@ export class AppServer {
     });
   }
 
+  get probot(): Probot {
+    if (!this.app) throw new Error('the server is in setup mode: the GitHub App has no credentials yet');
+    return this.app;
+  }
+
+  /** Setup mode: a handler that answers while the server has no credentials (until `start`). */
+  addSetupHandler(handler: Handler): void {
+    if (!this.setupHandlers) throw new Error('the server is not in setup mode');
+    this.setupHandlers.push(handler);
+  }
+
+  /** Ends setup mode's wait: Probot (`Probot.defaults({...})`) and the webhook secret. The app's handlers answer from `start`. */
+  activate(credentials: Pick<AppServerOptions, 'Probot' | 'secret'>): this {
+    if (this.app) throw new Error('the server already has its GitHub App');
+    this.app = new credentials.Probot({ log: this.opts.log, webhookPath: this.opts.webhookPath });
+    this.secret = credentials.secret;
+    return this;
+  }
+
   /** Probot's `Server.load`: runs the app function with `addHandler` for routes next to the webhooks. */
   async load(appFn: AppFn): Promise<void> {
     await this.probot.ready();
@@ -116,7 +154,13 @@ export class AppServer {
   }
 
   async start(): Promise<HttpServer> {
-    await this.probot.ready();
+    if (this.app) await this.app.ready();
+    if (this.app && this.http.listening) {
+      // the end of setup mode: the socket listens already, the app's handlers take over
+      this.setupHandlers = null;
+      this.opts.log.info('the GitHub App is registered: serving webhooks and the app on the same port');
+      return this.http;
+    }
     await new Promise<void>((resolve, reject) => {
       const onError = (error: NodeJS.ErrnoException) => {
         if (error.code === 'EADDRINUSE') error.message = `Port ${this.opts.port} is already in use. You can define the PORT environment variable to use a different port.`;
@@ -191,6 +235,10 @@ export class AppServer {
         refuse(req, res, 413, tooLarge(limit));
         return;
       }
+      if (this.isWebhook(req) && this.setupHandlers) {
+        refuse(req, res, 503, 'the GitHub App is not registered yet (setup mode): open / in a browser to register it', { headers: { 'retry-after': '30' } });
+        return;
+      }
       if (this.isWebhook(req)) {
         await this.webhook(req, res);
         return;
@@ -202,7 +250,7 @@ export class AppServer {
       }
       if (body.kind !== 'ok') return;
       setReadBody(req, Buffer.concat(body.chunks));
-      for (const handler of [pingHandler, ...this.handlers]) {
+      for (const handler of [pingHandler, ...(this.setupHandlers ?? this.handlers)]) {
         if (await handler(req, res)) return;
       }
       if (!res.headersSent) res.writeHead(404).end();
@@ -226,7 +274,7 @@ export class AppServer {
       if (missing.length) problem = [400, `Required headers missing: ${missing.join(', ')}`];
       else if (!SIGNATURE.test(signature!)) problem = [401, 'X-Hub-Signature-256 must be "sha256=" and 64 hex digits: the webhook is refused'];
     }
-    const hmac = problem ? null : createHmac('sha256', this.opts.secret);
+    const hmac = problem ? null : createHmac('sha256', this.secret);
     // bytes held beyond the first MiB count against the budget shared by every unverified body;
     // past it this body is no longer held, only hashed (so its signature can still be judged)
     let budgeted = 0;

@@ -22,6 +22,11 @@
  * every test file that imports this module, and any child still alive when the test process exits is
  * killed (SIGKILL to its group).
  *
+ * `firstRun: true` starts the app as a fresh clone would, without credentials (no APP_ID, PRIVATE_KEY
+ * or WEBHOOK_SECRET): in setup mode (SPEC 11). It runs in a temporary working directory of its own
+ * (a package.json whose `start` runs this repository's dist/main.js), so the `.env` it writes lands
+ * there (`handle.cwd`), never in the repository; `webhookSecret` is then read from that `.env`.
+ *
  * The store: SQLite (a file in the app's temporary directory) by default; with
  * MORATORIUM_E2E_STORE=postgres every app gets a fresh PostgreSQL database (DATABASE_URL) on the
  * server of MORATORIUM_TEST_DATABASE_URL, dropped by `stopAllApps()`. `jobs()` and `waitForJobs()`
@@ -36,12 +41,13 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHmac, generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { fileURLToPath } from 'node:url';
+import { parseEnv } from 'node:util';
 import { afterAll, afterEach, expect as globalExpect, type ExpectStatic } from 'vitest';
 import { FakeGitHub, startedFakes } from '../fake-github/index.js';
 
@@ -122,8 +128,13 @@ export interface StartAppOptions {
   apiToken?: string;
   /** how long to wait for GET /moratorium/health. Default 30 s */
   healthTimeoutMs?: number;
-  /** working directory (where `npm start` runs). Default: the repository root */
+  /** working directory (where `npm start` runs). Default: the repository root (a temporary one with `firstRun`) */
   cwd?: string;
+  /**
+   * SPEC 11: start without credentials (setup mode). The start counts as done once health answers
+   * 503 with `setup: true` (or 200, when a `.env` in the working directory already holds credentials).
+   */
+  firstRun?: boolean;
 }
 
 export interface SendResult {
@@ -138,6 +149,8 @@ export interface AppHandle {
   readonly url: string;
   /** the temporary directory holding the database */
   readonly dir: string;
+  /** the app's working directory (where a first run writes `.env`) */
+  readonly cwd: string;
   /** the SQLite file (MORATORIUM_DB; unused on PostgreSQL) */
   readonly dbPath: string;
   /** the store the app runs on, and its DATABASE_URL on PostgreSQL (else null) */
@@ -377,7 +390,15 @@ export function sign(secret: string, body: string | Buffer): string {
 }
 
 export async function startApp(opts: StartAppOptions): Promise<AppHandle> {
-  const cwd = opts.cwd ?? REPO_ROOT;
+  const dir = mkdtempSync(join(tmpdir(), 'moratorium-e2e-'));
+  dirs.add(dir);
+  let cwd = opts.cwd ?? REPO_ROOT;
+  if (opts.firstRun && !opts.cwd) {
+    // a working directory of its own: the .env the first run writes stays out of the repository
+    cwd = join(dir, 'cwd');
+    mkdirSync(cwd);
+    writeFileSync(join(cwd, 'package.json'), JSON.stringify({ name: 'moratorium-first-run-e2e', private: true, scripts: { start: `node ${JSON.stringify(join(REPO_ROOT, 'dist', 'main.js'))}` } }));
+  }
   if (existsSync(join(cwd, '.env')) && process.env.MORATORIUM_E2E_ALLOW_DOTENV !== '1') {
     throw new Error(
       `e2e harness: ${join(cwd, '.env')} exists. Probot copies it over the environment, so it would replace the test's APP_ID, PRIVATE_KEY, WEBHOOK_SECRET and GHE_HOST. Move it away (or set MORATORIUM_E2E_ALLOW_DOTENV=1).`,
@@ -390,8 +411,6 @@ export async function startApp(opts: StartAppOptions): Promise<AppHandle> {
     privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
   });
   fake.setAppKey(publicKey);
-  const dir = mkdtempSync(join(tmpdir(), 'moratorium-e2e-'));
-  dirs.add(dir);
   const dbPath = join(dir, 'm.db');
   const databaseUrl = E2E_STORE === 'postgres' ? databaseUrlFor(await createDatabase()) : null;
   const port = await freePort();
@@ -402,9 +421,7 @@ export async function startApp(opts: StartAppOptions): Promise<AppHandle> {
   const env: Record<string, string> = {};
   for (const k of PASS_THROUGH) if (process.env[k] !== undefined) env[k] = process.env[k]!;
   Object.assign(env, {
-    APP_ID: String(fake.appId),
-    PRIVATE_KEY: privateKey,
-    WEBHOOK_SECRET: webhookSecret,
+    ...(opts.firstRun ? {} : { APP_ID: String(fake.appId), PRIVATE_KEY: privateKey, WEBHOOK_SECRET: webhookSecret }),
     PORT: String(port),
     HOST: '127.0.0.1',
     GHE_HOST: fake.host,
@@ -482,7 +499,9 @@ export async function startApp(opts: StartAppOptions): Promise<AppHandle> {
       try {
         const res = await fetch(`${url}/moratorium/health`, { signal: AbortSignal.timeout(2000) });
         if (res.status === 200) return;
-        lastError = `health answered ${res.status}: ${(await res.text()).slice(0, 200)}`;
+        const text = await res.text();
+        if (opts.firstRun && res.status === 503 && /"setup":true/.test(text)) return;
+        lastError = `health answered ${res.status}: ${text.slice(0, 200)}`;
       } catch (error) {
         lastError = error instanceof Error ? error.message : String(error);
       }
@@ -491,6 +510,13 @@ export async function startApp(opts: StartAppOptions): Promise<AppHandle> {
     killGroup(child, 'SIGKILL');
     await exit;
     throw new Error(`e2e harness: GET ${url}/moratorium/health did not answer 200 within ${opts.healthTimeoutMs ?? 30_000} ms (last: ${lastError})\n--- app output (tail) ---\n${tail()}`);
+  };
+
+  // a first run's secret is the one GitHub (the fake) returned, as written to its .env
+  const currentSecret = (): string => {
+    if (!opts.firstRun) return webhookSecret;
+    const file = join(cwd, '.env');
+    return existsSync(file) ? ((parseEnv(readFileSync(file, 'utf8')) as Record<string, string>).WEBHOOK_SECRET ?? '') : '';
   };
 
   const postWebhook = async (headers: Record<string, string>, body: string | Buffer): Promise<{ status: number; body: string }> => {
@@ -528,12 +554,15 @@ export async function startApp(opts: StartAppOptions): Promise<AppHandle> {
     port,
     url,
     dir,
+    cwd,
     dbPath,
     store: E2E_STORE,
     databaseUrl,
     privateKey,
     publicKey,
-    webhookSecret,
+    get webhookSecret() {
+      return currentSecret();
+    },
     apiToken,
     get pid() {
       return current?.child.pid ?? null;
@@ -554,7 +583,7 @@ export async function startApp(opts: StartAppOptions): Promise<AppHandle> {
           'x-github-hook-id': '1',
           'x-github-hook-installation-target-type': 'integration',
           'x-github-hook-installation-target-id': String(fake.appId),
-          'x-hub-signature-256': sign(webhookSecret, body),
+          'x-hub-signature-256': sign(currentSecret(), body),
         },
         body,
       );

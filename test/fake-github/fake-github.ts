@@ -21,7 +21,7 @@
  *   request with `inject()`; primary rate-limit headers come with every response.
  */
 import { EventEmitter } from 'node:events';
-import { createHash, createPublicKey, verify as verifySignature, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, generateKeyPairSync, randomBytes, verify as verifySignature, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
@@ -303,6 +303,10 @@ export class FakeGitHub extends EventEmitter {
   reactions: ReactionRecord[] = [];
   /** the most requests in flight at once (GitHub's secondary limit is 100) */
   maxInFlight = 0;
+  // first run (branch first-run): the manifest flow's codes and what their conversions returned
+  private manifestCodes = new Map<string, { webhookSecret: string | null }>();
+  /** every successful `POST /app-manifests/{code}/conversions`, with the credentials it returned */
+  manifestConversions: Array<{ code: string; id: number; pem: string; webhook_secret: string | null; client_id: string; client_secret: string }> = [];
 
   private server: Server | null = null;
   private urls: Urls = { api: 'http://127.0.0.1:0/api/v3', web: 'http://127.0.0.1:0' };
@@ -394,6 +398,16 @@ export class FakeGitHub extends EventEmitter {
   /** Verify JWT signatures with this public key from now on. */
   setAppKey(publicKey: string | KeyObject): void {
     this.publicKey = typeof publicKey === 'string' ? createPublicKey(publicKey) : publicKey;
+  }
+
+  /**
+   * First run: a code GitHub would hand the browser after creating the App from a manifest. Its
+   * conversion (once: GitHub's codes are single-use) returns this fake's app id, a new private key
+   * (whose public key the fake then verifies JWTs with), a webhook secret (`webhookSecret: null`:
+   * GitHub's answer without one) and OAuth client credentials.
+   */
+  addManifestCode(code: string, opts: { webhookSecret?: string | null } = {}): void {
+    this.manifestCodes.set(code, { webhookSecret: opts.webhookSecret === undefined ? `whsec-${randomBytes(12).toString('hex')}` : opts.webhookSecret });
   }
 
   /** The app's bot account, `<slug>[bot]`. */
@@ -1403,6 +1417,8 @@ export class FakeGitHub extends EventEmitter {
     header: string | undefined,
     template: string,
   ): { kind: RecordedRequest['auth']; installationId: number | null; error?: string; violation?: boolean } {
+    // the manifest conversion takes no credentials: the code is the proof (first run)
+    if (template === '/app-manifests/{code}/conversions') return { kind: 'none', installationId: null };
     const needsJwt = template.startsWith('/app') || /^\/(repos\/\{owner\}\/\{repo\}|orgs\/\{org\}|users\/\{username\})\/installation$/.test(template);
     const m = /^(bearer|token)\s+(\S+)$/i.exec(header ?? '');
     if (!m) return { kind: 'none', installationId: null, error: 'Requires authentication', violation: true };
@@ -1500,6 +1516,20 @@ export class FakeGitHub extends EventEmitter {
       const login = this.userTokens.get(token);
       if (!login) throw new HttpError(401, 'Requires authentication');
       return { status: 200, body: this.userJson(login) };
+    });
+
+    // ---- first run (branch first-run): the manifest flow's conversion, GitHub's documented 201 shape
+    on('POST /app-manifests/{code}/conversions', (ctx) => {
+      const code = ctx.params.code ?? '';
+      const entry = this.manifestCodes.get(code);
+      if (!entry) throw new HttpError(404, 'Not Found');
+      this.manifestCodes.delete(code);
+      const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs1', format: 'pem' } });
+      this.setAppKey(publicKey);
+      const app = integration(this.urls, this.app());
+      const out = { code, id: this.appId, pem: privateKey, webhook_secret: entry.webhookSecret, client_id: String(app.client_id), client_secret: randomBytes(20).toString('hex') };
+      this.manifestConversions.push(out);
+      return { status: 201, body: { ...app, client_id: out.client_id, client_secret: out.client_secret, webhook_secret: out.webhook_secret, pem: out.pem } };
     });
 
     on('GET /app/installations', (ctx) => {

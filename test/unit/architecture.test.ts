@@ -109,6 +109,7 @@ export const ALLOWED: Record<string, string[]> = {
   'src/commands/': ['src/config/', 'src/domain/', 'src/gate/', 'src/github/', 'src/store/', 'src/util/', 'time'],
   'src/schedule/': ['src/domain/', 'src/store/'],
   'src/http/': ['src/commands/', 'src/config/', 'src/domain/', 'src/gate/', 'src/github/', 'src/store/', 'src/util/', 'time', 'src/env.ts'],
+  'src/setup/': ['src/github/', 'src/http/', 'src/env.ts'],
   'src/handlers.ts': ['src/commands/', 'src/domain/', 'src/github/'],
   'src/app.ts': ['src/handlers.ts'],
 };
