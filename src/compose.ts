@@ -5,6 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { Clock } from './clock.js';
+import { DashboardActs } from './commands/act.js';
 import { registerReplyJob } from './commands/reply-job.js';
 import { holds } from './commands/authorize.js';
 import { CommandRunner } from './commands/execute.js';
@@ -49,6 +50,7 @@ export function composeApp(o: ComposeOptions) {
   const installations = new Installations({ store, clock, fanOuts: changes });
   const committed = changes.committed;
   const commands = new CommandRunner(store, configs, actions, clock, log, committed);
+  const dashboardActs = new DashboardActs({ store, configs, actions, ports, clock, log, committed });
   registerReplyJob(jobs, ports, store);
 
   // at a boundary, in order: timed freezes end, due decisions are re-posted, held deployments are looked at
@@ -76,6 +78,7 @@ export function composeApp(o: ComposeOptions) {
     pulls,
     installations,
     commands,
+    dashboardActs,
     committed,
     queueFanOut: async (installationId: number, account: string, repo: string | null, reason: string) => await changes.queueFanOut(installationId, account, repo, reason),
     async start(): Promise<void> {

@@ -51,6 +51,9 @@ const envSchema = z.object({
   MORATORIUM_SLACK_WEBHOOK_URL: z.string().url().optional(),
   /** SPEC 9: the Octokit write throttle is shared through this Redis across replicas */
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'REDIS_URL must be a redis:// or rediss:// URL').optional(),
+  /** the dashboard's "Sign in with GitHub": the App's OAuth client (the manifest flow writes both) */
+  GITHUB_CLIENT_ID: z.string().optional(),
+  GITHUB_CLIENT_SECRET: z.string().optional(),
   /** SPEC 11: the server's own URL as GitHub and browsers reach it (else the request's origin) */
   MORATORIUM_PUBLIC_URL: z
     .string()

@@ -11,12 +11,12 @@ import { countedPeople, decideOverrideApprove, decideOverrideStart } from '../ga
 import type { OverrideState } from '../gate/types.js';
 import type { GitHubPort, PullInfo, RepoRef } from '../github/port.js';
 import type { AsyncStore, Repositories } from '../store/contract.js';
-import { key, type StoredIncident } from '../store/records.js';
+import type { StoredIncident } from '../store/records.js';
 import { Actions, PhaseError, incidentId, type Actor } from '../domain/actions.js';
 import { buildReport, renderReport } from '../domain/report.js';
 import { ordinaryDecision, renderStatus, stillBlocking } from '../domain/status.js';
-import { occurrencesAt } from '../time/windows.js';
 import { escapeMarkdown, codeSpan } from '../util/escape.js';
+import { windowsToLift } from './act.js';
 import { holds, type AuthorityAnswer } from './authorize.js';
 import { helpText } from './help.js';
 import { parseComment, type Command, type ParseResult } from './parse.js';
@@ -159,15 +159,7 @@ export class CommandRunner {
       case 'unfreeze': {
         await authorise('lift', cmd.org);
         const loaded = cmd.org ? await accountCfg() : await repoCfg();
-        const suppressed = await this.store.liveSuppressions(ctx.owner, now);
-        const scopeRepo = cmd.org ? null : key(ctx.repo);
-        plan.windows = [];
-        for (const w of loaded.config.windows) {
-          for (const o of occurrencesAt(w.plan, now)) {
-            if (suppressed.some((s) => s.window === w.name && s.occurrenceStart === o.start && s.scope.repo === scopeRepo)) continue;
-            plan.windows.push({ name: w.name, start: o.start, end: o.end });
-          }
-        }
+        plan.windows = await windowsToLift(this.store, loaded.config, ctx.owner, cmd.org ? null : ctx.repo, now);
         return;
       }
       case 'incident-open':

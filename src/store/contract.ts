@@ -25,11 +25,13 @@ import { overridesRepo } from './repos/overrides.js';
 import { postedRepo } from './repos/posted.js';
 import { pullFilesRepo } from './repos/pull-files.js';
 import { pullsRepo } from './repos/pulls.js';
+import { sessionsRepo } from './repos/sessions.js';
 import type { Sql } from './sql.js';
 
 export type { ClaimOptions } from './repos/jobs.js';
 export type { NewFreeze } from './repos/freezes.js';
 export type { NewIncident } from './repos/incidents.js';
+export type { DashboardSession, NewDashboardSession, SessionKind } from './repos/sessions.js';
 
 /** every repository, over one connection or transaction */
 export function repositories(sql: Sql) {
@@ -37,6 +39,7 @@ export function repositories(sql: Sql) {
   const jobs = jobsRepo(sql);
   const claims = claimsRepo(sql);
   const pullFiles = pullFilesRepo(sql);
+  const sessions = sessionsRepo(sql);
   return {
     ...deliveries,
     ...installationsRepo(sql),
@@ -53,12 +56,14 @@ export function repositories(sql: Sql) {
     ...heldRepo(sql),
     ...metaRepo(sql),
     ...claims,
-    /** drops finished jobs, old delivery ids and old claims (kept a week: GitHub's redeliveries come sooner), and old file lists */
+    ...sessions,
+    /** drops finished jobs, old delivery ids, old claims (kept a week: GitHub's redeliveries come sooner), old file lists, expired dashboard sessions */
     async prune(now: number): Promise<void> {
       await jobs.pruneJobs(now);
       await pullFiles.prunePullFiles(now);
       await deliveries.pruneDeliveries(now);
       await claims.pruneClaims(now);
+      await sessions.pruneDashboard(now);
     },
   };
 }

@@ -287,6 +287,59 @@ export const MIGRATIONS: readonly { id: number; name: string; sql: string }[] = 
     `,
   },
   {
+    id: 7,
+    name: 'dashboard sessions',
+    sql: `
+      -- the dashboard's signed-in people (src/store/repos/sessions.ts): a session is found by the
+      -- SHA-256 of its cookie (the cookie itself is never stored), so signing out (deleting the row)
+      -- ends it for every copy of the cookie, on every replica
+      CREATE TABLE dashboard_sessions (
+        id_hash TEXT PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('github', 'token')),
+        login TEXT NOT NULL,
+        csrf TEXT NOT NULL,
+        token_tag TEXT,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX dashboard_sessions_by_expiry ON dashboard_sessions(expires_at);
+
+      -- the OAuth state of a sign-in under way: single-use, bound to the browser that asked (the
+      -- SHA-256 of its short-lived cookie)
+      CREATE TABLE dashboard_oauth_states (
+        state_hash TEXT PRIMARY KEY,
+        browser_hash TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX dashboard_oauth_states_by_expiry ON dashboard_oauth_states(expires_at);
+
+      -- the audit's source CHECK gains 'dashboard' (SQLite cannot alter a CHECK: the table is
+      -- rebuilt with its ids, which AUTOINCREMENT continues after; nothing refers to it)
+      CREATE TABLE audit_new (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at INTEGER NOT NULL,
+        account TEXT NOT NULL,
+        repo TEXT NOT NULL DEFAULT '',
+        actor TEXT NOT NULL,
+        source TEXT NOT NULL CHECK (source IN ('command', 'api', 'schedule', 'webhook', 'dashboard')),
+        action TEXT NOT NULL,
+        target TEXT NOT NULL DEFAULT '',
+        reason TEXT NOT NULL DEFAULT '',
+        delivery_id TEXT,
+        incident_id INTEGER,
+        details TEXT
+      );
+      INSERT INTO audit_new (id, at, account, repo, actor, source, action, target, reason, delivery_id, incident_id, details)
+        SELECT id, at, account, repo, actor, source, action, target, reason, delivery_id, incident_id, details FROM audit;
+      DROP TABLE audit;
+      ALTER TABLE audit_new RENAME TO audit;
+      CREATE INDEX audit_by_account ON audit(account, id);
+      CREATE INDEX audit_by_account_time ON audit(account, at);
+      CREATE INDEX audit_by_incident ON audit(incident_id, id) WHERE incident_id IS NOT NULL;
+    `,
+  },
+  {
     id: 8,
     name: 'exempt paths and overrides with approvals',
     sql: `

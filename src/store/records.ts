@@ -6,7 +6,7 @@ import type { Mode, Severity } from '../config/schema.js';
 import type { FreezeState, IncidentState, OverrideState, Phase, Scope } from '../gate/types.js';
 
 export type { Phase, Scope };
-export type AuditSource = 'command' | 'api' | 'schedule' | 'webhook';
+export type AuditSource = 'command' | 'api' | 'schedule' | 'webhook' | 'dashboard';
 /** incident tools whose incidents are linked to ours (migrations 2 and 4) */
 export type ExternalSource = 'pagerduty' | 'statuspage' | 'incident-io' | 'rootly' | 'generic';
 

@@ -112,7 +112,7 @@ export interface RecordedRequest {
   query: Record<string, string>;
   body: any;
   installationId: number | null;
-  auth: 'jwt' | 'installation' | 'none' | 'invalid';
+  auth: 'jwt' | 'installation' | 'user' | 'none' | 'invalid';
   status: number;
   /** Date.now() when the request arrived */
   at: number;
@@ -423,6 +423,69 @@ export class FakeGitHub extends EventEmitter {
   }
 
   // -------------------------------------------------------------------------------------------
+  // dashboard sign-in (branch dashboard): the GitHub App's user authorization, the OAuth web flow.
+  // `/login/oauth/authorize` answers as GitHub does once a person has authorized the app: straight
+  // back to `redirect_uri` with a code and the state, for the login `signInAs` chose (null: the
+  // person cancels, `error=access_denied`). The code is single-use (10 minutes) and bound to the
+  // client and redirect_uri; `/login/oauth/access_token` exchanges it for a user token (`ghu_...`),
+  // valid for `GET /user` (and only that here: elsewhere it is a violation).
+
+  /** the App's OAuth client, as the manifest flow hands it out: the app's GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET */
+  readonly oauthClient = { clientId: 'Iv1.fakeclient0001', clientSecret: 'fake-client-secret-0123456789' };
+  private oauthAs: string | null = null;
+  private oauthCodes = new Map<string, { login: string; clientId: string; redirectUri: string; expiresAt: number }>();
+  private userTokens = new Map<string, string>();
+
+  /** Who authorizes at `/login/oauth/authorize` from now on (null: the person cancels). */
+  signInAs(login: string | null): void {
+    if (login !== null) this.account(login, 'User');
+    this.oauthAs = login;
+  }
+
+  private oauthWeb(method: string, url: URL, bodyText: string, contentType: string): Reply {
+    const fail = (status: number, message: string): Reply => {
+      this.violations.push({ method, path: url.pathname, route: `${method} ${url.pathname}`, status, message, at: Date.now() });
+      return { status, body: { error: message } };
+    };
+    if (url.pathname === '/login/oauth/authorize' && method === 'GET') {
+      const q = url.searchParams;
+      if (q.get('client_id') !== this.oauthClient.clientId) return fail(404, `unknown client_id ${q.get('client_id')}`);
+      const redirectUri = q.get('redirect_uri');
+      if (!redirectUri || !/^https?:\/\//.test(redirectUri)) return fail(400, 'redirect_uri is required (an http(s) URL)');
+      const back = new URL(redirectUri);
+      const state = q.get('state');
+      if (this.oauthAs === null) {
+        back.searchParams.set('error', 'access_denied');
+        back.searchParams.set('error_description', 'The user has denied your application access.');
+      } else {
+        const code = createHash('sha256').update(`code:${this.seq}:${Math.random()}`).digest('hex').slice(0, 20);
+        this.oauthCodes.set(code, { login: this.oauthAs, clientId: this.oauthClient.clientId, redirectUri, expiresAt: Date.now() + 600_000 });
+        back.searchParams.set('code', code);
+      }
+      if (state !== null) back.searchParams.set('state', state);
+      return { status: 302, headers: { location: back.toString() } };
+    }
+    if (url.pathname === '/login/oauth/access_token' && method === 'POST') {
+      let p: Record<string, string> = {};
+      try {
+        p = /json/.test(contentType) ? (JSON.parse(bodyText || '{}') as Record<string, string>) : Object.fromEntries(new URLSearchParams(bodyText));
+      } catch {
+        return fail(400, 'the body is not JSON');
+      }
+      const e = (error: string, description: string): Reply => ({ status: 200, body: { error, error_description: description, error_uri: `${DOCS}/apps/oauth` } });
+      if (p.client_id !== this.oauthClient.clientId || p.client_secret !== this.oauthClient.clientSecret) return e('incorrect_client_credentials', 'The client_id and/or client_secret passed are incorrect.');
+      const grant = this.oauthCodes.get(String(p.code ?? ''));
+      this.oauthCodes.delete(String(p.code ?? ''));
+      if (!grant || grant.expiresAt <= Date.now()) return e('bad_verification_code', 'The code passed is incorrect or expired.');
+      if (p.redirect_uri !== undefined && p.redirect_uri !== grant.redirectUri) return e('redirect_uri_mismatch', 'The redirect_uri MUST match the registered callback URL for this application.');
+      const token = `ghu_fake${createHash('sha256').update(`token:${this.seq}:${Math.random()}`).digest('hex').slice(0, 28)}`;
+      this.userTokens.set(token, grant.login);
+      return { status: 200, body: { access_token: token, token_type: 'bearer', scope: '', expires_in: 28800 } };
+    }
+    return fail(404, `Not Found: ${method} ${url.pathname}`);
+  }
+
+  // -------------------------------------------------------------------------------------------
   // setup
 
   /** Forget all state, recordings and faults (the server keeps running, the app key is kept). */
@@ -440,6 +503,9 @@ export class FakeGitHub extends EventEmitter {
     this.teams.clear();
     this.injections = [];
     this.rate.clear();
+    this.oauthAs = null;
+    this.oauthCodes.clear();
+    this.userTokens.clear();
     this.resetClock();
   }
 
@@ -1166,6 +1232,11 @@ export class FakeGitHub extends EventEmitter {
     } catch {
       return;
     }
+    // dashboard sign-in (branch dashboard): the OAuth web flow lives on the web host, not under /api/v3
+    if (url.pathname.startsWith('/login/oauth/')) {
+      rec.route = `${method} ${url.pathname}`;
+      return reply(this.oauthWeb(method, url, bodyText, String(req.headers['content-type'] ?? '')));
+    }
     if (bodyText) {
       try {
         rec.body = JSON.parse(bodyText);
@@ -1379,6 +1450,11 @@ export class FakeGitHub extends EventEmitter {
       if (!needsJwt) return { kind: 'jwt', installationId: null, error: `${template} needs an installation access token, not the app's JWT`, violation: true };
       return { kind: 'jwt', installationId: null };
     }
+    if (this.userTokens.has(credential)) {
+      // a user token (dashboard sign-in): GET /user only
+      if (template !== '/user') return { kind: 'user', installationId: null, error: `${template} is asked with a user token: the app asks GitHub only GET /user with one`, violation: true };
+      return { kind: 'user', installationId: null };
+    }
     const token = this.tokens.get(credential);
     if (!token) return { kind: 'invalid', installationId: null, error: 'Bad credentials', violation: true };
     if (token.expiresAt <= Date.now()) return { kind: 'invalid', installationId: token.installationId, error: 'Bad credentials' };
@@ -1455,6 +1531,13 @@ export class FakeGitHub extends EventEmitter {
 
     // ---- apps
     on('GET /app', () => ({ status: 200, body: integration(this.urls, this.app()) }));
+    // dashboard sign-in (branch dashboard): who a user token belongs to
+    on('GET /user', (ctx) => {
+      const token = /^(?:bearer|token)\s+(\S+)$/i.exec(String(ctx.req.headers.authorization ?? ''))?.[1] ?? '';
+      const login = this.userTokens.get(token);
+      if (!login) throw new HttpError(401, 'Requires authentication');
+      return { status: 200, body: this.userJson(login) };
+    });
 
     // ---- first run (branch first-run): the manifest flow's conversion, GitHub's documented 201 shape
     on('POST /app-manifests/{code}/conversions', (ctx) => {

@@ -259,6 +259,34 @@ export const PG_MIGRATIONS: readonly { id: number; name: string; sql: string }[]
     `,
   },
   {
+    id: 7,
+    name: 'dashboard sessions',
+    sql: `
+      CREATE TABLE dashboard_sessions (
+        id_hash TEXT PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('github', 'token')),
+        login TEXT NOT NULL,
+        csrf TEXT NOT NULL,
+        token_tag TEXT,
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL
+      );
+      CREATE INDEX dashboard_sessions_by_expiry ON dashboard_sessions(expires_at);
+
+      CREATE TABLE dashboard_oauth_states (
+        state_hash TEXT PRIMARY KEY,
+        browser_hash TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL
+      );
+      CREATE INDEX dashboard_oauth_states_by_expiry ON dashboard_oauth_states(expires_at);
+
+      ALTER TABLE audit DROP CONSTRAINT audit_source_check;
+      ALTER TABLE audit ADD CONSTRAINT audit_source_check
+        CHECK (source IN ('command', 'api', 'schedule', 'webhook', 'dashboard'));
+    `,
+  },
+  {
     id: 8,
     name: 'exempt paths and overrides with approvals',
     sql: `

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { COOKIE_NAME, CSP, h, sessionValue, validSession } from '../../../src/http/dashboard.js';
+import { COOKIE_NAME, CSP, h, parseActionForm } from '../../../src/http/dashboard.js';
+import { DashboardSessions, hashSecret } from '../../../src/http/dashboard-session.js';
 import { serve, T0, TOKEN, type Served } from './support.js';
 
 const form = (token: string) => ({ method: 'POST', body: new URLSearchParams({ token }).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' }, token: null });
@@ -36,19 +37,31 @@ describe('dashboard', () => {
     expect(res.text).toContain('action="/moratorium/login"');
   });
 
-  it('signs in with the token: an HttpOnly, SameSite=Strict cookie holding an HMAC, never the token', async () => {
+  it('signs in with the token: an HttpOnly, SameSite=Lax cookie naming a stored session, never the token', async () => {
     const res = await app.fetch('/moratorium/login', form(TOKEN));
     expect(res.status).toBe(303);
     expect(res.headers.get('location')).toBe('/moratorium/');
     const cookie = res.headers.get('set-cookie')!;
-    expect(cookie).toMatch(new RegExp(`^${COOKIE_NAME}=${sessionValue(TOKEN, T0 + 12 * 3_600_000)};`));
+    const value = /^moratorium_session=([A-Za-z0-9_-]{43});/.exec(cookie)?.[1];
+    expect(value).toBeDefined();
     expect(cookie).toContain('Max-Age=43200');
     expect(cookie).toContain('HttpOnly');
-    expect(cookie).toContain('SameSite=Strict');
+    expect(cookie).toContain('SameSite=Lax');
     expect(cookie).toContain('Path=/moratorium');
+    expect(cookie).not.toContain('Secure');
     expect(cookie).not.toContain(TOKEN);
+    // the store holds the session under the cookie's hash only
+    expect(await app.store.getDashboardSession(hashSecret(value!), T0)).toEqual(expect.objectContaining({ kind: 'token', login: 'api-token', expiresAt: T0 + 12 * 3_600_000 }));
+    expect(await app.store.getDashboardSession(value!, T0)).toBeNull();
     const page = await app.fetch('/moratorium/', { token: null, headers: { cookie: cookie.split(';')[0]! } });
     expect(page.text).toContain('Audit log');
+    // a token session may look, not act: no action form
+    expect(page.text).not.toContain('action="/moratorium/dashboard/act"');
+  });
+
+  it('marks the cookie Secure behind HTTPS (X-Forwarded-Proto)', async () => {
+    const res = await app.fetch('/moratorium/login', { ...form(TOKEN), headers: { ...form(TOKEN).headers, 'x-forwarded-proto': 'https' } });
+    expect(res.headers.get('set-cookie')).toMatch(/; Secure$/);
   });
 
   it('refuses a wrong token (401), a forged cookie, and a sign-in posted from another origin', async () => {
@@ -89,11 +102,14 @@ describe('dashboard', () => {
   it('ends a session after 12 hours, and when the token changes', async () => {
     const cookie = await login();
     const value = cookie.split('=')[1]!;
-    expect(validSession(TOKEN, value, T0 + 12 * 3_600_000 - 1000)).toBe(true);
-    expect(validSession(TOKEN, value, T0 + 12 * 3_600_000)).toBe(false);
-    expect(validSession('another-token', value, T0)).toBe(false);
-    expect(validSession(TOKEN, value.replace(/^\d+/, String(Math.floor(T0 / 1000) + 10 * 86_400)), T0)).toBe(false);
-    app.clock.t = T0 + 13 * 3_600_000;
+    const asIf = (token: string) => new DashboardSessions(app.store, app.clock, { apiToken: token });
+    const req = (c: string) => ({ headers: { cookie: c } }) as never;
+    expect(await asIf(TOKEN).current(req(cookie))).not.toBeNull();
+    expect(await asIf('another-token').current(req(cookie))).toBeNull();
+    expect(await asIf(TOKEN).current(req(`${COOKIE_NAME}=${value.slice(0, -1)}${value.endsWith('A') ? 'B' : 'A'}`))).toBeNull();
+    app.clock.t = T0 + 12 * 3_600_000 - 1000;
+    expect((await app.fetch('/moratorium/', { token: null, headers: { cookie } })).text).toContain('Audit log');
+    app.clock.t = T0 + 12 * 3_600_000;
     expect((await app.fetch('/moratorium/', { token: null, headers: { cookie } })).text).toContain('action="/moratorium/login"');
   });
 
@@ -108,11 +124,69 @@ describe('dashboard', () => {
     expect(unknown.text).toContain('not installed on account initech');
   });
 
-  it('signs out by clearing the cookie', async () => {
-    await login();
-    const res = await app.fetch('/moratorium/logout', { method: 'POST', token: null });
+  it('signs out: the stored session ends, so a copy of the cookie opens nothing; a sign-out without the CSRF token is refused', async () => {
+    const cookie = await login();
+    const html = (await app.fetch('/moratorium/', { token: null, headers: { cookie } })).text;
+    const csrf = /name="csrf" value="([^"]+)"/.exec(html)![1]!;
+    const post = (body: Record<string, string>, origin = app.url) =>
+      app.fetch('/moratorium/logout', { method: 'POST', token: null, body: new URLSearchParams(body).toString(), headers: { cookie, origin, 'content-type': 'application/x-www-form-urlencoded' } });
+    expect((await post({})).status).toBe(403);
+    expect((await post({ csrf }, 'https://evil.example')).status).toBe(403);
+    expect((await app.fetch('/moratorium/', { token: null, headers: { cookie } })).text).toContain('Audit log');
+    const res = await post({ csrf });
     expect(res.status).toBe(303);
     expect(res.headers.get('set-cookie')).toMatch(new RegExp(`^${COOKIE_NAME}=; .*Max-Age=0`));
+    expect((await app.fetch('/moratorium/', { token: null, headers: { cookie } })).text).toContain('action="/moratorium/login"');
+  });
+
+  it('reads action forms into actions, and says what is wrong with a bad one', () => {
+    const f = (o: Record<string, string>) => new URLSearchParams(o);
+    expect(parseActionForm(f({ action: 'freeze', scope: 'acme/api', mode: 'all', until: '2h', reason: 'x' }), T0)).toEqual({ kind: 'freeze', account: 'acme', repo: 'api', mode: 'all', until: T0 + 7_200_000, reason: 'x' });
+    expect(parseActionForm(f({ action: 'freeze', scope: 'acme', until: '2026-12-01T18:00Z' }), T0)).toEqual({ kind: 'freeze', account: 'acme', repo: null, mode: 'features', until: Date.UTC(2026, 11, 1, 18), reason: '' });
+    expect(parseActionForm(f({ action: 'incident-close', id: 'INC-4', note: ' done ' }), T0)).toEqual({ kind: 'incident-close', id: 4, note: 'done' });
+    expect(parseActionForm(f({ action: 'incident-open', scope: 'acme', severity: 'sev2', title: 'down' }), T0)).toEqual({ kind: 'incident-open', account: 'acme', repo: null, severity: 'sev2', title: 'down' });
+    expect(() => parseActionForm(f({ action: 'freeze', scope: 'acme', until: 'tomorrow' }), T0)).toThrow(/Until: "tomorrow" is neither an ISO 8601 time/);
+    expect(() => parseActionForm(f({ action: 'freeze', scope: 'acme', until: '2026-11-30T09:00Z' }), T0)).toThrow(/not in the future/);
+    expect(() => parseActionForm(f({ action: 'freeze', scope: 'acme', mode: 'some' }), T0)).toThrow(/Mode: must be one of all, features/);
+    expect(() => parseActionForm(f({ action: 'freeze', scope: 'a/b/c' }), T0)).toThrow(/Scope: "a\/b\/c" is not/);
+    expect(() => parseActionForm(f({ action: 'incident-open', scope: 'acme', severity: 'sev9', title: 't' }), T0)).toThrow(/Severity/);
+    expect(() => parseActionForm(f({ action: 'incident-open', scope: 'acme', severity: 'sev1', title: '  ' }), T0)).toThrow(/Title: must not be empty/);
+    expect(() => parseActionForm(f({ action: 'incident-resolve', id: 'x' }), T0)).toThrow(/Incident: not an incident id/);
+    expect(() => parseActionForm(f({ action: 'drop-tables' }), T0)).toThrow(/no known action/);
+  });
+
+  it('acts for a GitHub session with the authority of its login, refuses a write user saying which permission, and refuses a form without the CSRF token', async () => {
+    const sessions = new DashboardSessions(app.store, app.clock, { apiToken: TOKEN });
+    app.port.roles.set('maya', 'maintain');
+    app.port.roles.set('walt', 'write');
+    const cookieOf = async (who: string) => `${COOKIE_NAME}=${await sessions.open('github', who)}`;
+    const csrfOf = async (cookie: string) => /name="csrf" value="([^"]+)"/.exec((await app.fetch('/moratorium/', { token: null, headers: { cookie } })).text)![1]!;
+    const act = (cookie: string, body: Record<string, string>, origin = app.url) =>
+      app.fetch('/moratorium/dashboard/act', { method: 'POST', token: null, body: new URLSearchParams(body).toString(), headers: { cookie, origin, 'content-type': 'application/x-www-form-urlencoded' } });
+    const walt = await cookieOf('walt');
+    await app.store.createFreeze({ account: 'acme', repo: 'api', mode: 'all', reason: 'held', by: 'x', until: null, source: 'api', now: T0 });
+    const refused = await act(walt, { csrf: await csrfOf(walt), action: 'unfreeze', scope: 'acme/api', reason: 'no' });
+    expect(refused.status).toBe(403);
+    expect(refused.text).toContain('Refused: this needs maintain or higher (the `lift` permission of acme/api&#39;s configuration); your role on acme/api is write. Nothing was changed.');
+    expect(await app.store.activeFreezes('acme', T0)).toHaveLength(1);
+    expect(await app.store.auditOfAccount('acme', 5)).toEqual([]);
+
+    const maya = await cookieOf('maya');
+    const csrf = await csrfOf(maya);
+    expect((await act(maya, { action: 'freeze', scope: 'acme/api' })).status).toBe(403);
+    expect((await act(maya, { csrf: await csrfOf(walt), action: 'freeze', scope: 'acme/api' })).status).toBe(403);
+    expect((await act(maya, { csrf, action: 'freeze', scope: 'acme/api' }, 'https://evil.example')).status).toBe(403);
+    const bad = await act(maya, { csrf, action: 'freeze', scope: 'acme/api', until: 'soon' });
+    expect(bad.status).toBe(400);
+    expect(bad.text).toContain('Until: &quot;soon&quot; is neither');
+    expect(await app.store.activeFreezes('acme', T0)).toHaveLength(1);
+
+    const ok = await act(maya, { csrf, action: 'unfreeze', scope: 'acme/api', reason: 'release' });
+    expect(ok.status).toBe(200);
+    expect(ok.text).toMatch(/Ended freeze \d+ for acme\/api\./);
+    expect(await app.store.activeFreezes('acme', T0)).toEqual([]);
+    expect(await app.store.auditOfAccount('acme', 5)).toEqual([expect.objectContaining({ actor: 'maya', source: 'dashboard', action: 'unfreeze', reason: 'release' })]);
+    expect(await app.fanouts()).toEqual([expect.objectContaining({ account: 'acme', repo: 'api' })]);
   });
 
   it('redirects /moratorium to /moratorium/ and answers 405 for other methods', async () => {
