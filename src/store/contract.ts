@@ -12,6 +12,7 @@
  */
 import { auditRepo } from './repos/audit.js';
 import { claimsRepo } from './repos/claims.js';
+import { conditionalReadsRepo } from './repos/conditional-reads.js';
 import { deliveriesRepo } from './repos/deliveries.js';
 import { deploysRepo } from './repos/deploys.js';
 import { externalIncidentsRepo } from './repos/external-incidents.js';
@@ -27,6 +28,7 @@ import { pullsRepo } from './repos/pulls.js';
 import type { Sql } from './sql.js';
 
 export type { ClaimOptions } from './repos/jobs.js';
+export type { ConditionalRead } from './repos/conditional-reads.js';
 export type { NewFreeze } from './repos/freezes.js';
 export type { NewIncident } from './repos/incidents.js';
 
@@ -50,6 +52,7 @@ export function repositories(sql: Sql) {
     ...heldRepo(sql),
     ...metaRepo(sql),
     ...claims,
+    ...conditionalReadsRepo(sql),
     /** drops finished jobs, old delivery ids and old claims (kept a week: GitHub's redeliveries come sooner) */
     async prune(now: number): Promise<void> {
       await jobs.pruneJobs(now);

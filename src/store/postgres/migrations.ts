@@ -258,4 +258,16 @@ export const PG_MIGRATIONS: readonly { id: number; name: string; sql: string }[]
         CHECK (source IN ('pagerduty', 'statuspage', 'incident-io', 'rootly', 'generic'));
     `,
   },
+  {
+    id: 6,
+    name: 'conditional reads',
+    sql: `
+      CREATE TABLE conditional_reads (
+        key TEXT PRIMARY KEY,
+        etag TEXT NOT NULL,
+        body TEXT NOT NULL,
+        seen_at BIGINT NOT NULL
+      );
+    `,
+  },
 ];

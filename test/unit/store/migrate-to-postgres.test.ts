@@ -48,6 +48,7 @@ async function sqliteFile(): Promise<string> {
     await tx.enqueueJob('reply', { installationId: 7, text: 'Opened INC-1' }, T0, T0);
     await tx.holdDeployment({ account: 'acme', repo: 'api', installationId: 7, environment: 'production', callbackUrl: 'https://x/cb', deploymentId: 9, sha: 'abc', ref: 'main', prNumbers: [3], requestedAt: T0 });
     await tx.setMeta('required-check', String(T0));
+    await tx.putConditionalRead('7 GET /repos/acme/api/pulls page=1', 'W/"e1"', '{"items":[],"more":false}', T0);
   });
   await s.close();
   return path;
@@ -102,6 +103,7 @@ describe.skipIf(!PG_URL)('moratorium migrate-to-postgres', () => {
       await both((s) => s.waitingDeployments());
       await both((s) => s.dueJobs(T0, 10));
       await both((s) => s.getMeta('required-check'));
+      await both((s) => s.getConditionalRead('7 GET /repos/acme/api/pulls page=1'));
       expect(await pgs.deliverySeen('d1')).toBe(true);
       expect(await pgs.commentSeen(2_700_000_000)).toBe(true);
       // new rows continue after the moved ids
@@ -142,7 +144,7 @@ describe.skipIf(!PG_URL)('moratorium migrate-to-postgres', () => {
     expect((await cli(['migrate-to-postgres', '--from', empty])).code).toBe(2);
     const mysql = await cli(['migrate-to-postgres', '--from', empty, '--to', 'mysql://x']);
     expect([mysql.code, mysql.err]).toEqual([2, expect.stringContaining('--to must be a postgres://')]);
-    expect(TABLES).toHaveLength(18);
+    expect(TABLES).toHaveLength(19);
     const dead = await cli(['migrate-to-postgres', '--from', await sqliteFile(), '--to', 'postgres://mover:pa55word@127.0.0.1:1/state']);
     expect([dead.code, dead.err]).toEqual([1, expect.stringMatching(/^migrate-to-postgres failed, no state was moved: PostgreSQL at 127\.0\.0\.1:1\/state: .*ECONNREFUSED/)]);
     expect(dead.err).not.toContain('pa55word');
