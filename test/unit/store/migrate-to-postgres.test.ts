@@ -3,6 +3,7 @@
  * by today's store into an empty PostgreSQL database, where the PostgreSQL engine reads the same
  * records as the SQLite engine reads from the file.
  */
+import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -116,6 +117,29 @@ describe.skipIf(!PG_URL)('moratorium migrate-to-postgres', () => {
       await lite.close();
       await pgs.close();
     }
+  });
+
+  it('runs from the command line as a user runs it (bin/moratorium.js, the compiled CLI)', async () => {
+    const file = await sqliteFile();
+    const run = (args: string[]) =>
+      new Promise<{ code: number; out: string; err: string }>((resolve) => {
+        execFile(process.execPath, [join(import.meta.dirname, '../../../bin/moratorium.js'), ...args], { timeout: 60_000 }, (error, out, err) =>
+          resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, out, err }),
+        );
+      });
+    const moved = await run(['migrate-to-postgres', '--from', file, '--to', url]);
+    expect([moved.code, moved.err]).toEqual([0, '']);
+    expect(moved.out).toContain('audit: 1200');
+    const pgs = await openPostgresStore(url);
+    try {
+      expect(await pgs.listInstallations()).toEqual([{ id: 7, account: 'acme', accountType: 'Organization', suspended: false }]);
+      expect((await pgs.activeIncidents('acme')).map((i) => i.title)).toEqual(['Database failover']);
+    } finally {
+      await pgs.close();
+    }
+    // a second run into the same database is refused, with exit code 1
+    const again = await run(['migrate-to-postgres', '--from', file, '--to', url]);
+    expect([again.code, again.err]).toEqual([1, expect.stringContaining('already holds state')]);
   });
 
   it('refuses a database that already holds state, and moves nothing', async () => {
