@@ -17,6 +17,7 @@
  * "skipped: no PostgreSQL".
  */
 import { execFileSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { FakeGitHub } from '../../test/fake-github/index.js';
@@ -146,8 +147,11 @@ async function startReplicas(fake: FakeGitHub, n: number, databaseUrl: string, r
   return apps;
 }
 
+/** one app, several replicas: one key pair and one webhook secret */
+const APP_KEYS = generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs1', format: 'pem' } });
+
 async function startMoratoriumOn(fake: FakeGitHub, env: Record<string, string>, secret: string): Promise<AppHandle> {
-  const app = await startApp({ fake, env: { MORATORIUM_GITHUB_THROTTLE: 'on', ...env }, webhookSecret: secret, healthTimeoutMs: 60_000 });
+  const app = await startApp({ fake, env: { MORATORIUM_GITHUB_THROTTLE: 'on', ...env }, webhookSecret: secret, healthTimeoutMs: 60_000, appKeys: APP_KEYS });
   await waitForReconcile(app, 1);
   return app;
 }
@@ -247,6 +251,8 @@ export async function replicas(): Promise<SectionResult> {
   const rows: Row[] = [];
   const data: Record<string, unknown> = {};
   const idle = await idleInstallation();
+  // printed now: a failure further on keeps them
+  for (const r of idle.rows) progress(`section 7: ${r.metric.trim()}: ${r.moratorium} (${r.baseline}; target ${r.target || '-'})`);
   rows.push(...idle.rows);
   data.idle = idle.data;
   const s = servers();

@@ -124,6 +124,8 @@ export interface StartAppOptions {
   healthTimeoutMs?: number;
   /** working directory (where `npm start` runs). Default: the repository root */
   cwd?: string;
+  /** the app's key pair (PEM); several replicas of one app share one. Default: a new pair */
+  appKeys?: { privateKey: string; publicKey: string };
 }
 
 export interface SendResult {
@@ -384,11 +386,13 @@ export async function startApp(opts: StartAppOptions): Promise<AppHandle> {
     );
   }
   const { fake } = opts;
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', {
-    modulusLength: 2048,
-    publicKeyEncoding: { type: 'spki', format: 'pem' },
-    privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
-  });
+  const { privateKey, publicKey } =
+    opts.appKeys ??
+    generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+      privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
+    });
   fake.setAppKey(publicKey);
   const dir = mkdtempSync(join(tmpdir(), 'moratorium-e2e-'));
   dirs.add(dir);
