@@ -119,7 +119,8 @@ export async function postgresHotQueries(adminUrl: string): Promise<{ seedMs: nu
   await admin.query(`CREATE DATABASE ${name}`);
   const u = new URL(adminUrl);
   u.pathname = `/${name}`;
-  const store = await openPostgresStore(u.toString(), { poolSize: 1 });
+  // no statement time limit: the seed runs for tens of seconds
+  const store = await openPostgresStore(u.toString(), { poolSize: 1, queryTimeoutMs: 0 });
   try {
     const t = performance.now();
     await store.pool.query(SEED);

@@ -261,6 +261,7 @@ export async function replicas(): Promise<SectionResult> {
   } else {
     try {
       const two = await oneAndTwo(s);
+      for (const r of two.rows) progress(`section 7: ${r.metric.trim()}: ${r.moratorium}`);
       rows.push(...two.rows);
       data.replicas = two.data;
       progress('section 7: PostgreSQL hot queries (seeding 1M audit events)');
