@@ -212,6 +212,7 @@ async function incident(fake: FakeGitHub, apps: AppHandle[], databaseUrl: string
 
 async function oneAndTwo(s: Servers): Promise<{ rows: Row[]; data: Record<string, unknown> }> {
   const figures: Record<number, { burstMs: number; incidentMs: number; writes: number }> = {};
+  let least = 0;
   for (const n of [1, 2]) {
     progress(`section 7: ${n} replica(s) on PostgreSQL + Redis`);
     const fake = await FakeGitHub.start();
@@ -230,6 +231,7 @@ async function oneAndTwo(s: Servers): Promise<{ rows: Row[]; data: Record<string
       const burstMs = await burst(fake, apps);
       const inc = await incident(fake, apps, db, redis);
       figures[n] = { burstMs, incidentMs: inc.ms, writes: inc.writes };
+      least = inc.features + 2;
     } finally {
       for (const a of apps) await a.stop().catch(() => null);
       await fake.stop();
@@ -241,7 +243,8 @@ async function oneAndTwo(s: Servers): Promise<{ rows: Row[]; data: Record<string
     rows: [
       { metric: 'PostgreSQL + Redis: 10 installations x 3 PRs in one burst, until every gate is posted (1 replica | 2)', moratorium: `${fmt(one.burstMs / 1000, 's')} | ${fmt(two.burstMs / 1000, 's')}`, baseline: '', target: '', pass: null },
       { metric: 'PostgreSQL + Redis: incident over 3 repos x 15 PRs, until every feature PR is blocked (1 replica | 2)', moratorium: `${fmt(one.incidentMs / 1000, 's')} | ${fmt(two.incidentMs / 1000, 's')}`, baseline: '', target: '≤ 45 s', pass: one.incidentMs <= 45_000 && two.incidentMs <= 45_000 },
-      { metric: '  its writes (1 replica | 2; 35 least possible)', moratorium: `${one.writes} | ${two.writes}`, baseline: '', target: '≤ 39 (1.1x)', pass: one.writes <= 39 && two.writes <= 39 },
+      // least possible: one check per feature PR (39: 13 of 15 per repository, the others drafts), the reply and the reaction
+      { metric: `  its writes (1 replica | 2; ${least} least possible)`, moratorium: `${one.writes} | ${two.writes}`, baseline: '', target: `≤ ${Math.floor(least * 1.1)} (1.1x)`, pass: one.writes <= least * 1.1 && two.writes <= least * 1.1 },
     ],
     data: { figures },
   };
