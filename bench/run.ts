@@ -4,7 +4,7 @@
  * fake GitHub API of test/fake-github, bounded in count and time (about ten minutes on two cores).
  *
  *   npm run bench                 every section
- *   npm run bench -- --only=1,4   some sections (1 event mix, 2 many organisations, 3 fan-out, 4 core and store, 5 hostile bodies, 6 gate API)
+ *   npm run bench -- --only=1,4   some sections (1 event mix, 2 many organisations, 3 fan-out, 4 core and store, 5 hostile bodies, 6 gate API, 7 several replicas)
  *
  * Not part of `npm test`.
  */
@@ -17,10 +17,11 @@ import { fanOut } from './sections/fanout.js';
 import { core } from './sections/core.js';
 import { bodies } from './sections/bodies.js';
 import { gateApi } from './sections/gate-api.js';
+import { replicas } from './sections/replicas.js';
 import { progress, renderTable, type SectionResult } from './lib/report.js';
 import buildOnce from '../test/global-setup.js';
 
-const SECTIONS: Record<string, () => Promise<SectionResult>> = { '1': eventMix, '2': manyOrgs, '3': fanOut, '4': core, '5': bodies, '6': gateApi };
+const SECTIONS: Record<string, () => Promise<SectionResult>> = { '1': eventMix, '2': manyOrgs, '3': fanOut, '4': core, '5': bodies, '6': gateApi, '7': replicas };
 
 async function main(): Promise<void> {
   const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',') ?? Object.keys(SECTIONS);
@@ -31,7 +32,7 @@ async function main(): Promise<void> {
   const results: SectionResult[] = [];
   for (const id of only) {
     const section = SECTIONS[id.trim()];
-    if (!section) throw new Error(`unknown section ${id} (1-5)`);
+    if (!section) throw new Error(`unknown section ${id} (1-7)`);
     const t = Date.now();
     const result = await section();
     result.data.durationMs = Date.now() - t;

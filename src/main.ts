@@ -14,7 +14,8 @@ import { systemClock } from './clock.js';
 import { needsSetup, readEnv } from './env.js';
 import { createOctokitClass } from './github/client.js';
 import { createSharedThrottle } from './github/shared-throttle.js';
-import { OctokitPort, type Octokit } from './github/octokit-port.js';
+import { OctokitPort, listConditionally, type Octokit } from './github/octokit-port.js';
+import type { ConditionalReads } from './github/port.js';
 import { createHttpHandler } from './http/router.js';
 import { Metrics } from './http/metrics.js';
 import { createSlackNotifier } from './http/notify.js';
@@ -94,11 +95,17 @@ async function main(): Promise<void> {
     if (!probot) throw new Error('the Probot app is not loaded yet');
     return probot;
   };
+  // the listings' ETags and answers, in the store: shared by every replica
+  const reads: ConditionalReads = {
+    get: (k) => store.getConditionalRead(k),
+    put: (k, etag, body) => store.putConditionalRead(k, etag, body, systemClock.now()),
+    drop: (k) => store.dropConditionalRead(k),
+  };
   const s = composeApp({
     store,
     clock: systemClock,
     log,
-    ports: async (installationId) => metrics.instrumentPort(new OctokitPort(installationId, (await appOf().auth(installationId)) as Octokit)),
+    ports: async (installationId) => metrics.instrumentPort(new OctokitPort(installationId, (await appOf().auth(installationId)) as Octokit, undefined, reads)),
     onStateEvents: (events) => {
       metrics.recordStateEvents(events);
       slack?.(events);
@@ -106,13 +113,16 @@ async function main(): Promise<void> {
   });
   const r = new Reconciler(s, env.MORATORIUM_RECONCILE_INTERVAL, async () => {
     const octokit = (await appOf().auth()) as Octokit;
-    const list = await octokit.paginate(octokit.rest.apps.listInstallations, { per_page: 100 });
-    return list.map((i) => ({
-      id: i.id,
-      account: (i.account as { login?: string } | null)?.login ?? '',
-      accountType: (i.account as { type?: string } | null)?.type ?? 'Organization',
-      suspended: Boolean(i.suspended_at),
-    })).filter((i) => i.account !== '');
+    type RawInstallation = { id: number; account: { login?: string; type?: string } | null; suspended_at?: string | null };
+    const list = await listConditionally(octokit, reads, 'app', 'GET /app/installations', {}, (data) =>
+      (data as RawInstallation[]).map((i) => ({
+        id: i.id,
+        account: i.account?.login ?? '',
+        accountType: i.account?.type ?? 'Organization',
+        suspended: Boolean(i.suspended_at),
+      })),
+    );
+    return list.filter((i) => i.account !== '');
   });
   await server.load(async (app, { addHandler }) => {
     probot = app;

@@ -27,6 +27,13 @@ export class ConfigUnavailableError extends Error {
 interface Entry {
   loaded: LoadedConfig;
   at: number;
+  /**
+   * the repository's `pushed_at` when its own file (or its lack of one) was read: while the listing
+   * shows the same, the entry stands past the TTL (a repository without a file of its own still
+   * follows the account's `.github`, which is read again on its own TTL)
+   */
+  version: string | null;
+  viaAccount: boolean;
 }
 
 export class ConfigService {
@@ -37,18 +44,31 @@ export class ConfigService {
     private readonly clock: Clock,
   ) {}
 
-  /** The config that governs `ref`. Throws ConfigUnavailableError when GitHub cannot be asked and nothing is known. */
-  async get(port: GitHubPort, ref: RepoRef): Promise<LoadedConfig> {
+  /**
+   * The config that governs `ref`. Throws ConfigUnavailableError when GitHub cannot be asked and
+   * nothing is known. `ref.pushedAt` (a repository as GitHub's listing gave it): a file read while
+   * the repository had the same `pushed_at` is not read again (no push, no change).
+   */
+  async get(port: GitHubPort, ref: RepoRef & { pushedAt?: string | null }): Promise<LoadedConfig> {
     const cacheKey = `${key(ref.owner)}/${key(ref.repo)}`;
     const now = this.clock.now();
     const hit = this.cache.get(cacheKey);
-    if (hit && now - hit.at < CONFIG_TTL_MS) return hit.loaded;
+    const version = ref.pushedAt ?? null;
+    // both versions known: they decide (a push moved pushed_at: read again, even within the TTL)
+    const fresh = hit && (version !== null && hit.version !== null ? hit.version === version : now - hit.at < CONFIG_TTL_MS);
+    if (hit && fresh) {
+      return hit.viaAccount && now - hit.at >= CONFIG_TTL_MS ? this.getAccount(port, ref.owner) : hit.loaded;
+    }
 
     const isAccountRepo = key(ref.repo) === '.github';
     const fetched = await port.fetchConfig(ref, { fallback: false });
     let loaded: LoadedConfig;
+    // what was read is the repository's own (no `_extends` elsewhere): it holds while `pushed_at` does
+    const own = fetched.kind !== 'error' && (fetched.kind !== 'found' || fetched.own === true);
+    let viaAccount = false;
     switch (fetched.kind) {
       case 'missing':
+        viaAccount = !isAccountRepo;
         // no file of its own: the account's `.github` repository's, fetched once per account
         loaded = isAccountRepo ? { config: DEFAULT_CONFIG, problems: [], source: 'missing' } : await this.getAccount(port, ref.owner);
         break;
@@ -73,7 +93,7 @@ export class ConfigService {
         throw new ConfigUnavailableError(fetched.message);
       }
     }
-    this.cache.set(cacheKey, { loaded, at: now });
+    this.cache.set(cacheKey, { loaded, at: now, version: own ? version : null, viaAccount });
     return loaded;
   }
 

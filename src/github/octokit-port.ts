@@ -5,7 +5,7 @@
  */
 import type { ProbotOctokit } from 'probot';
 import { parse as parseYaml } from 'yaml';
-import type { CheckOutput, ConfigFetch, DeploymentAnswer, GitHubPort, PullFiles, PullInfo, RepoInfo, RepoRef, Role } from './port.js';
+import type { CheckOutput, ConditionalReads, ConfigFetch, DeploymentAnswer, GitHubPort, PullFiles, PullInfo, RepoInfo, RepoRef, Role } from './port.js';
 
 export type Octokit = InstanceType<typeof ProbotOctokit>;
 
@@ -50,6 +50,18 @@ export function pullFromApi(p: RawPull): PullInfo {
   };
 }
 
+interface RawRepo {
+  owner: { login: string };
+  name: string;
+  default_branch: string;
+  archived?: boolean;
+  pushed_at?: string | null;
+}
+
+function repoFromApi(data: RawRepo): RepoInfo {
+  return { owner: data.owner.login, repo: data.name, defaultBranch: data.default_branch, archived: Boolean(data.archived), pushedAt: data.pushed_at ?? null };
+}
+
 const r = (ref: RepoRef): { owner: string; repo: string } => ({ owner: ref.owner, repo: ref.repo });
 
 function status(error: unknown): number | undefined {
@@ -91,34 +103,114 @@ function addRequestTimeout(octokit: Octokit, ms: number): void {
   });
 }
 
+/** a stored answer's format; a change of it makes every stored answer a miss */
+const READS_FORMAT = 'v1';
+const PER_PAGE = 100;
+
+/**
+ * GET `route` with `If-None-Match` when `reads` holds an answer for `key`: a `304 Not Modified` is
+ * answered with the stored value (`fromStore`), a 200 is stored with its ETag (`toStore`), a 404
+ * forgets it. The store failing never fails the read: it is then an ordinary request.
+ */
+async function conditionalGet<T>(
+  octokit: Octokit,
+  reads: ConditionalReads | null,
+  key: string,
+  route: string,
+  params: Record<string, unknown>,
+  fromResponse: (data: unknown, headers: Record<string, string | number | undefined>) => T,
+  usable: (stored: T) => boolean = () => true,
+): Promise<T> {
+  const k = `${READS_FORMAT} ${key}`;
+  let stored: { etag: string; value: T } | null = null;
+  if (reads) {
+    try {
+      const row = await reads.get(k);
+      if (row) stored = { etag: row.etag, value: JSON.parse(row.body) as T };
+    } catch {
+      stored = null;
+    }
+  }
+  if (stored && !usable(stored.value)) stored = null;
+  try {
+    const res = await octokit.request(route, { ...params, ...(stored ? { headers: { 'if-none-match': stored.etag } } : {}) });
+    const value = fromResponse(res.data, res.headers as Record<string, string | number | undefined>);
+    const etag = res.headers.etag;
+    if (reads && typeof etag === 'string' && etag) await reads.put(k, etag, JSON.stringify(value)).catch(() => {});
+    return value;
+  } catch (error) {
+    if (status(error) === 304 && stored) return stored.value;
+    if (status(error) === 404 && reads) await reads.drop(k).catch(() => {});
+    throw error;
+  }
+}
+
+interface Page<T> {
+  items: T[];
+  more: boolean;
+}
+
+/**
+ * Every page of a listing, each page read conditionally (its own ETag). `scope` keeps apart what
+ * different credentials see at the same URL (an installation id, or `app`). A stored last page that
+ * was full is asked again unconditionally: a page that grew would keep its ETag while a next page
+ * appeared behind it.
+ */
+export async function listConditionally<T>(
+  octokit: Octokit,
+  reads: ConditionalReads | null,
+  scope: string,
+  route: string,
+  params: Record<string, string | number>,
+  items: (data: unknown) => T[],
+): Promise<T[]> {
+  const query = Object.entries(params)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, v]) => `${k}=${encodeURIComponent(String(v).toLowerCase())}`)
+    .join('&');
+  const out: T[] = [];
+  for (let page = 1; page <= 1000; page++) {
+    const got = await conditionalGet<Page<T>>(
+      octokit,
+      reads,
+      `${scope} ${route}?${query}&per_page=${PER_PAGE}&page=${page}`,
+      route,
+      { ...params, per_page: PER_PAGE, page },
+      (data, headers) => ({ items: items(data), more: /\brel="next"/.test(String(headers.link ?? '')) }),
+      (p) => Array.isArray(p.items) && (p.more || p.items.length < PER_PAGE),
+    );
+    out.push(...got.items);
+    if (!got.more || got.items.length === 0) break;
+  }
+  return out;
+}
+
 export class OctokitPort implements GitHubPort {
   constructor(
     readonly installationId: number,
     private readonly octokit: Octokit,
     timeoutMs: number = REQUEST_TIMEOUT_MS,
+    /** where the listings keep their ETags (the store); null: plain requests */
+    private readonly reads: ConditionalReads | null = null,
   ) {
     addRequestTimeout(octokit, timeoutMs);
   }
 
   async listRepositories(): Promise<RepoInfo[]> {
-    const repos = await this.octokit.paginate(this.octokit.rest.apps.listReposAccessibleToInstallation, { per_page: 100 });
-    return repos.map((r) => ({ owner: r.owner.login, repo: r.name, defaultBranch: r.default_branch, archived: Boolean(r.archived) }));
+    return listConditionally(this.octokit, this.reads, String(this.installationId), 'GET /installation/repositories', {}, (data) =>
+      ((data as { repositories?: RawRepo[] }).repositories ?? []).map(repoFromApi),
+    );
   }
 
   async getRepository(ref: RepoRef): Promise<RepoInfo> {
     const { data } = await this.octokit.rest.repos.get(r(ref));
-    return { owner: data.owner.login, repo: data.name, defaultBranch: data.default_branch, archived: data.archived };
+    return repoFromApi(data);
   }
 
   async listOpenPulls(ref: RepoRef): Promise<PullInfo[]> {
-    const pulls = await this.octokit.paginate(this.octokit.rest.pulls.list, {
-      ...r(ref),
-      state: 'open',
-      sort: 'updated',
-      direction: 'desc',
-      per_page: 100,
-    });
-    return pulls.map((p) => pullFromApi(p as unknown as RawPull));
+    return listConditionally(this.octokit, this.reads, String(this.installationId), 'GET /repos/{owner}/{repo}/pulls', { ...r(ref), state: 'open', sort: 'updated', direction: 'desc' }, (data) =>
+      (data as RawPull[]).map(pullFromApi),
+    );
   }
 
   async getPull(ref: RepoRef, number: number): Promise<PullInfo | null> {
@@ -169,12 +261,12 @@ export class OctokitPort implements GitHubPort {
 
   async fetchConfig(ref: RepoRef, opts: { fallback?: boolean } = {}): Promise<ConfigFetch> {
     try {
-      if (opts.fallback === false && ref.repo.toLowerCase() !== '.github') {
+      if (opts.fallback === false) {
         // only the repository's own file: the account's `.github` fallback is fetched (and cached) once
         // per account by the caller. A file that `_extends` another is resolved by the plugin below.
         const own = await this.ownConfigFile(ref);
         if (own === null) return { kind: 'missing' };
-        if (typeof own !== 'object' || own === null || !('_extends' in own)) return { kind: 'found', data: own };
+        if (typeof own !== 'object' || own === null || !('_extends' in own)) return { kind: 'found', data: own, own: true };
       }
       // Probot's config plugin: the repository's file, else the account's `.github` repository, with _extends
       const { config, files } = await this.octokit.config.get({ ...r(ref), path: CONFIG_PATH });
@@ -194,7 +286,15 @@ export class OctokitPort implements GitHubPort {
   private async ownConfigFile(ref: RepoRef): Promise<unknown> {
     let data: unknown;
     try {
-      ({ data } = await this.octokit.request('GET /repos/{owner}/{repo}/contents/{path}', { ...r(ref), path: CONFIG_PATH, mediaType: { format: 'raw' } }));
+      // conditional: an unchanged file answers 304 (not counted against the rate limit)
+      ({ data } = await conditionalGet(
+        this.octokit,
+        this.reads,
+        `${this.installationId} GET /repos/${ref.owner.toLowerCase()}/${ref.repo.toLowerCase()}/contents/${CONFIG_PATH}`,
+        'GET /repos/{owner}/{repo}/contents/{path}',
+        { ...r(ref), path: CONFIG_PATH, mediaType: { format: 'raw' } },
+        (d) => ({ data: d }),
+      ));
     } catch (error) {
       if (status(error) === 404) return null;
       throw error;

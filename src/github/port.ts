@@ -10,6 +10,11 @@ export interface RepoRef {
 export interface RepoInfo extends RepoRef {
   defaultBranch: string;
   archived: boolean;
+  /**
+   * GitHub's `pushed_at` (the last push to any branch), when the listing gave it: while it stays
+   * the same, no file of the repository changed (the config cache keeps the repository's own file).
+   */
+  pushedAt?: string | null;
 }
 
 export interface PullInfo {
@@ -47,12 +52,24 @@ export interface CheckOutput {
 }
 
 export type ConfigFetch =
-  | { kind: 'found'; data: unknown }
+  /** `own`: the repository's own file, with no `_extends` (it changes only with a push to the repository) */
+  | { kind: 'found'; data: unknown; own?: boolean }
   | { kind: 'missing' }
   /** the file exists but is not YAML or not a mapping */
   | { kind: 'unparsable'; message: string }
   /** GitHub could not be asked (network, 5xx, auth) */
   | { kind: 'error'; message: string };
+
+/**
+ * Where the port keeps what a listing last answered and its ETag (the store, shared by every
+ * replica): the next read of that page sends `If-None-Match`, and a `304 Not Modified` (not counted
+ * against GitHub's rate limit) is answered from the stored body.
+ */
+export interface ConditionalReads {
+  get(key: string): Promise<{ etag: string; body: string } | null>;
+  put(key: string, etag: string, body: string): Promise<void>;
+  drop(key: string): Promise<void>;
+}
 
 /** role_name of the collaborator permission endpoint, or 'none' */
 export type Role = 'read' | 'triage' | 'write' | 'maintain' | 'admin' | 'none';

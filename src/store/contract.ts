@@ -12,6 +12,7 @@
  */
 import { auditRepo } from './repos/audit.js';
 import { claimsRepo } from './repos/claims.js';
+import { conditionalReadsRepo } from './repos/conditional-reads.js';
 import { deliveriesRepo } from './repos/deliveries.js';
 import { deploysRepo } from './repos/deploys.js';
 import { externalIncidentsRepo } from './repos/external-incidents.js';
@@ -29,6 +30,7 @@ import { sessionsRepo } from './repos/sessions.js';
 import type { Sql } from './sql.js';
 
 export type { ClaimOptions } from './repos/jobs.js';
+export type { ConditionalRead } from './repos/conditional-reads.js';
 export type { NewFreeze } from './repos/freezes.js';
 export type { NewIncident } from './repos/incidents.js';
 export type { DashboardSession, NewDashboardSession, SessionKind } from './repos/sessions.js';
@@ -57,6 +59,7 @@ export function repositories(sql: Sql) {
     ...metaRepo(sql),
     ...claims,
     ...sessions,
+    ...conditionalReadsRepo(sql),
     /** drops finished jobs, old delivery ids, old claims (kept a week: GitHub's redeliveries come sooner), old file lists, expired dashboard sessions */
     async prune(now: number): Promise<void> {
       await jobs.pruneJobs(now);

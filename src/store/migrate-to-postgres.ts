@@ -12,6 +12,7 @@ import { describeUrl, openPostgresStore } from './postgres/engine.js';
 export const TABLES = [
   'installations', 'repos', 'incidents', 'external_incidents', 'freezes', 'window_suppressions', 'overrides', 'override_approvals',
   'deploys', 'posted', 'pulls', 'label_grants', 'audit', 'deliveries', 'command_comments', 'jobs', 'held_deployments', 'meta', 'claims', 'pull_files',
+  'conditional_reads',
 ] as const;
 /** tables whose id PostgreSQL generates: its sequence continues after the copied ids */
 const IDENTITY = new Set(['incidents', 'freezes', 'overrides', 'deploys', 'audit', 'jobs', 'held_deployments']);

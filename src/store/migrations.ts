@@ -287,6 +287,19 @@ export const MIGRATIONS: readonly { id: number; name: string; sql: string }[] = 
     `,
   },
   {
+    id: 6,
+    name: 'conditional reads',
+    sql: `
+      -- what a GitHub listing last answered, with its ETag (src/store/repos/conditional-reads.ts)
+      CREATE TABLE conditional_reads (
+        key TEXT PRIMARY KEY,
+        etag TEXT NOT NULL,
+        body TEXT NOT NULL,
+        seen_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
+  {
     id: 7,
     name: 'dashboard sessions',
     sql: `

@@ -135,6 +135,8 @@ export interface StartAppOptions {
    * 503 with `setup: true` (or 200, when a `.env` in the working directory already holds credentials).
    */
   firstRun?: boolean;
+  /** the app's key pair (PEM); several replicas of one app share one. Default: a new pair */
+  appKeys?: { privateKey: string; publicKey: string };
 }
 
 export interface SendResult {
@@ -405,11 +407,13 @@ export async function startApp(opts: StartAppOptions): Promise<AppHandle> {
     );
   }
   const { fake } = opts;
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', {
-    modulusLength: 2048,
-    publicKeyEncoding: { type: 'spki', format: 'pem' },
-    privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
-  });
+  const { privateKey, publicKey } =
+    opts.appKeys ??
+    generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+      privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
+    });
   fake.setAppKey(publicKey);
   const dbPath = join(dir, 'm.db');
   const databaseUrl = E2E_STORE === 'postgres' ? databaseUrlFor(await createDatabase()) : null;

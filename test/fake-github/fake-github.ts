@@ -587,6 +587,8 @@ export class FakeGitHub extends EventEmitter {
     const clean = path.replace(/^\/+/, '');
     if (content === null) files.delete(clean);
     else files.set(clean, content);
+    // a file changes with a push (the repository's pushed_at moves, as GitHub's listing shows)
+    r.record.pushedAt = this.stamp(true);
   }
 
   /** Create a branch (or move it) to a SHA; returns the SHA. */
@@ -1351,7 +1353,7 @@ export class FakeGitHub extends EventEmitter {
         req.socket.destroy();
         return;
       }
-      reply(answer, rateKey);
+      reply(this.conditional(req, rec.route, answer), rateKey);
     } catch (error) {
       if (error instanceof HttpError) {
         if (error.status === 422) this.violations.push({ method, path: rec.path, route: rec.route, status: 422, message: error.message, at });
@@ -1409,7 +1411,7 @@ export class FakeGitHub extends EventEmitter {
     };
     if (rateKey) {
       const rate = this.rateEntry(rateKey);
-      if (r.status !== 403 || rate.used < rate.limit) rate.used = Math.min(rate.limit, rate.used + 1);
+      if (r.status !== 304 && (r.status !== 403 || rate.used < rate.limit)) rate.used = Math.min(rate.limit, rate.used + 1);
       Object.assign(headers, {
         'x-ratelimit-limit': String(rate.limit),
         'x-ratelimit-remaining': String(rate.limit - rate.used),
@@ -1432,6 +1434,29 @@ export class FakeGitHub extends EventEmitter {
     }
     res.writeHead(r.status, { 'content-type': 'application/json; charset=utf-8', ...headers });
     res.end(JSON.stringify(r.body));
+  }
+
+  // ---- conditional reads (branch replicas-ops, the reconcile's ETags). As GitHub answers its list
+  // endpoints and file contents: an ETag per response body, and `304 Not Modified` with no body when
+  // If-None-Match names the current one; a 304 does not count against the rate limit.
+  private static readonly CONDITIONAL = new Set(['GET /app/installations', 'GET /installation/repositories', 'GET /repos/{owner}/{repo}/pulls', 'GET /repos/{owner}/{repo}/contents/{path}']);
+
+  private conditional(req: IncomingMessage, route: string, answer: Reply): Reply {
+    if (answer.status !== 200 || !FakeGitHub.CONDITIONAL.has(route)) return answer;
+    const etag = `W/"${createHash('sha1').update(answer.raw ?? JSON.stringify(answer.body ?? null)).digest('hex')}"`;
+    const sent = String(req.headers['if-none-match'] ?? '').split(',').map((s) => s.trim());
+    if (sent.includes(etag)) return { status: 304, headers: { etag } };
+    return { ...answer, headers: { ...answer.headers, etag } };
+  }
+
+  /** The requests answered `304 Not Modified` (free for the app's rate limit). */
+  notModified(): RecordedRequest[] {
+    return this.requests.filter((r) => r.status === 304);
+  }
+
+  /** The requests GitHub counts against a rate limit: every answered one but the 304s. */
+  counted(): RecordedRequest[] {
+    return this.requests.filter((r) => r.status !== 304 && r.status !== 0);
   }
 
   private authenticate(

@@ -259,6 +259,18 @@ export const PG_MIGRATIONS: readonly { id: number; name: string; sql: string }[]
     `,
   },
   {
+    id: 6,
+    name: 'conditional reads',
+    sql: `
+      CREATE TABLE conditional_reads (
+        key TEXT PRIMARY KEY,
+        etag TEXT NOT NULL,
+        body TEXT NOT NULL,
+        seen_at BIGINT NOT NULL
+      );
+    `,
+  },
+  {
     id: 7,
     name: 'dashboard sessions',
     sql: `

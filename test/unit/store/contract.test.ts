@@ -234,6 +234,22 @@ describe.each(engines())('store contract on $name', (engine) => {
     expect(await store.getMeta('reconcile')).toBe('2');
   });
 
+  it('keeps conditional reads (ETag and body) that another store on the same database reads', async () => {
+    const key = '7 GET /repos/acme/api/pulls page=1';
+    expect(await store.getConditionalRead(key)).toBeNull();
+    await store.putConditionalRead(key, 'W/"a1"', '{"items":[1],"more":false}', T0);
+    await store.putConditionalRead(key, 'W/"b2"', '{"items":[2],"more":true}', T0 + 1);
+    const other = await db.open();
+    try {
+      expect(await other.getConditionalRead(key)).toEqual({ etag: 'W/"b2"', body: '{"items":[2],"more":true}', seenAt: T0 + 1 });
+      await other.dropConditionalRead(key);
+      expect(await store.getConditionalRead(key)).toBeNull();
+      await expect(store.putConditionalRead('k'.repeat(2001), 'e', '{}', T0)).rejects.toThrow(/longer than 2000/);
+    } finally {
+      await other.close();
+    }
+  });
+
   describe('jobs', () => {
     const lease = engine.name === 'postgres' ? 400 : 30_000;
 

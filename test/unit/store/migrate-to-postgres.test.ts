@@ -3,6 +3,7 @@
  * by today's store into an empty PostgreSQL database, where the PostgreSQL engine reads the same
  * records as the SQLite engine reads from the file.
  */
+import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,6 +49,7 @@ async function sqliteFile(): Promise<string> {
     await tx.enqueueJob('reply', { installationId: 7, text: 'Opened INC-1' }, T0, T0);
     await tx.holdDeployment({ account: 'acme', repo: 'api', installationId: 7, environment: 'production', callbackUrl: 'https://x/cb', deploymentId: 9, sha: 'abc', ref: 'main', prNumbers: [3], requestedAt: T0 });
     await tx.setMeta('required-check', String(T0));
+    await tx.putConditionalRead('7 GET /repos/acme/api/pulls page=1', 'W/"e1"', '{"items":[],"more":false}', T0);
   });
   await s.close();
   return path;
@@ -102,6 +104,7 @@ describe.skipIf(!PG_URL)('moratorium migrate-to-postgres', () => {
       await both((s) => s.waitingDeployments());
       await both((s) => s.dueJobs(T0, 10));
       await both((s) => s.getMeta('required-check'));
+      await both((s) => s.getConditionalRead('7 GET /repos/acme/api/pulls page=1'));
       expect(await pgs.deliverySeen('d1')).toBe(true);
       expect(await pgs.commentSeen(2_700_000_000)).toBe(true);
       // new rows continue after the moved ids
@@ -114,6 +117,29 @@ describe.skipIf(!PG_URL)('moratorium migrate-to-postgres', () => {
       await lite.close();
       await pgs.close();
     }
+  });
+
+  it('runs from the command line as a user runs it (bin/moratorium.js, the compiled CLI)', async () => {
+    const file = await sqliteFile();
+    const run = (args: string[]) =>
+      new Promise<{ code: number; out: string; err: string }>((resolve) => {
+        execFile(process.execPath, [join(import.meta.dirname, '../../../bin/moratorium.js'), ...args], { timeout: 60_000 }, (error, out, err) =>
+          resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, out, err }),
+        );
+      });
+    const moved = await run(['migrate-to-postgres', '--from', file, '--to', url]);
+    expect([moved.code, moved.err]).toEqual([0, '']);
+    expect(moved.out).toContain('audit: 1200');
+    const pgs = await openPostgresStore(url);
+    try {
+      expect(await pgs.listInstallations()).toEqual([{ id: 7, account: 'acme', accountType: 'Organization', suspended: false }]);
+      expect((await pgs.activeIncidents('acme')).map((i) => i.title)).toEqual(['Database failover']);
+    } finally {
+      await pgs.close();
+    }
+    // a second run into the same database is refused, with exit code 1
+    const again = await run(['migrate-to-postgres', '--from', file, '--to', url]);
+    expect([again.code, again.err]).toEqual([1, expect.stringContaining('already holds state')]);
   });
 
   it('refuses a database that already holds state, and moves nothing', async () => {
@@ -142,7 +168,7 @@ describe.skipIf(!PG_URL)('moratorium migrate-to-postgres', () => {
     expect((await cli(['migrate-to-postgres', '--from', empty])).code).toBe(2);
     const mysql = await cli(['migrate-to-postgres', '--from', empty, '--to', 'mysql://x']);
     expect([mysql.code, mysql.err]).toEqual([2, expect.stringContaining('--to must be a postgres://')]);
-    expect(TABLES).toHaveLength(20);
+    expect(TABLES).toHaveLength(21);
     const dead = await cli(['migrate-to-postgres', '--from', await sqliteFile(), '--to', 'postgres://mover:pa55word@127.0.0.1:1/state']);
     expect([dead.code, dead.err]).toEqual([1, expect.stringMatching(/^migrate-to-postgres failed, no state was moved: PostgreSQL at 127\.0\.0\.1:1\/state: .*ECONNREFUSED/)]);
     expect(dead.err).not.toContain('pa55word');

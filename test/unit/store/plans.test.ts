@@ -8,6 +8,7 @@ import pg from 'pg';
 import type { Param, Statement } from '../../../src/store/sql.js';
 import { auditStatements as audit } from '../../../src/store/repos/audit.js';
 import { claimStatements as claims } from '../../../src/store/repos/claims.js';
+import { conditionalReadStatements as conditional } from '../../../src/store/repos/conditional-reads.js';
 import { deliveryStatements as deliveries } from '../../../src/store/repos/deliveries.js';
 import { deployStatements as deploys } from '../../../src/store/repos/deploys.js';
 import { freezeStatements as freezes } from '../../../src/store/repos/freezes.js';
@@ -69,9 +70,11 @@ const HOT: [Statement, Param[], Param[]?][] = [
   [held.waitingHeldOfRepo, ['a', 'r']],
   [claims.claimOf, ['boundary:x']],
   [claims.pruneClaims, [1]],
+  [conditional.getConditionalRead, ['7 GET /installation/repositories page=1']],
+  [conditional.dropConditionalRead, ['7 GET /installation/repositories page=1']],
 ];
 
-const TABLES = 'deliveries|command_comments|installations|repos|incidents|external_incidents|freezes|window_suppressions|overrides|override_approvals|pull_files|deploys|posted|pulls|label_grants|audit|jobs|held_deployments|meta|claims';
+const TABLES = 'deliveries|command_comments|installations|repos|incidents|external_incidents|freezes|window_suppressions|overrides|override_approvals|pull_files|deploys|posted|pulls|label_grants|audit|jobs|held_deployments|meta|claims|conditional_reads';
 
 const names = engines().map((e) => e.name);
 

@@ -1,27 +1,26 @@
 /**
- * The PostgreSQL store's hot queries, p50/p99 on loopback, with the same volumes as section 4's
+ * Section 7's PostgreSQL rows: the store's hot queries, p50/p99 on loopback, with the same volumes as section 4's
  * SQLite figures (1M audit events, 100k deploys, 100k PRs and posted decisions, 50k jobs, 10k
  * freezes, overrides and held deployments, 2k incidents, 100 organisations of 20 repositories). Each query runs through the store
  * (named prepared statements) after ANALYZE, and its plan is read from the real planner.
  *
- *   MORATORIUM_BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres node --import tsx bench/postgres-store.ts
- *
- * It creates and drops a database of its own. Not part of `npm test` nor (yet) `npm run bench`.
+ * It creates and drops a database of its own on the server of `adminUrl`.
  */
 import pg from 'pg';
 import { performance } from 'node:perf_hooks';
-import { openPostgresStore } from '../src/store/postgres/engine.js';
-import type { AsyncStore } from '../src/store/contract.js';
-import type { Statement } from '../src/store/sql.js';
-import { auditStatements as audit } from '../src/store/repos/audit.js';
-import { deployStatements as deploys } from '../src/store/repos/deploys.js';
-import { freezeStatements as freezes } from '../src/store/repos/freezes.js';
-import { incidentStatements as incidents } from '../src/store/repos/incidents.js';
-import { jobStatements as jobs } from '../src/store/repos/jobs.js';
-import { overrideStatements as overrides } from '../src/store/repos/overrides.js';
-import { postedStatements as posted } from '../src/store/repos/posted.js';
-import { pullStatements as pulls } from '../src/store/repos/pulls.js';
-import { heldStatements as held } from '../src/store/repos/held.js';
+import { openPostgresStore } from '../../src/store/postgres/engine.js';
+import type { AsyncStore } from '../../src/store/contract.js';
+import type { Statement } from '../../src/store/sql.js';
+import { auditStatements as audit } from '../../src/store/repos/audit.js';
+import { deployStatements as deploys } from '../../src/store/repos/deploys.js';
+import { freezeStatements as freezes } from '../../src/store/repos/freezes.js';
+import { incidentStatements as incidents } from '../../src/store/repos/incidents.js';
+import { jobStatements as jobs } from '../../src/store/repos/jobs.js';
+import { overrideStatements as overrides } from '../../src/store/repos/overrides.js';
+import { postedStatements as posted } from '../../src/store/repos/posted.js';
+import { pullStatements as pulls } from '../../src/store/repos/pulls.js';
+import { heldStatements as held } from '../../src/store/repos/held.js';
+import { conditionalReadStatements as conditional } from '../../src/store/repos/conditional-reads.js';
 
 const NOW = Date.UTC(2026, 11, 1, 12, 0);
 const DAY = 86_400_000;
@@ -30,6 +29,7 @@ const ACCOUNTS = 100;
 const REPOS = 20;
 const acct = (i: number) => `org-${i % ACCOUNTS}`;
 const repo = (i: number) => `repo-${i % REPOS}`;
+const ckey = (i: number) => `v1 ${1000 + (i % ACCOUNTS)} GET /repos/{owner}/{repo}/pulls?owner=org-${i % ACCOUNTS}&repo=repo-${i % 10000}&page=1`;
 
 const SEED = `
   INSERT INTO installations (id, account, account_type, suspended, updated_at)
@@ -72,6 +72,9 @@ const SEED = `
     SELECT 'org-' || (i % ${ACCOUNTS}), 'repo-' || ((i / ${ACCOUNTS}) % ${REPOS}), 1000 + i % ${ACCOUNTS}, 'production', 'https://api.github.test/cb/' || i, i, 'sha' || i, 'main',
       ${NOW} - (i % 90) * ${DAY}, CASE WHEN i % 100 = 0 THEN 'waiting' ELSE 'approved' END
     FROM generate_series(0::bigint, 9999) i;
+  INSERT INTO conditional_reads (key, etag, body, seen_at)
+    SELECT 'v1 ' || (1000 + i % ${ACCOUNTS}) || ' GET /repos/{owner}/{repo}/pulls?owner=org-' || (i % ${ACCOUNTS}) || '&repo=repo-' || i || '&page=1', 'W/"' || md5(i::text) || '"', '{"items":[],"more":false}', ${NOW}
+    FROM generate_series(0::bigint, 9999) i;
   ANALYZE;
 `;
 
@@ -96,29 +99,35 @@ const HOT: Hot[] = [
   { name: 'newest 50 audit entries (dashboard)', stmt: audit.recentAudit, params: () => [50], run: (s) => s.recentAudit(50) },
   { name: 'audit of an account in a day', stmt: audit.auditBetween, params: (i) => [acct(i), NOW - DAY, NOW], run: (s, i) => s.auditBetween(acct(i), NOW - DAY, NOW) },
   { name: 'due jobs', stmt: jobs.dueJobs, params: () => [NOW, 200], run: (s) => s.dueJobs(NOW, 200) },
+  { name: "a listing's stored ETag (conditional read)", stmt: conditional.getConditionalRead, params: (i) => [ckey(i)], run: (s, i) => s.getConditionalRead(ckey(i)) },
   { name: 'held deployments of a repository', stmt: held.waitingHeldOfRepo, params: (i) => [acct(i), repo(i)], run: (s, i) => s.waitingDeploymentsOfRepo(acct(i), repo(i)) },
 ];
 
-async function main(): Promise<void> {
-  const adminUrl = process.env.MORATORIUM_BENCH_DATABASE_URL ?? process.env.MORATORIUM_TEST_DATABASE_URL;
-  if (!adminUrl) throw new Error('set MORATORIUM_BENCH_DATABASE_URL (a server where a database may be created and dropped)');
+export interface HotFigure {
+  name: string;
+  p50: number;
+  p99: number;
+  indexed: boolean;
+}
+
+/** Seeds a database of its own on `adminUrl`'s server, times each hot query (2000 runs after 200 warm-ups), drops it. */
+export async function postgresHotQueries(adminUrl: string): Promise<{ seedMs: number; figures: HotFigure[] }> {
   const name = `moratorium_bench_${process.pid}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   await admin.query(`CREATE DATABASE ${name}`);
   const u = new URL(adminUrl);
   u.pathname = `/${name}`;
-  const store = await openPostgresStore(u.toString(), { poolSize: 1 });
+  // no statement time limit: the seed runs for tens of seconds
+  const store = await openPostgresStore(u.toString(), { poolSize: 1, queryTimeoutMs: 0 });
   try {
     const t = performance.now();
     await store.pool.query(SEED);
-    console.log(`seeded in ${((performance.now() - t) / 1000).toFixed(1)} s`);
-    const rows: string[] = [];
-    let allIndexed = true;
+    const seedMs = performance.now() - t;
+    const figures: HotFigure[] = [];
     for (const h of HOT) {
       const plan = ((await store.pool.query(`EXPLAIN ${h.stmt.pg}`, h.params(7))).rows as { 'QUERY PLAN': string }[]).map((r) => r['QUERY PLAN']).join(' ');
-      const indexed = !/Seq Scan/.test(plan);
-      allIndexed &&= indexed;
       for (let i = 0; i < 200; i++) await h.run(store, i); // warm: prepared on the connection, pages cached
       const times: number[] = [];
       for (let i = 0; i < 2000; i++) {
@@ -128,16 +137,12 @@ async function main(): Promise<void> {
       }
       times.sort((a, b) => a - b);
       const p = (q: number) => times[Math.min(times.length - 1, Math.floor(q * times.length))]!;
-      rows.push(`| ${h.name} | ${p(0.5).toFixed(3)} | ${p(0.99).toFixed(3)} | ${p(0.99) < 2 ? 'yes' : 'NO'} | ${indexed ? 'index' : 'SEQ SCAN'} |`);
+      figures.push({ name: h.name, p50: p(0.5), p99: p(0.99), indexed: !/Seq Scan/.test(plan) });
     }
-    console.log('| hot query (PostgreSQL, loopback) | p50 ms | p99 ms | p99 < 2 ms | plan |\n| --- | --- | --- | --- | --- |');
-    console.log(rows.join('\n'));
-    console.log(allIndexed ? 'every hot query uses an index' : 'SOME HOT QUERY SCANS A TABLE');
+    return { seedMs, figures };
   } finally {
     await store.close();
     await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     await admin.end();
   }
 }
-
-await main();
