@@ -5,7 +5,7 @@
  */
 import type { ProbotOctokit } from 'probot';
 import { parse as parseYaml } from 'yaml';
-import type { CheckOutput, ConfigFetch, DeploymentAnswer, GitHubPort, PullInfo, RepoInfo, RepoRef, Role } from './port.js';
+import type { CheckOutput, ConfigFetch, DeploymentAnswer, GitHubPort, PullInfo, RepoInfo, RepoRef, ReviewInfo, Role } from './port.js';
 
 export type Octokit = InstanceType<typeof ProbotOctokit>;
 
@@ -24,6 +24,7 @@ interface RawPull {
   merged_at?: string | null;
   merged?: boolean | null;
   merge_commit_sha?: string | null;
+  auto_merge?: object | null;
 }
 
 export function pullFromApi(p: RawPull): PullInfo {
@@ -40,6 +41,7 @@ export function pullFromApi(p: RawPull): PullInfo {
     updatedAt: Date.parse(p.updated_at),
     merged: Boolean(p.merged ?? p.merged_at),
     mergeCommitSha: p.merge_commit_sha ?? null,
+    autoMerge: p.auto_merge !== undefined && p.auto_merge !== null,
   };
 }
 
@@ -122,6 +124,15 @@ export class OctokitPort implements GitHubPort {
       if (status(error) === 404) return null;
       throw error;
     }
+  }
+
+  async listReviews(ref: RepoRef, number: number): Promise<ReviewInfo[]> {
+    const reviews = await this.octokit.paginate(this.octokit.rest.pulls.listReviews, { ...r(ref), pull_number: number, per_page: 100 });
+    return reviews.map((v) => ({
+      reviewer: v.user?.login ?? null,
+      state: v.state,
+      submittedAt: v.submitted_at ? Date.parse(v.submitted_at) : null,
+    }));
   }
 
   async pullsForCommit(ref: RepoRef, sha: string): Promise<PullInfo[]> {

@@ -24,11 +24,13 @@ import { metaRepo } from './repos/meta.js';
 import { overridesRepo } from './repos/overrides.js';
 import { postedRepo } from './repos/posted.js';
 import { pullsRepo } from './repos/pulls.js';
+import { reviewsRepo } from './repos/reviews.js';
 import type { Sql } from './sql.js';
 
 export type { ClaimOptions } from './repos/jobs.js';
 export type { NewFreeze } from './repos/freezes.js';
 export type { NewIncident } from './repos/incidents.js';
+export type { ReviewVerdictRecord } from './repos/reviews.js';
 
 /** every repository, over one connection or transaction */
 export function repositories(sql: Sql) {
@@ -45,6 +47,7 @@ export function repositories(sql: Sql) {
     ...deploysRepo(sql),
     ...postedRepo(sql),
     ...pullsRepo(sql),
+    ...reviewsRepo(sql),
     ...auditRepo(sql),
     ...jobs,
     ...heldRepo(sql),

@@ -19,6 +19,7 @@ import { jobStatements as jobs } from '../../../src/store/repos/jobs.js';
 import { overrideStatements as overrides } from '../../../src/store/repos/overrides.js';
 import { postedStatements as posted } from '../../../src/store/repos/posted.js';
 import { pullStatements as pulls } from '../../../src/store/repos/pulls.js';
+import { reviewStatements as reviews } from '../../../src/store/repos/reviews.js';
 import { openSqliteStore, type SqliteStore } from '../../../src/store/sqlite/engine.js';
 import { openPostgresStore, type PostgresStore } from '../../../src/store/postgres/engine.js';
 import { engines, withDatabase, PG_URL } from '../../support/engines.js';
@@ -52,6 +53,8 @@ const HOT: [Statement, Param[], Param[]?][] = [
   [pulls.getPull, ['a', 'r', 1]],
   [pulls.openPullsBySha, ['a', 'r', 's']],
   [pulls.getLabelGrant, ['a', 'r', 1, 'hotfix']],
+  [reviews.reviewVerdictsOfRepo, ['a', 'r']],
+  [reviews.dropClosedReviewVerdicts, ['a', 'r', '[1]']],
   [audit.auditOfAccount, ['a', 10]],
   [audit.auditOfIncident, [1]],
   [audit.auditBetween, ['a', 1, 2]],
@@ -67,7 +70,7 @@ const HOT: [Statement, Param[], Param[]?][] = [
   [claims.pruneClaims, [1]],
 ];
 
-const TABLES = 'deliveries|command_comments|installations|repos|incidents|external_incidents|freezes|window_suppressions|overrides|deploys|posted|pulls|label_grants|audit|jobs|held_deployments|meta|claims';
+const TABLES = 'deliveries|command_comments|installations|repos|incidents|external_incidents|freezes|window_suppressions|overrides|deploys|posted|pulls|pull_reviews|label_grants|audit|jobs|held_deployments|meta|claims';
 
 const names = engines().map((e) => e.name);
 
