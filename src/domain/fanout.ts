@@ -48,7 +48,7 @@ const LIST_CONCURRENCY = 4;
  * limiter, reads and writes alike), so the writes and the gate's own reads keep room.
  */
 const REVIEW_CONCURRENCY = 6;
-/** while no merge-ready PR is known and reviews are still being read, the writer waits at most this long before writing another PR */
+/** while no merge-ready PR is known and reviews are still being read, the writer waits for them at most this long (once per fan-out) before writing the rest */
 const PATIENCE_MS = 2000;
 
 async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
@@ -171,6 +171,7 @@ export class FanOut {
         fail(repo.repo, error);
       }
     }
+    await queue.idle();
     result.approved = approved;
     result.reviewsRead = queue.stats.reads - queue.stats.readErrors;
     result.failedRepos = [...failed];

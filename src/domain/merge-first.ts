@@ -7,9 +7,10 @@
  *   concurrently (bounded), most recently updated first, each read settling its item's readiness.
  * - `next()` hands out the best known item of rank 0 or 1 (auto-merge, approved: the pure order of
  *   `gate/merge-order.ts`) at once. When there is none and reads are still running it waits for
- *   them, but never longer than `patienceMs` at a time: then it hands out the best of the rest
- *   (read or not), so slow reads never leave the write budget idle. Once every read settled, the
- *   rest go in order. Each item is handed out once.
+ *   them, but only until `patienceMs` after the first time it had to wait (once per queue): from
+ *   then on it hands out the best of the rest (read or not) whenever nothing merge-ready is known,
+ *   so slow reads never leave the write budget idle for long. Once every read settled, the rest go
+ *   in order. Each item is handed out once.
  *
  * The reads are GitHub GETs: Octokit's throttle paces only writes (its `write` limiter), so the
  * reads run while the writer waits for its next write slot.
@@ -68,10 +69,10 @@ export class MergeFirstQueue {
     for (let i = 0; i < Math.max(1, opts.concurrency); i++) this.startRead();
   }
 
-  /** reads not yet settled (started or not) */
+  /** items not handed out whose reviews are not known yet (their read started or not) */
   get pendingReads(): number {
-    let n = this.running;
-    for (let i = this.nextRead; i < this.slots.length; i++) if (this.slots[i]!.readiness === null && !this.slots[i]!.taken) n++;
+    let n = 0;
+    for (const slot of this.slots) if (slot.readiness === null && !slot.taken) n++;
     return n;
   }
 
@@ -132,35 +133,50 @@ export class MergeFirstQueue {
     return slot.work;
   }
 
+  /** the writer's patience: started the first time it has nothing merge-ready to write, never again after it ran out */
+  private patience: { promise: Promise<void>; cancel(): void } | null = null;
+  private outOfPatience = false;
+
   /** the next PR to gate, or undefined when every one was handed out */
   async next(): Promise<FanOutWork | undefined> {
-    let patience: { promise: Promise<void>; cancel(): void } | null = null;
-    let outOfPatience = false;
-    try {
-      for (;;) {
-        const ready = this.first(0) ?? this.first(1);
-        if (ready) return this.take(ready);
-        if (this.pendingReads > 0 && !outOfPatience) {
-          patience ??= (this.opts.wait ?? timer)(this.opts.patienceMs);
-          const settledOne = new Promise<void>((resolve) => {
-            const previous = this.settled;
-            this.settled = () => {
-              previous?.();
-              resolve();
-            };
-          });
-          const fired = await Promise.race([settledOne.then(() => false), patience.promise.then(() => true)]);
-          if (fired) {
-            outOfPatience = true;
+    for (;;) {
+      const ready = this.first(0) ?? this.first(1);
+      if (ready) return this.take(ready);
+      if (this.pendingReads > 0 && !this.outOfPatience) {
+        if (!this.patience) {
+          this.patience = (this.opts.wait ?? timer)(this.opts.patienceMs);
+          void this.patience.promise.then(() => {
+            this.outOfPatience = true;
             this.stats.patienceSpent++;
-          }
-          continue;
+            this.wake();
+          });
         }
-        const rest = this.first(2);
-        return rest ? this.take(rest) : undefined;
+        await new Promise<void>((resolve) => {
+          const previous = this.settled;
+          this.settled = () => {
+            previous?.();
+            resolve();
+          };
+        });
+        continue;
       }
-    } finally {
-      patience?.cancel();
+      const rest = this.first(2);
+      if (rest) return this.take(rest);
+      this.patience?.cancel();
+      return undefined;
+    }
+  }
+
+  /** resolves once no read is running (the fan-out does not end with reads still writing to the store) */
+  async idle(): Promise<void> {
+    while (this.running > 0) {
+      await new Promise<void>((resolve) => {
+        const previous = this.settled;
+        this.settled = () => {
+          previous?.();
+          resolve();
+        };
+      });
     }
   }
 }

@@ -181,40 +181,49 @@ describe('the merge-first queue', () => {
     expect(out).toEqual([8, 4, 10, 9, 7, 6, 5, 3, 2, 1]);
   });
 
-  it('hands out the best of the rest when reads take longer than its patience, and approved ones as soon as they are known', async () => {
+  it('waits for reads only until its patience runs out, then hands out the rest, approved ones still first as soon as they are known', async () => {
     const items = [
       { work: work('api', 1, 300), readiness: null },
       { work: work('web', 2, 200), readiness: null },
       { work: work('api', 3, 100), readiness: null },
+      { work: work('web', 4, 50), readiness: null },
     ];
-    const gates = new Map<number, ReturnType<typeof deferred> & { approved: boolean }>();
+    const gates = new Map<number, ReturnType<typeof deferred>>();
     const timer = manualTimer();
     const queue = new MergeFirstQueue(
       items,
       async (w) => {
-        const d = { ...deferred(), approved: w.pull.number === 3 };
+        const d = deferred();
         gates.set(w.pull.number, d);
         await d.promise;
-        return d.approved;
+        return w.pull.number === 3;
       },
       { concurrency: 5, patienceMs: 1500, wait: timer.wait },
     );
     const first = queue.next();
     await vi.waitFor(() => expect(timer.timers).toHaveLength(1), { timeout: 30_000 });
     expect(timer.timers[0]!.ms).toBe(1500);
+    // a read settling as not approved: still waiting for the others
+    gates.get(4)!.resolve();
+    await vi.waitFor(() => expect(queue.pendingReads).toBe(3), { timeout: 30_000 });
     timer.timers[0]!.fire();
     // out of patience: the most recently updated, though its reviews are not known yet
     expect((await first)?.pull.number).toBe(1);
     expect(queue.stats.patienceSpent).toBe(1);
-    const second = queue.next();
+    // an approval that becomes known goes next
     gates.get(3)!.resolve();
-    expect((await second)?.pull.number).toBe(3);
-    expect(timer.timers[1]!.cancelled).toBe(true);
-    const third = queue.next();
-    gates.get(2)!.resolve();
-    gates.get(1)!.resolve();
-    expect((await third)?.pull.number).toBe(2);
+    await vi.waitFor(() => expect(queue.pendingReads).toBe(1), { timeout: 30_000 });
+    expect((await queue.next())?.pull.number).toBe(3);
+    // no more waiting: the rest at once, whether read or not
+    expect((await queue.next())?.pull.number).toBe(2);
+    expect((await queue.next())?.pull.number).toBe(4);
     expect(await queue.next()).toBeUndefined();
+    expect(timer.timers).toHaveLength(1);
+    const idle = queue.idle();
+    gates.get(1)!.resolve();
+    gates.get(2)!.resolve();
+    await idle;
+    expect(queue.pendingReads).toBe(0);
   });
 
   it('counts a failed read as not approved', async () => {
