@@ -151,10 +151,11 @@ export class FanOut {
     const items = work.map((w) => ({ work: w, readiness: this.knownReadiness(w, known.get(repoKey(w.repo))?.get(w.pull.number)) }));
     result.autoMerge = items.filter((i) => i.readiness === 'auto-merge').length;
     let approved = items.filter((i) => i.readiness === 'approved').length;
+    const verdicts = new VerdictBatch(this.store, this.deps.clock, this.log);
     const queue = new MergeFirstQueue(
       items,
       async (w) => {
-        const verdict = await this.readApproval(port, w);
+        const verdict = await this.readApproval(port, w, verdicts);
         if (verdict) approved++;
         return verdict;
       },
@@ -172,6 +173,7 @@ export class FanOut {
       }
     }
     await queue.idle();
+    await verdicts.flush();
     result.approved = approved;
     result.reviewsRead = queue.stats.reads - queue.stats.readErrors;
     result.failedRepos = [...failed];
@@ -189,8 +191,8 @@ export class FanOut {
     return null;
   }
 
-  /** the PR's reviews, read and reduced to approved or not, stored for its head commit; a failed read counts as not approved (and is not stored) */
-  private async readApproval(port: GitHubPort, w: FanOutWork): Promise<boolean> {
+  /** the PR's reviews, read and reduced to approved or not, kept for its head commit; a failed read counts as not approved (and is not kept) */
+  private async readApproval(port: GitHubPort, w: FanOutWork, verdicts: VerdictBatch): Promise<boolean> {
     let approved: boolean;
     try {
       approved = isApproved(await port.listReviews(w.repo, w.pull.number));
@@ -198,13 +200,47 @@ export class FanOut {
       this.log.warn({ event: 'fanout', repo: `${w.repo.owner}/${w.repo.repo}`, pr: w.pull.number, err: error instanceof Error ? error.message : String(error) }, 'reviews could not be read: the PR is ordered as not approved');
       throw error;
     }
-    try {
-      await this.store.setReviewVerdict(w.repo.owner, w.repo.repo, { number: w.pull.number, headSha: w.pull.headSha, pullUpdatedAt: w.pull.updatedAt, approved }, this.deps.clock.now());
-    } catch (error) {
-      // only the cache is lost: read again next time
-      this.log.warn({ event: 'fanout', repo: `${w.repo.owner}/${w.repo.repo}`, pr: w.pull.number, err: error instanceof Error ? error.message : String(error) }, 'review verdict could not be stored');
-    }
+    verdicts.add(w.repo, { number: w.pull.number, headSha: w.pull.headSha, pullUpdatedAt: w.pull.updatedAt, approved });
     return approved;
+  }
+}
+
+/**
+ * Verdicts are stored in batches (one transaction, one commit, per 25), not one commit per PR: a
+ * fan-out's reads must not crowd the database the webhooks of the moment write to.
+ */
+class VerdictBatch {
+  private pending: { owner: string; repo: string; v: ReviewVerdictRecord }[] = [];
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly store: AsyncStore,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+  ) {}
+
+  add(repo: RepoInfo, v: ReviewVerdictRecord): void {
+    this.pending.push({ owner: repo.owner, repo: repo.repo, v });
+    if (this.pending.length >= 25) void this.flush();
+  }
+
+  flush(): Promise<void> {
+    const batch = this.pending;
+    this.pending = [];
+    if (batch.length) {
+      this.chain = this.chain.then(async () => {
+        try {
+          const now = this.clock.now();
+          await this.store.transaction(async (tx) => {
+            for (const b of batch) await tx.setReviewVerdict(b.owner, b.repo, b.v, now);
+          });
+        } catch (error) {
+          // only the cache is lost: read again next time
+          this.log.warn({ event: 'fanout', verdicts: batch.length, err: error instanceof Error ? error.message : String(error) }, 'review verdicts could not be stored');
+        }
+      });
+    }
+    return this.chain;
   }
 }
 
