@@ -44,7 +44,7 @@ export function composeApp(o: ComposeOptions) {
   const boundaries = new Boundaries(store, clock);
   const gatekeeper = new Gatekeeper({ store, configs, clock, log, ports, wakeups: boundaries, authority, jobs });
   const deployments = new Deployments({ store, configs, clock, log, ports, gatekeeper, wakeups: boundaries, jobs, fanOuts: changes });
-  const fanout = new FanOut({ store, gatekeeper, ports, log, jobs, heldChecks: deployments });
+  const fanout = new FanOut({ store, gatekeeper, ports, log, jobs, heldChecks: deployments, clock });
   const mergeGroups = new MergeGroups({ store, configs, clock, gatekeeper });
   const pulls = new PullRequests({ store, configs, clock, gatekeeper, deployments, authority });
   const installations = new Installations({ store, clock, fanOuts: changes });

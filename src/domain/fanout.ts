@@ -1,14 +1,19 @@
 /**
  * Fan-out: after a state change, re-evaluate every open PR in scope across the installation's
- * repositories, most recently updated first (the likeliest to merge next), writing only where the
- * posted decision changed. One repository's failure never stops the rest; the failed ones are
- * returned so the job retries just those. Owns the `fanout` job.
+ * repositories, merge-ready first (SPEC 12: auto-merge enabled, then approved, then the rest, most
+ * recently updated first, across repositories; see merge-first.ts), writing only where the posted
+ * decision changed. The reviews the order needs are read beside the writes, once per head commit
+ * (stored). One repository's failure never stops the rest; the failed ones are returned so the job
+ * retries just those. Owns the `fanout` job.
  */
 import type { Logger } from 'pino';
-import type { PullInfo, RepoInfo } from '../github/port.js';
-import type { AsyncStore } from '../store/contract.js';
+import type { Clock } from '../clock.js';
+import { isApproved, type Readiness } from '../gate/merge-order.js';
+import type { GitHubPort, PullInfo, RepoInfo } from '../github/port.js';
+import type { AsyncStore, ReviewVerdictRecord } from '../store/contract.js';
 import type { Gatekeeper } from './gatekeeper.js';
 import type { JobRegistry, JobResult } from './jobs.js';
+import { MergeFirstQueue, type FanOutWork, type MergeFirstOptions } from './merge-first.js';
 import type { HeldChecks, PortFactory } from './ports.js';
 
 export type { PortFactory } from './ports.js';
@@ -28,11 +33,23 @@ export interface FanOutResult {
   pulls: number;
   evaluated: number;
   posted: number;
+  /** PRs with auto-merge enabled, and approved ones */
+  autoMerge: number;
+  approved: number;
+  /** reviews read from GitHub (the others were known for their head commit) */
+  reviewsRead: number;
   failedRepos: string[];
   errors: string[];
 }
 
 const LIST_CONCURRENCY = 4;
+/**
+ * Reviews reads at once: Octokit runs at most 10 requests of an installation at once (its `global`
+ * limiter, reads and writes alike), so the writes and the gate's own reads keep room.
+ */
+const REVIEW_CONCURRENCY = 6;
+/** while no merge-ready PR is known and reviews are still being read, the writer waits for them at most this long (once per fan-out) before writing the rest */
+const PATIENCE_MS = 2000;
 
 async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);
@@ -56,6 +73,9 @@ export interface FanOutDeps {
   jobs: JobRegistry;
   /** held deployments may be free to go after a fan-out */
   heldChecks: Pick<HeldChecks, 'queueHeldCheck'>;
+  clock: Clock;
+  /** the order's reads and patience (tests) */
+  order?: Partial<MergeFirstOptions>;
 }
 
 export class FanOut {
@@ -85,7 +105,7 @@ export class FanOut {
   async run(payload: FanOutPayload): Promise<FanOutResult> {
     const started = Date.now();
     const port = await this.ports(payload.installationId);
-    const result: FanOutResult = { repos: 0, pulls: 0, evaluated: 0, posted: 0, failedRepos: [], errors: [] };
+    const result: FanOutResult = { repos: 0, pulls: 0, evaluated: 0, posted: 0, autoMerge: 0, approved: 0, reviewsRead: 0, failedRepos: [], errors: [] };
     const failed = new Set<string>();
     const fail = (repo: string, error: unknown) => {
       failed.add(repo);
@@ -107,6 +127,7 @@ export class FanOut {
     result.repos = repos.length;
     for (const r of repos) await this.store.upsertRepo(r.owner, r.repo, payload.installationId, `${r.owner}/${r.repo}`, r.defaultBranch);
 
+    const known = new Map<string, Map<number, ReviewVerdictRecord>>();
     const listed = await mapLimit(repos, LIST_CONCURRENCY, async (r) => {
       try {
         const pulls = await port.listOpenPulls(r);
@@ -114,7 +135,9 @@ export class FanOut {
         await this.store.transaction(async (tx) => {
           for (const p of pulls) await this.gatekeeper.remember(payload.installationId, r, p, tx);
           await tx.closeMissingPulls(r.owner, r.repo, pulls.map((p) => p.number));
+          await tx.dropClosedReviewVerdicts(r.owner, r.repo, pulls.map((p) => p.number));
         });
+        known.set(repoKey(r), await this.store.reviewVerdictsOfRepo(r.owner, r.repo));
         return pulls.map((pull) => ({ repo: r, pull }));
       } catch (error) {
         fail(r.repo, error);
@@ -124,9 +147,22 @@ export class FanOut {
 
     // drafts cannot be merged: they get their gate when marked ready for review
     const work = listed.flat().filter((w) => !w.pull.draft);
-    work.sort((a, b) => b.pull.updatedAt - a.pull.updatedAt);
     result.pulls = listed.flat().length;
-    for (const { repo, pull } of work) {
+    const items = work.map((w) => ({ work: w, readiness: this.knownReadiness(w, known.get(repoKey(w.repo))?.get(w.pull.number)) }));
+    result.autoMerge = items.filter((i) => i.readiness === 'auto-merge').length;
+    let approved = items.filter((i) => i.readiness === 'approved').length;
+    const verdicts = new VerdictBatch(this.store, this.deps.clock, this.log);
+    const queue = new MergeFirstQueue(
+      items,
+      async (w) => {
+        const verdict = await this.readApproval(port, w, verdicts);
+        if (verdict) approved++;
+        return verdict;
+      },
+      { concurrency: REVIEW_CONCURRENCY, patienceMs: PATIENCE_MS, ...this.deps.order },
+    );
+    for (let next = await queue.next(); next; next = await queue.next()) {
+      const { repo, pull } = next;
       if (failed.has(repo.repo)) continue;
       try {
         const outcome = await this.gatekeeper.gatePull(port, repo, repo.defaultBranch, pull);
@@ -136,11 +172,76 @@ export class FanOut {
         fail(repo.repo, error);
       }
     }
+    await queue.idle();
+    await verdicts.flush();
+    result.approved = approved;
+    result.reviewsRead = queue.stats.reads - queue.stats.readErrors;
     result.failedRepos = [...failed];
     this.log.info(
-      { event: 'fanout', account: payload.account, repo: payload.repo, reason: payload.reason, repos: result.repos, pulls: result.pulls, posted: result.posted, failed: result.failedRepos.length, duration_ms: Date.now() - started },
+      { event: 'fanout', account: payload.account, repo: payload.repo, reason: payload.reason, repos: result.repos, pulls: result.pulls, posted: result.posted, auto_merge: result.autoMerge, approved: result.approved, reviews_read: result.reviewsRead, failed: result.failedRepos.length, duration_ms: Date.now() - started },
       'fan-out done',
     );
     return result;
   }
+
+  /** known without a read: auto-merge enabled, or a verdict stored for this head commit and no update since */
+  private knownReadiness(w: FanOutWork, stored: ReviewVerdictRecord | undefined): Readiness | null {
+    if (w.pull.autoMerge) return 'auto-merge';
+    if (stored && stored.headSha === w.pull.headSha && stored.pullUpdatedAt >= w.pull.updatedAt) return stored.approved ? 'approved' : 'other';
+    return null;
+  }
+
+  /** the PR's reviews, read and reduced to approved or not, kept for its head commit; a failed read counts as not approved (and is not kept) */
+  private async readApproval(port: GitHubPort, w: FanOutWork, verdicts: VerdictBatch): Promise<boolean> {
+    let approved: boolean;
+    try {
+      approved = isApproved(await port.listReviews(w.repo, w.pull.number));
+    } catch (error) {
+      this.log.warn({ event: 'fanout', repo: `${w.repo.owner}/${w.repo.repo}`, pr: w.pull.number, err: error instanceof Error ? error.message : String(error) }, 'reviews could not be read: the PR is ordered as not approved');
+      throw error;
+    }
+    verdicts.add(w.repo, { number: w.pull.number, headSha: w.pull.headSha, pullUpdatedAt: w.pull.updatedAt, approved });
+    return approved;
+  }
 }
+
+/**
+ * Verdicts are stored in batches (one transaction, one commit, per 25), not one commit per PR: a
+ * fan-out's reads must not crowd the database the webhooks of the moment write to.
+ */
+class VerdictBatch {
+  private pending: { owner: string; repo: string; v: ReviewVerdictRecord }[] = [];
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly store: AsyncStore,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+  ) {}
+
+  add(repo: RepoInfo, v: ReviewVerdictRecord): void {
+    this.pending.push({ owner: repo.owner, repo: repo.repo, v });
+    if (this.pending.length >= 25) void this.flush();
+  }
+
+  flush(): Promise<void> {
+    const batch = this.pending;
+    this.pending = [];
+    if (batch.length) {
+      this.chain = this.chain.then(async () => {
+        try {
+          const now = this.clock.now();
+          await this.store.transaction(async (tx) => {
+            for (const b of batch) await tx.setReviewVerdict(b.owner, b.repo, b.v, now);
+          });
+        } catch (error) {
+          // only the cache is lost: read again next time
+          this.log.warn({ event: 'fanout', verdicts: batch.length, err: error instanceof Error ? error.message : String(error) }, 'review verdicts could not be stored');
+        }
+      });
+    }
+    return this.chain;
+  }
+}
+
+const repoKey = (r: RepoInfo) => `${r.owner}/${r.repo}`.toLowerCase();

@@ -5,7 +5,7 @@
  */
 import type { ProbotOctokit } from 'probot';
 import { parse as parseYaml } from 'yaml';
-import type { CheckOutput, ConditionalReads, ConfigFetch, DeploymentAnswer, GitHubPort, PullFiles, PullInfo, RepoInfo, RepoRef, Role } from './port.js';
+import type { CheckOutput, ConditionalReads, ConfigFetch, DeploymentAnswer, GitHubPort, PullFiles, PullInfo, RepoInfo, RepoRef, ReviewInfo, Role } from './port.js';
 
 export type Octokit = InstanceType<typeof ProbotOctokit>;
 
@@ -26,6 +26,7 @@ interface RawPull {
   merge_commit_sha?: string | null;
   user?: { login?: string } | null;
   changed_files?: number | null;
+  auto_merge?: object | null;
 }
 
 /** The pull request files endpoint lists at most this many files, however many pages are asked for. */
@@ -47,6 +48,7 @@ export function pullFromApi(p: RawPull): PullInfo {
     mergeCommitSha: p.merge_commit_sha ?? null,
     ...(p.user?.login ? { author: p.user.login } : {}),
     ...(typeof p.changed_files === 'number' ? { changedFiles: p.changed_files } : {}),
+    autoMerge: p.auto_merge !== undefined && p.auto_merge !== null,
   };
 }
 
@@ -231,6 +233,15 @@ export class OctokitPort implements GitHubPort {
       return [];
     });
     return { files, capped: files.length >= PULL_FILES_CAP };
+  }
+
+  async listReviews(ref: RepoRef, number: number): Promise<ReviewInfo[]> {
+    const reviews = await this.octokit.paginate(this.octokit.rest.pulls.listReviews, { ...r(ref), pull_number: number, per_page: 100 });
+    return reviews.map((v) => ({
+      reviewer: v.user?.login ?? null,
+      state: v.state,
+      submittedAt: v.submitted_at ? Date.parse(v.submitted_at) : null,
+    }));
   }
 
   async pullsForCommit(ref: RepoRef, sha: string): Promise<PullInfo[]> {

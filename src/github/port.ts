@@ -31,6 +31,8 @@ export interface PullInfo {
   updatedAt: number;
   merged: boolean;
   mergeCommitSha: string | null;
+  /** auto-merge is enabled (the REST list's `auto_merge` is not null); absent when not known */
+  autoMerge?: boolean;
   /** the author's login, when the answer names one */
   author?: string | null;
   /** `changed_files`: in a single pull request's answer and in webhooks, not in lists */
@@ -43,6 +45,16 @@ export interface PullFiles {
   files: { path: string; previousPath: string | null }[];
   /** the list reached the endpoint's cap (3,000 files): there may be more */
   capped: boolean;
+}
+
+/** One review of a pull request, as the reviews endpoint lists it (oldest first). */
+export interface ReviewInfo {
+  /** null for a deleted account */
+  reviewer: string | null;
+  /** APPROVED, CHANGES_REQUESTED, COMMENTED, DISMISSED or PENDING */
+  state: string;
+  /** submitted_at in ms; null when there is none (a pending review) */
+  submittedAt: number | null;
 }
 
 export interface CheckOutput {
@@ -83,6 +95,8 @@ export interface GitHubPort {
   /** open PRs, most recently updated first, every page */
   listOpenPulls(ref: RepoRef): Promise<PullInfo[]>;
   getPull(ref: RepoRef, number: number): Promise<PullInfo | null>;
+  /** every review of the pull request, oldest first, every page (a read: never behind the write throttle) */
+  listReviews(ref: RepoRef, number: number): Promise<ReviewInfo[]>;
   pullsForCommit(ref: RepoRef, sha: string): Promise<PullInfo[]>;
   postCheck(ref: RepoRef, sha: string, output: CheckOutput): Promise<void>;
   postStatus(ref: RepoRef, sha: string, state: 'success' | 'failure', description: string): Promise<void>;

@@ -27,6 +27,7 @@ import { postedRepo } from './repos/posted.js';
 import { pullFilesRepo } from './repos/pull-files.js';
 import { pullsRepo } from './repos/pulls.js';
 import { sessionsRepo } from './repos/sessions.js';
+import { reviewsRepo } from './repos/reviews.js';
 import type { Sql } from './sql.js';
 
 export type { ClaimOptions } from './repos/jobs.js';
@@ -34,6 +35,7 @@ export type { ConditionalRead } from './repos/conditional-reads.js';
 export type { NewFreeze } from './repos/freezes.js';
 export type { NewIncident } from './repos/incidents.js';
 export type { DashboardSession, NewDashboardSession, SessionKind } from './repos/sessions.js';
+export type { ReviewVerdictRecord } from './repos/reviews.js';
 
 /** every repository, over one connection or transaction */
 export function repositories(sql: Sql) {
@@ -53,6 +55,7 @@ export function repositories(sql: Sql) {
     ...postedRepo(sql),
     ...pullsRepo(sql),
     ...pullFiles,
+    ...reviewsRepo(sql),
     ...auditRepo(sql),
     ...jobs,
     ...heldRepo(sql),

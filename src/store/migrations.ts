@@ -382,4 +382,22 @@ export const MIGRATIONS: readonly { id: number; name: string; sql: string }[] = 
       CREATE INDEX pull_files_by_time ON pull_files(fetched_at);
     `,
   },
+  {
+    id: 9,
+    name: 'review verdicts per head commit',
+    sql: `
+      -- merge-ready first (SPEC 12): whether an open PR is approved, read from its reviews once per
+      -- head commit (and again when the PR was updated since), shared by every replica
+      CREATE TABLE pull_reviews (
+        account TEXT NOT NULL,
+        repo TEXT NOT NULL,
+        number INTEGER NOT NULL,
+        head_sha TEXT NOT NULL,
+        pull_updated_at INTEGER NOT NULL,
+        approved INTEGER NOT NULL,
+        read_at INTEGER NOT NULL,
+        PRIMARY KEY (account, repo, number)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];

@@ -197,6 +197,18 @@ export interface PullInput {
   mergeCommitSha?: string;
   mergedBy?: string;
   authorAssociation?: string;
+  /** auto-merge enabled (true: by the author, squash) */
+  autoMerge?: boolean | { enabledBy?: string; mergeMethod?: 'merge' | 'squash' | 'rebase' };
+}
+
+/** merge-first: a pull request review, as `addReview` takes it */
+export interface ReviewInput {
+  user: string;
+  state: 'APPROVED' | 'CHANGES_REQUESTED' | 'COMMENTED' | 'PENDING';
+  body?: string;
+  /** the commit reviewed; default the PR's head */
+  commitId?: string;
+  at?: number | string | Date;
 }
 
 export interface DeploymentReview {
@@ -339,6 +351,8 @@ export class FakeGitHub extends EventEmitter {
   private teams = new Map<string, Map<string, { state: 'active' | 'pending'; role: 'member' | 'maintainer' }>>();
   private injections: Injection[] = [];
   private rate = new Map<string, { used: number; limit: number; resetAt: number }>();
+  /** merge-first: reviews by `owner/repo#number` (lower case), oldest first */
+  private reviews = new Map<string, Array<{ id: number; user: AccountRecord; state: string; body: string; commitId: string; submittedAt: number | null }>>();
 
   constructor(options: FakeGitHubOptions = {}) {
     super();
@@ -506,6 +520,7 @@ export class FakeGitHub extends EventEmitter {
     this.oauthAs = null;
     this.oauthCodes.clear();
     this.userTokens.clear();
+    this.reviews.clear();
     this.resetClock();
   }
 
@@ -653,6 +668,7 @@ export class FakeGitHub extends EventEmitter {
       mergeCommitSha: input.mergeCommitSha ?? null,
       mergedBy: null,
       authorAssociation: input.authorAssociation ?? 'MEMBER',
+      autoMerge: this.autoMergeOf(input.autoMerge, user.login),
     };
     r.shas.add(headSha);
     r.shas.add(baseSha);
@@ -734,6 +750,7 @@ export class FakeGitHub extends EventEmitter {
     } else if (baseSha !== undefined) p.baseSha = baseSha;
     r.shas.add(p.baseSha);
     if (patch.authorAssociation !== undefined) p.authorAssociation = patch.authorAssociation;
+    if (patch.autoMerge !== undefined) p.autoMerge = this.autoMergeOf(patch.autoMerge, p.user.login);
     if (patch.createdAt !== undefined) p.createdAt = toMs(patch.createdAt)!;
     p.updatedAt = toMs(patch.updatedAt) ?? this.stamp(true);
     if (patch.state !== undefined && patch.state !== p.state) {
@@ -756,6 +773,35 @@ export class FakeGitHub extends EventEmitter {
     const s = sha ?? this.newSha(`${owner}/${repo}#${number}:push`);
     this.updatePull(owner, repo, number, { headSha: s });
     return s;
+  }
+
+  // ---- merge-first (fan-out order): auto-merge and pull request reviews
+  private autoMergeOf(v: PullInput['autoMerge'], author: string): PullRecord['autoMerge'] {
+    if (!v) return null;
+    const o = v === true ? {} : v;
+    return { enabledBy: this.account(o.enabledBy ?? author), mergeMethod: o.mergeMethod ?? 'squash' };
+  }
+
+  /** A review on the pull request (submitted, unless PENDING); moves the PR's `updated_at` as GitHub does. Returns its id. */
+  addReview(owner: string, repo: string, number: number, input: ReviewInput): number {
+    const r = this.mustRepo(owner, repo);
+    const p = this.mustPull(r, number);
+    const at = input.state === 'PENDING' ? null : (toMs(input.at) ?? this.stamp(true));
+    const id = this.nextId();
+    const k = `${this.key(owner, repo)}#${number}`;
+    this.reviews.set(k, [...(this.reviews.get(k) ?? []), { id, user: this.account(input.user), state: input.state, body: input.body ?? '', commitId: input.commitId ?? p.headSha, submittedAt: at }]);
+    if (at !== null) p.updatedAt = Math.max(p.updatedAt, at);
+    return id;
+  }
+
+  /** Dismiss a review (its state becomes DISMISSED, as GitHub does); moves the PR's `updated_at`. */
+  dismissReview(owner: string, repo: string, number: number, reviewId: number): void {
+    const r = this.mustRepo(owner, repo);
+    const p = this.mustPull(r, number);
+    const review = this.reviews.get(`${this.key(owner, repo)}#${number}`)?.find((v) => v.id === reviewId);
+    if (!review) throw new Error(`fake-github: no review ${reviewId} on ${owner}/${repo}#${number}`);
+    review.state = 'DISMISSED';
+    p.updatedAt = Math.max(p.updatedAt, this.stamp(true));
   }
 
   /** Merge the pull request: closed, merged, a merge commit on the base branch. Returns the merge commit SHA. */
@@ -1803,6 +1849,32 @@ export class FakeGitHub extends EventEmitter {
         contents_url: `${this.urls.api}/repos/${full}/contents/${encodeURI(f.filename)}?ref=${p.headSha}`,
         patch: '@@ -1 +1 @@\n-a\n+b',
         ...(f.previous_filename ? { previous_filename: f.previous_filename } : {}),
+      }));
+      return { status: 200, body, headers };
+    });
+
+    // merge-first: the reviews of a pull request, oldest first, as GET /repos/{o}/{r}/pulls/{n}/reviews lists them
+    on('GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews', (ctx) => {
+      const r = this.repoFor(ctx);
+      const n = Number(ctx.params.pull_number);
+      if (!r.pulls.has(n)) throw new HttpError(404, 'Not Found');
+      const fullName = `${r.record.owner.login}/${r.record.name}`;
+      const html = `${this.urls.web}/${fullName}/pull/${n}`;
+      const pullUrl = `${this.urls.api}/repos/${fullName}/pulls/${n}`;
+      const list = this.reviews.get(`${this.key(r.record.owner.login, r.record.name)}#${n}`) ?? [];
+      const { page, headers } = this.paginate(ctx, list);
+      const body = page.map((v) => ({
+        id: v.id,
+        node_id: nodeId('PullRequestReview', v.id),
+        user: simpleUser(this.urls, v.user),
+        body: v.body,
+        state: v.state,
+        html_url: `${html}#pullrequestreview-${v.id}`,
+        pull_request_url: pullUrl,
+        author_association: 'MEMBER',
+        _links: { html: { href: `${html}#pullrequestreview-${v.id}` }, pull_request: { href: pullUrl } },
+        ...(v.submittedAt === null ? {} : { submitted_at: iso(v.submittedAt) }),
+        commit_id: v.commitId,
       }));
       return { status: 200, body, headers };
     });

@@ -186,6 +186,8 @@ export interface PullRecord {
   mergeCommitSha: string | null;
   mergedBy: AccountRecord | null;
   authorAssociation: string;
+  /** auto-merge enabled (merge-first: `auto_merge` of the REST objects); absent or null when not */
+  autoMerge?: { enabledBy: AccountRecord; mergeMethod: 'merge' | 'squash' | 'rebase' } | null;
 }
 
 export interface LabelRecord {
@@ -272,7 +274,9 @@ export function pullRequest(u: Urls, repo: RepoRecord, p: PullRecord, labels: La
       statuses: link(`${u.api}/repos/${fullName}/statuses/${p.headSha}`),
     },
     author_association: p.authorAssociation,
-    auto_merge: null,
+    auto_merge: p.autoMerge
+      ? { enabled_by: simpleUser(u, p.autoMerge.enabledBy), merge_method: p.autoMerge.mergeMethod, commit_title: `${p.title} (#${p.number})`, commit_message: '' }
+      : null,
     draft: p.draft,
   };
   if (full) {

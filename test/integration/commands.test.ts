@@ -25,7 +25,7 @@ describe('commands in comments (Probot in-process, GitHub mocked with nock)', ()
     await t.close();
   });
 
-  it('/incident open blocks the open feature PRs of every repository, most recently updated first, and replies once', async () => {
+  it('/incident open blocks the open feature PRs of every repository, merge-ready first (auto-merge, approved, the rest), and replies once', async () => {
     mockToken(21);
     noConfigAnywhere();
     role('alice', 'write');
@@ -47,7 +47,16 @@ describe('commands in comments (Probot in-process, GitHub mocked with nock)', ()
     nock(API)
       .get('/repos/acme/web/pulls')
       .query(true)
-      .reply(200, [pullPayload({ number: 4, sha: 'b4'.repeat(20), updatedAt: '2026-11-30T09:30:00Z' }, { ...R, repo: 'web' })]);
+      .reply(200, [
+        {
+          ...pullPayload({ number: 4, sha: 'b4'.repeat(20), updatedAt: '2026-11-30T06:30:00Z' }, { ...R, repo: 'web' }),
+          auto_merge: { enabled_by: { login: 'alice', id: 1, type: 'User' }, merge_method: 'squash', commit_title: 'x', commit_message: 'y' },
+        },
+      ]);
+    // reviews are read for the PRs without auto-merge (not for #4, not for the draft): #3 is approved, #1 has a change request
+    const review = (id: number, login: string, state: string, at: string) => ({ id, node_id: 'r', user: { login, id, type: 'User' }, body: '', state, commit_id: 'a'.repeat(40), html_url: 'https://github.com/x', pull_request_url: 'https://api.github.com/x', _links: { html: { href: '' }, pull_request: { href: '' } }, submitted_at: at, author_association: 'MEMBER' });
+    nock(API).get('/repos/acme/api/pulls/1/reviews').query(true).reply(200, [review(1, 'bob', 'APPROVED', '2026-11-30T08:00:00Z'), review(2, 'carol', 'CHANGES_REQUESTED', '2026-11-30T08:10:00Z')]);
+    nock(API).get('/repos/acme/api/pulls/3/reviews').query(true).reply(200, [review(3, 'bob', 'COMMENTED', '2026-11-30T07:00:00Z'), review(4, 'bob', 'APPROVED', '2026-11-30T07:05:00Z')]);
     const posts: { repo: string; sha: string; conclusion: string; title: string }[] = [];
     nock(API)
       .post(/\/repos\/acme\/(api|web)\/check-runs/, (b) => (posts.push({ repo: '', sha: b.head_sha, conclusion: b.conclusion, title: b.output.title }), true))
@@ -62,9 +71,9 @@ describe('commands in comments (Probot in-process, GitHub mocked with nock)', ()
     expect(reactions).toEqual(['+1']);
     expect(replies).toHaveLength(1);
     expect(replies[0]).toContain('Opened INC-1 (sev1)');
-    // drafts are left until ready for review; most recently updated first
-    expect(posts.map((p) => p.sha)).toEqual(['b4'.repeat(20), 'a1'.repeat(20), 'a3'.repeat(20)]);
-    expect(posts.map((p) => p.conclusion)).toEqual(['failure', 'failure', 'success']);
+    // drafts are left until ready for review; auto-merge, then approved, then the rest
+    expect(posts.map((p) => p.sha)).toEqual(['b4'.repeat(20), 'a3'.repeat(20), 'a1'.repeat(20)]);
+    expect(posts.map((p) => p.conclusion)).toEqual(['failure', 'success', 'failure']);
     expect(posts[0]!.title).toBe('Frozen: sev1 incident INC-1 "API latency" (hotfixes only)');
     expect((await t.store.auditOfAccount('acme', 10)).map((a) => a.action)).toEqual(['incident.open']);
   });

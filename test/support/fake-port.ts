@@ -1,5 +1,5 @@
 /** A small hand-written fake of the GitHub port for unit tests of the domain. */
-import type { CheckOutput, ConfigFetch, DeploymentAnswer, GitHubPort, PullFiles, PullInfo, RepoInfo, RepoRef, Role } from '../../src/github/port.js';
+import type { CheckOutput, ConfigFetch, DeploymentAnswer, GitHubPort, PullFiles, PullInfo, RepoInfo, RepoRef, ReviewInfo, Role } from '../../src/github/port.js';
 import { pino } from 'pino';
 import { openSqliteStore } from '../../src/store/sqlite/engine.js';
 import { composeApp } from '../../src/compose.js';
@@ -30,6 +30,10 @@ export class FakePort implements GitHubPort {
   configs = new Map<string, ConfigFetch>();
   /** every authority lookup (role, team membership) fails, as when GitHub answers 502 */
   failAuthority = false;
+  /** reviews by `repo#number`, oldest first */
+  reviews = new Map<string, ReviewInfo[]>();
+  /** awaited before a reviews read answers (a test holds reads back with it); may throw to fail the read */
+  reviewsGate: ((repo: string, number: number) => Promise<void>) | null = null;
 
   constructor(readonly installationId = 1) {}
 
@@ -65,6 +69,12 @@ export class FakePort implements GitHubPort {
     this.requests++;
     this.log.push('getPull');
     return (this.pulls.get(ref.repo) ?? []).find((p) => p.number === number) ?? null;
+  }
+  async listReviews(ref: RepoRef, number: number) {
+    this.requests++;
+    this.log.push(`listReviews ${ref.repo}#${number}`);
+    await this.reviewsGate?.(ref.repo, number);
+    return this.reviews.get(`${ref.repo}#${number}`) ?? [];
   }
   async pullsForCommit(ref: RepoRef, sha: string) {
     this.requests++;

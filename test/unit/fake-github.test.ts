@@ -610,6 +610,30 @@ describe('shapes match the OpenAPI description', () => {
     expect(fake.violations).toEqual([]);
   });
 
+  it('merge-first: the PR list carries auto_merge and the reviews endpoint lists reviews as GitHub does', async () => {
+    const auto = fake.addPull('acme', 'api', { autoMerge: { enabledBy: 'mia', mergeMethod: 'rebase' } });
+    const plain = fake.addPull('acme', 'api');
+    const approvedAt = Date.UTC(2026, 10, 30, 9, 0);
+    const first = fake.addReview('acme', 'api', plain.number, { user: 'mia', state: 'APPROVED', at: approvedAt });
+    fake.addReview('acme', 'api', plain.number, { user: 'bob', state: 'COMMENTED', at: approvedAt + 60_000 });
+    fake.addReview('acme', 'api', plain.number, { user: 'eve', state: 'PENDING' });
+    fake.dismissReview('acme', 'api', plain.number, first);
+    const gh = await installationClient();
+    const list = await gh.rest.pulls.list({ owner: 'acme', repo: 'api', state: 'open' });
+    const reviews = await gh.rest.pulls.listReviews({ owner: 'acme', repo: 'api', pull_number: plain.number });
+    expect([...check(responseSchema('GET', '/repos/{owner}/{repo}/pulls', 200), list.data), ...check(responseSchema('GET', '/repos/{owner}/{repo}/pulls/{pull_number}/reviews', 200), reviews.data)]).toEqual([]);
+    const byNumber = new Map(list.data.map((p) => [p.number, p]));
+    expect(byNumber.get(auto.number)?.auto_merge).toMatchObject({ enabled_by: { login: 'mia' }, merge_method: 'rebase' });
+    expect(byNumber.get(plain.number)?.auto_merge).toBeNull();
+    expect(reviews.data.map((r) => [r.user?.login, r.state, r.submitted_at ?? null, r.commit_id])).toEqual([
+      ['mia', 'DISMISSED', new Date(approvedAt).toISOString().replace('.000Z', 'Z'), plain.head.sha],
+      ['bob', 'COMMENTED', new Date(approvedAt + 60_000).toISOString().replace('.000Z', 'Z'), plain.head.sha],
+      ['eve', 'PENDING', null, plain.head.sha],
+    ]);
+    expect(await status(gh.rest.pulls.listReviews({ owner: 'acme', repo: 'api', pull_number: 999 }))).toBe(404);
+    expect(fake.violations).toEqual([]);
+  });
+
   it('webhook payloads match GitHub’s webhook schemas', () => {
     fake.setPermission('acme', 'api', 'mia', 'maintain');
     const ev = webhooks(fake);

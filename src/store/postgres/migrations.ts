@@ -324,4 +324,20 @@ export const PG_MIGRATIONS: readonly { id: number; name: string; sql: string }[]
       CREATE INDEX pull_files_by_time ON pull_files(fetched_at);
     `,
   },
+  {
+    id: 9,
+    name: 'review verdicts per head commit',
+    sql: `
+      CREATE TABLE pull_reviews (
+        account TEXT NOT NULL,
+        repo TEXT NOT NULL,
+        number BIGINT NOT NULL,
+        head_sha TEXT NOT NULL,
+        pull_updated_at BIGINT NOT NULL,
+        approved INTEGER NOT NULL,
+        read_at BIGINT NOT NULL,
+        PRIMARY KEY (account, repo, number)
+      );
+    `,
+  },
 ];

@@ -78,6 +78,21 @@ describe.each(engines())('store contract on $name', (engine) => {
     expect(await store.ping()).toBe(true);
   });
 
+  it('keeps review verdicts per PR and head commit, and drops those of PRs no longer open', async () => {
+    await store.setReviewVerdict('Acme', 'API', { number: 1, headSha: 'a1', pullUpdatedAt: T0, approved: true }, T0);
+    await store.setReviewVerdict('acme', 'api', { number: 2, headSha: 'b1', pullUpdatedAt: T0, approved: false }, T0);
+    await store.setReviewVerdict('acme', 'web', { number: 1, headSha: 'c1', pullUpdatedAt: T0, approved: true }, T0);
+    // a later read of the same PR replaces the verdict
+    await store.setReviewVerdict('acme', 'api', { number: 2, headSha: 'b2', pullUpdatedAt: T0 + 1, approved: true }, T0 + 1);
+    expect([...(await store.reviewVerdictsOfRepo('acme', 'api')).values()]).toEqual([
+      { number: 1, headSha: 'a1', pullUpdatedAt: T0, approved: true },
+      { number: 2, headSha: 'b2', pullUpdatedAt: T0 + 1, approved: true },
+    ]);
+    await store.transaction(async (tx) => tx.dropClosedReviewVerdicts('acme', 'api', [2]));
+    expect([...(await store.reviewVerdictsOfRepo('ACME', 'api')).keys()]).toEqual([2]);
+    expect((await store.reviewVerdictsOfRepo('acme', 'web')).get(1)?.approved).toBe(true);
+  });
+
   it('keeps a committed transaction across a reopen', async () => {
     const incident = await store.transaction(async (tx) => {
       await tx.upsertInstallation(1, 'Acme', 'Organization', false, T0);

@@ -21,6 +21,7 @@ import { overrideStatements as overrides } from '../../../src/store/repos/overri
 import { postedStatements as posted } from '../../../src/store/repos/posted.js';
 import { pullStatements as pulls } from '../../../src/store/repos/pulls.js';
 import { pullFileStatements as pullFiles } from '../../../src/store/repos/pull-files.js';
+import { reviewStatements as reviews } from '../../../src/store/repos/reviews.js';
 import { openSqliteStore, type SqliteStore } from '../../../src/store/sqlite/engine.js';
 import { openPostgresStore, type PostgresStore } from '../../../src/store/postgres/engine.js';
 import { engines, withDatabase, PG_URL } from '../../support/engines.js';
@@ -57,6 +58,8 @@ const HOT: [Statement, Param[], Param[]?][] = [
   [pulls.getPull, ['a', 'r', 1]],
   [pulls.openPullsBySha, ['a', 'r', 's']],
   [pulls.getLabelGrant, ['a', 'r', 1, 'hotfix']],
+  [reviews.reviewVerdictsOfRepo, ['a', 'r']],
+  [reviews.dropClosedReviewVerdicts, ['a', 'r', '[1]']],
   [audit.auditOfAccount, ['a', 10]],
   [audit.auditOfIncident, [1]],
   [audit.auditBetween, ['a', 1, 2]],
@@ -74,7 +77,7 @@ const HOT: [Statement, Param[], Param[]?][] = [
   [conditional.dropConditionalRead, ['7 GET /installation/repositories page=1']],
 ];
 
-const TABLES = 'deliveries|command_comments|installations|repos|incidents|external_incidents|freezes|window_suppressions|overrides|override_approvals|pull_files|deploys|posted|pulls|label_grants|audit|jobs|held_deployments|meta|claims|conditional_reads';
+const TABLES = 'deliveries|command_comments|installations|repos|incidents|external_incidents|freezes|window_suppressions|overrides|override_approvals|pull_files|deploys|posted|pulls|pull_reviews|label_grants|audit|jobs|held_deployments|meta|claims|conditional_reads';
 
 const names = engines().map((e) => e.name);
 

@@ -1,0 +1,61 @@
+/**
+ * Merge-ready first (SPEC 12): the reads a fan-out's order needs (the PR list, each PR's reviews)
+ * never wait behind the write throttle. Through the real port and the Octokit class the app runs
+ * with (throttle on, as in production), against the fake GitHub in-process: with one check write
+ * held by GitHub and the next one waiting for its write slot, the reads are answered.
+ */
+import { generateKeyPairSync } from 'node:crypto';
+import { Probot } from 'probot';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createOctokitClass } from '../../../src/github/client.js';
+import { OctokitPort, type Octokit } from '../../../src/github/octokit-port.js';
+import { FakeGitHub } from '../../fake-github/index.js';
+
+const CHECKS = 'POST /repos/{owner}/{repo}/check-runs';
+const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs1', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+
+let fake: FakeGitHub;
+let port: OctokitPort;
+const ref = { owner: 'acme', repo: 'api' };
+
+beforeAll(async () => {
+  fake = await FakeGitHub.start();
+  fake.addInstallation({ id: 7, account: 'acme' });
+  fake.addRepo('acme', 'api');
+  const Octokit = createOctokitClass({ throttle: true }).defaults({ retry: { enabled: false } });
+  const probot = new Probot({ appId: 1, privateKey, secret: 'test', baseUrl: fake.apiUrl, Octokit });
+  port = new OctokitPort(7, (await probot.auth(7)) as Octokit);
+});
+
+afterAll(async () => {
+  await fake?.stop();
+});
+
+describe('reads beside the write throttle', () => {
+  it('answers the PR list and reviews reads while one check write is held and the next waits for its slot', async () => {
+    const a = fake.addPull('acme', 'api', { autoMerge: true });
+    const b = fake.addPull('acme', 'api');
+    fake.addReview('acme', 'api', b.number, { user: 'mia', state: 'APPROVED' });
+    // GitHub holds the first write for a while; the second waits in the throttle for its slot meanwhile
+    const held = fake.inject({ route: CHECKS, times: 1, fault: { delayMs: 5000 } });
+    const done: string[] = [];
+    const first = port.postCheck(ref, a.head.sha, { conclusion: 'failure', title: 'Frozen', summary: 'x' }).then(() => done.push('write 1'));
+    await fake.waitFor((f) => f.requestsTo(CHECKS).length === 1 || undefined, 10_000, 'the first write');
+    const second = port.postCheck(ref, b.head.sha, { conclusion: 'failure', title: 'Frozen', summary: 'x' }).then(() => done.push('write 2'));
+
+    const [pulls, reviews] = await Promise.all([port.listOpenPulls(ref), port.listReviews(ref, b.number)]);
+    done.push('reads');
+    // answered before the held write came back, and before the next write was even sent
+    expect(fake.requestsTo(CHECKS)).toHaveLength(1);
+    expect(pulls.map((p) => [p.number, p.autoMerge])).toEqual([
+      [b.number, false],
+      [a.number, true],
+    ]);
+    expect(reviews).toEqual([{ reviewer: 'mia', state: 'APPROVED', submittedAt: expect.any(Number) }]);
+
+    await Promise.all([first, second]);
+    expect(held.hits).toBe(1);
+    expect(done).toEqual(['reads', 'write 2', 'write 1']);
+    expect(fake.violations).toEqual([]);
+  }, 30_000);
+});
