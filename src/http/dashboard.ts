@@ -25,6 +25,7 @@ import { HttpError, cookies, hmacHex, readBody, secretEquals } from './http-util
 import type { Route } from './router.js';
 import { accountState, type AccountState } from './state.js';
 import { accountSchema } from './api.js';
+import { timelineSection } from './dashboard-timeline.js';
 
 export const DASHBOARD_PATH = '/moratorium/';
 export const COOKIE_NAME = 'moratorium_session';
@@ -271,7 +272,7 @@ function auditSection(entries: AuditEntry[]): string {
 <tbody>${rows.length ? rows.join('\n') : empty(6, 'Nothing recorded yet.')}</tbody></table></section>`;
 }
 
-export async function renderDashboard(s: HttpDeps, filter: string | null, now: number): Promise<string> {
+export async function renderDashboard(s: HttpDeps, filter: string | null, now: number, viewerZone: string | null = null): Promise<string> {
   const accounts = [...new Set((await s.store.listInstallations()).map((i) => i.account))].sort();
   const shown = filter === null ? accounts : accounts.filter((a) => a === key(filter));
   const states: AccountState[] = [];
@@ -288,6 +289,7 @@ export async function renderDashboard(s: HttpDeps, filter: string | null, now: n
 <main>
 <p><small>As of ${h(when(new Date(now).toISOString()))}.</small></p>
 ${unknown}
+${await timelineSection(s.store, states, now, viewerZone, filter)}
 ${await incidentsSection(s, states, now)}
 ${freezesSection(states)}
 ${windowsSection(states)}
@@ -324,7 +326,7 @@ export function dashboardRoutes(s: HttpDeps, env: Pick<Env, 'MORATORIUM_API_TOKE
       if (!loggedIn(req)) return sendHtml(res, 200, loginPage(null));
       const rawFilter = url.searchParams.get('account');
       const filter = rawFilter === null || rawFilter === '' ? null : accountSchema.safeParse(rawFilter).success ? rawFilter.trim() : null;
-      return sendHtml(res, 200, await renderDashboard(s, filter, s.clock.now()));
+      return sendHtml(res, 200, await renderDashboard(s, filter, s.clock.now(), url.searchParams.get('tz')));
     }
     if (!sameOrigin(req)) return sendHtml(res, 403, loginPage('This form must be sent from the Moratorium dashboard itself.'));
     if (path === '/moratorium/logout') {

@@ -24,17 +24,20 @@ import { metaRepo } from './repos/meta.js';
 import { overridesRepo } from './repos/overrides.js';
 import { postedRepo } from './repos/posted.js';
 import { pullsRepo } from './repos/pulls.js';
+import { windowNoticesRepo } from './repos/window-notices.js';
 import type { Sql } from './sql.js';
 
 export type { ClaimOptions } from './repos/jobs.js';
 export type { NewFreeze } from './repos/freezes.js';
 export type { NewIncident } from './repos/incidents.js';
+export type { WindowNoticeKey } from './repos/window-notices.js';
 
 /** every repository, over one connection or transaction */
 export function repositories(sql: Sql) {
   const deliveries = deliveriesRepo(sql);
   const jobs = jobsRepo(sql);
   const claims = claimsRepo(sql);
+  const windowNotices = windowNoticesRepo(sql);
   return {
     ...deliveries,
     ...installationsRepo(sql),
@@ -50,11 +53,13 @@ export function repositories(sql: Sql) {
     ...heldRepo(sql),
     ...metaRepo(sql),
     ...claims,
+    ...windowNotices,
     /** drops finished jobs, old delivery ids and old claims (kept a week: GitHub's redeliveries come sooner) */
     async prune(now: number): Promise<void> {
       await jobs.pruneJobs(now);
       await deliveries.pruneDeliveries(now);
       await claims.pruneClaims(now);
+      await windowNotices.pruneWindowNotices(now);
     },
   };
 }

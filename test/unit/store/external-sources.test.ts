@@ -45,7 +45,7 @@ describe('migration 4 on an existing SQLite file', () => {
 
     const store = openSqliteStore(path);
     try {
-      expect(await store.schemaVersion()).toBe(MIGRATIONS.length);
+      expect(await store.schemaVersion()).toBe(MIGRATIONS[MIGRATIONS.length - 1]!.id);
       expect(await store.externalIncident('pagerduty', 'PGR0VU2')).toBe(id);
       expect(await store.externalOfIncident(id)).toEqual([{ source: 'pagerduty', externalId: 'PGR0VU2' }, { source: 'statuspage', externalId: 'p31z' }]);
       expect(await store.linkExternalIncident('rootly', 'r', id, T0)).toBe(true);

@@ -19,6 +19,7 @@ import { jobStatements as jobs } from '../../../src/store/repos/jobs.js';
 import { overrideStatements as overrides } from '../../../src/store/repos/overrides.js';
 import { postedStatements as posted } from '../../../src/store/repos/posted.js';
 import { pullStatements as pulls } from '../../../src/store/repos/pulls.js';
+import { windowNoticeStatements as notices } from '../../../src/store/repos/window-notices.js';
 import { openSqliteStore, type SqliteStore } from '../../../src/store/sqlite/engine.js';
 import { openPostgresStore, type PostgresStore } from '../../../src/store/postgres/engine.js';
 import { engines, withDatabase, PG_URL } from '../../support/engines.js';
@@ -65,9 +66,11 @@ const HOT: [Statement, Param[], Param[]?][] = [
   [held.waitingHeldOfRepo, ['a', 'r']],
   [claims.claimOf, ['boundary:x']],
   [claims.pruneClaims, [1]],
+  [notices.windowNoticeOf, ['a', 'k', 1]],
+  [notices.pruneWindowNotices, [1]],
 ];
 
-const TABLES = 'deliveries|command_comments|installations|repos|incidents|external_incidents|freezes|window_suppressions|overrides|deploys|posted|pulls|label_grants|audit|jobs|held_deployments|meta|claims';
+const TABLES = 'deliveries|command_comments|installations|repos|incidents|external_incidents|freezes|window_suppressions|overrides|deploys|posted|pulls|label_grants|audit|jobs|held_deployments|meta|claims|window_notices';
 
 const names = engines().map((e) => e.name);
 

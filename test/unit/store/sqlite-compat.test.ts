@@ -23,7 +23,7 @@ describe('SQLite files across the two stores', () => {
     old.close();
 
     const store = openSqliteStore(path);
-    expect(await store.schemaVersion()).toBe(MIGRATIONS.length);
+    expect(await store.schemaVersion()).toBe(MIGRATIONS[MIGRATIONS.length - 1]!.id);
     expect((await store.activeIncidents('acme')).map((i) => i.title)).toEqual(['old']);
     const [job] = await store.claimJobs({ owner: 'r1', now: T0, leaseMs: 30_000, limit: 5 });
     expect(job?.payload).toEqual({ n: 1 });
@@ -53,9 +53,9 @@ describe('SQLite files across the two stores', () => {
     await Promise.all(children.map((c) => c.run.ready));
     for (const c of children) c.child.stdin.write('go\n');
     const codes = await Promise.all(children.map((c) => c.run.exit));
-    for (const [i, c] of children.entries()) expect([codes[i], c.run.out.trim().split('\n').at(-1), c.run.err]).toEqual([0, `version ${MIGRATIONS.length}`, '']);
+    for (const [i, c] of children.entries()) expect([codes[i], c.run.out.trim().split('\n').at(-1), c.run.err]).toEqual([0, `version ${MIGRATIONS[MIGRATIONS.length - 1]!.id}`, '']);
     const db = new Database(path, { readonly: true });
-    expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+    expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS[MIGRATIONS.length - 1]!.id);
     expect((db.prepare(`SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'claims'`).get() as { n: number }).n).toBe(1);
     db.close();
   }, 60_000);
