@@ -76,6 +76,7 @@ export class WindowNotices {
   private cached: { at: number; groups: Group[] } | null = null;
   /** parsed configurations by their stored text (most repositories share a few) */
   private readonly parsed = new Map<string, Config | null>();
+  private lastSummary = '';
 
   constructor(private readonly deps: WindowNoticesDeps) {
     deps.jobs.register('window-notice', (payload: WindowNotice) => this.deliver(payload));
@@ -139,16 +140,26 @@ export class WindowNotices {
   async nextAt(now: number): Promise<number | null> {
     try {
       let best: number | null = null;
+      let pending = 0;
+      let claimed = 0;
       for (const g of await this.groups(now)) {
         let candidate: number | null = null;
         for (const o of noticesDue(g.plan, g.leadMs, now)) {
           if ((await this.deps.store.windowNoticeOf(this.noticeKey(g, o.start))) === null) {
-            candidate = o.start - g.leadMs;
-            break;
+            pending++;
+            candidate ??= o.start - g.leadMs;
+          } else {
+            claimed++;
           }
         }
         candidate ??= nextNoticeAt(g.plan, g.leadMs, now);
         if (candidate !== null && (best === null || candidate < best)) best = candidate;
+      }
+      // one line whenever the plan changes: what is due now, what was already sent, what comes next
+      const summary = `${pending}/${claimed}/${best}`;
+      if (summary !== this.lastSummary) {
+        this.lastSummary = summary;
+        this.deps.log.info({ event: 'window-notice', due: pending, claimed, next: best === null ? null : new Date(best).toISOString() }, 'window notices planned');
       }
       return best;
     } catch (error) {
