@@ -62,10 +62,10 @@ const WIDTH = 1100;
 const LABEL_W = 220;
 const X0 = LABEL_W + 10;
 const CHART_W = WIDTH - X0 - 10;
-const HEADER_H = 36;
+const HEADER_H = 44;
 const ROW_H = 20;
 const BAR_H = 12;
-const LEGEND_H = 44;
+const LEGEND_H = 50;
 
 export const COLOURS = {
   windowFeatures: '#3d7fd9',
@@ -203,12 +203,12 @@ export function renderTimeline(input: TimelineInput): string {
     const local = naiveToLocalTime(utcToNaive(z, axis.midnights[i]!));
     const dayText = `${WEEKDAYS[local.weekday]} ${local.day}`;
     out.push(
-      `<line data-day="${local.year}-${String(local.month).padStart(2, '0')}-${String(local.day).padStart(2, '0')}" x1="${n(left)}" y1="${HEADER_H - 14}" x2="${n(left)}" y2="${chartBottom}" stroke="${COLOURS.grid}" stroke-width="1"/>`,
-      `<text x="${n((left + right) / 2)}" y="${HEADER_H - 20}" text-anchor="middle" fill="currentColor">${x(dayText)}</text>`,
+      `<line data-day="${local.year}-${String(local.month).padStart(2, '0')}-${String(local.day).padStart(2, '0')}" x1="${n(left)}" y1="${HEADER_H - 12}" x2="${n(left)}" y2="${chartBottom}" stroke="${COLOURS.grid}" stroke-width="1"/>`,
+      `<text x="${n((left + right) / 2)}" y="${HEADER_H - 18}" text-anchor="middle" fill="currentColor">${x(dayText)}</text>`,
     );
-    if (i === 0 || local.day === 1) out.push(`<text x="${n(left + 2)}" y="10" fill="currentColor" font-size="10">${x(`${MONTHS[local.month - 1]} ${local.year}`)}</text>`);
+    if (i === 0 || local.day === 1) out.push(`<text x="${n(left + 2)}" y="11" fill="currentColor" font-size="10">${x(`${MONTHS[local.month - 1]} ${local.year}`)}</text>`);
   }
-  out.push(`<line x1="${n(xOf(axis.to, axis))}" y1="${HEADER_H - 14}" x2="${n(xOf(axis.to, axis))}" y2="${chartBottom}" stroke="${COLOURS.grid}" stroke-width="1"/>`);
+  out.push(`<line x1="${n(xOf(axis.to, axis))}" y1="${HEADER_H - 12}" x2="${n(xOf(axis.to, axis))}" y2="${chartBottom}" stroke="${COLOURS.grid}" stroke-width="1"/>`);
 
   rows.forEach((row, i) => {
     const y = HEADER_H + i * ROW_H;
@@ -248,7 +248,7 @@ export function renderTimeline(input: TimelineInput): string {
       : `No repository known yet: nothing scheduled in the next ${days} days.`;
     out.push(`<text data-empty="true" x="${X0 + CHART_W / 2}" y="${y}" text-anchor="middle" fill="currentColor">${x(text)}</text>`);
   }
-  out.push(`<line data-kind="now" data-at="${x(iso(input.now))}" x1="${n(nowX)}" y1="${HEADER_H - 14}" x2="${n(nowX)}" y2="${chartBottom}" stroke="${COLOURS.now}" stroke-width="2"/>`);
+  out.push(`<line data-kind="now" data-at="${x(iso(input.now))}" x1="${n(nowX)}" y1="${HEADER_H - 12}" x2="${n(nowX)}" y2="${chartBottom}" stroke="${COLOURS.now}" stroke-width="2"/>`);
 
   // the legend
   const legend: [string, string][] = [
@@ -263,13 +263,14 @@ export function renderTimeline(input: TimelineInput): string {
   let lx = 4;
   out.push(`<g data-kind="legend">`);
   for (const [fill, text] of legend) {
-    out.push(`<rect x="${lx}" y="${ly - 10}" width="14" height="10" rx="2" fill="${fill}"/><text x="${lx + 18}" y="${ly}" fill="currentColor">${x(text)}</text>`);
-    lx += 26 + text.length * 6.4;
+    out.push(`<rect x="${n(lx)}" y="${ly - 10}" width="14" height="10" rx="2" fill="${fill}"/><text x="${n(lx + 18)}" y="${ly}" fill="currentColor">${x(text)}</text>`);
+    lx += 34 + text.length * 7;
   }
+  const l2 = ly + 20;
   out.push(
-    `<line x1="${n(lx)}" y1="${ly - 11}" x2="${n(lx)}" y2="${ly + 1}" stroke="${COLOURS.now}" stroke-width="2"/><text x="${n(lx + 6)}" y="${ly}" fill="currentColor">now</text>`,
-    `<path d="M ${n(lx + 44)} ${ly - 10} L ${n(lx + 50)} ${ly - 5} L ${n(lx + 44)} ${ly} Z" fill="currentColor"/><text x="${n(lx + 54)}" y="${ly}" fill="currentColor">goes on (until lifted or closed)</text>`,
-    `<text x="4" y="${ly + 18}" fill="currentColor" opacity="0.75">${x(`Times in ${tz}; day lines at local midnight. Hover a bar for its times.`)}</text>`,
+    `<line x1="8" y1="${l2 - 11}" x2="8" y2="${l2 + 1}" stroke="${COLOURS.now}" stroke-width="2"/><text x="16" y="${l2}" fill="currentColor">now</text>`,
+    `<path d="M 52 ${l2 - 10} L 58 ${l2 - 5} L 52 ${l2} Z" fill="currentColor"/><text x="62" y="${l2}" fill="currentColor">goes on (until lifted or closed)</text>`,
+    `<text x="290" y="${l2}" fill="currentColor" opacity="0.75">${x(`Times in ${tz}; day lines at local midnight. Hover a bar for its times.`)}</text>`,
     `</g>`,
     `</svg>`,
   );
