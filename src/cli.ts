@@ -8,6 +8,9 @@ import { parse as parseYaml } from 'yaml';
 import { DEFAULT_CONFIG, parseConfig, SEVERITIES, type Config, type ConfigProblem, type Severity } from './config/schema.js';
 import { parseDuration } from './time/duration.js';
 import { parseIsoTime } from './time/iso.js';
+import { formatDuration } from './time/duration.js';
+import { formatLong } from './time/format.js';
+import { formatCountdown, nextNoticeAt, upcomingWithinLead } from './time/notices.js';
 import { evaluateGate } from './gate/evaluate.js';
 import { gateCli, GATE_USAGE, recordDeployCli, type GateCliIo } from './cli-gate.js';
 import { pathExemption } from './gate/paths.js';
@@ -181,6 +184,7 @@ function explain(args: string[], io: CliIo): number {
   io.out('reasons:\n');
   if (!d.reasons.length) io.out('  - none\n');
   for (const r of d.reasons) io.out(`  - [${r.blocks ? 'blocks' : 'passes'}] ${r.label}: ${r.ends}\n`);
+  explainNotices(config, now, io);
   return 0;
 }
 
@@ -199,4 +203,25 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   if (command === 'migrate-to-postgres') return (await import('./store/migrate-to-postgres.js')).migrateToPostgresCli(rest, io);
   io[command === undefined || command === 'help' || command === '--help' ? 'out' : 'err'](USAGE);
   return command === undefined || command === 'help' || command === '--help' ? 0 : 2;
+}
+
+/** windows[].notify_before: when each window's notice is (or was) due, and "starts in" within its lead. */
+function explainNotices(config: Config, now: number, io: CliIo): void {
+  const noticed = config.windows.filter((w) => w.notifyBeforeMs !== null);
+  if (!noticed.length) return;
+  io.out('notices (windows[].notify_before):\n');
+  for (const w of noticed) {
+    const lead = w.notifyBeforeMs!;
+    const soon = upcomingWithinLead(w.plan, lead, now);
+    if (soon) {
+      io.out(`  - ${w.name} starts in ${formatCountdown(soon.inMs)} (${formatLong(soon.start, w.timezone)}): its notice was due at ${new Date(soon.start - lead).toISOString()}\n`);
+      continue;
+    }
+    const at = nextNoticeAt(w.plan, lead, now);
+    io.out(
+      at === null
+        ? `  - ${w.name}: no notice to come (no later start)\n`
+        : `  - ${w.name}: next notice at ${new Date(at).toISOString()}, ${formatDuration(lead)} before ${formatLong(at + lead, w.timezone)}\n`,
+    );
+  }
 }

@@ -20,6 +20,7 @@ import { MergeGroups } from './domain/merge-groups.js';
 import type { PortFactory } from './domain/ports.js';
 import { PullRequests } from './domain/pull-requests.js';
 import { StateChanges } from './domain/state-changes.js';
+import { WindowNotices, type WindowNoticeSender } from './domain/window-notices.js';
 import { Boundaries } from './schedule/boundaries.js';
 import type { AsyncStore } from './store/contract.js';
 
@@ -30,6 +31,8 @@ export interface ComposeOptions {
   ports: PortFactory;
   /** called with state changes after they are committed (notifications, metrics) */
   onStateEvents?: (events: StateEvent[]) => void;
+  /** sends the notices of windows with `notify_before` (MORATORIUM_SLACK_WEBHOOK_URL); none when unset */
+  windowNotices?: WindowNoticeSender;
 }
 
 export type AppParts = ReturnType<typeof composeApp>;
@@ -60,6 +63,12 @@ export function composeApp(o: ComposeOptions) {
   });
   boundaries.onDue((now) => gatekeeper.regateDue(now));
   boundaries.onDue(() => deployments.queueAllHeldChecks());
+  // windows[].notify_before: the notices due are claimed and queued at their own boundaries
+  const windowNotices = o.windowNotices ? new WindowNotices({ store, clock, log, jobs, send: o.windowNotices, owner: jobs.owner }) : null;
+  if (windowNotices) {
+    boundaries.addSource((now) => windowNotices.nextAt(now));
+    boundaries.onDue(async (now) => void (await windowNotices.run(now)));
+  }
 
   return {
     store,
@@ -77,6 +86,7 @@ export function composeApp(o: ComposeOptions) {
     mergeGroups,
     pulls,
     installations,
+    windowNotices,
     commands,
     dashboardActs,
     committed,

@@ -18,7 +18,7 @@ import { OctokitPort, listConditionally, type Octokit } from './github/octokit-p
 import type { ConditionalReads } from './github/port.js';
 import { createHttpHandler } from './http/router.js';
 import { Metrics } from './http/metrics.js';
-import { createSlackNotifier } from './http/notify.js';
+import { createSlackNotifier, slackWindowNotices } from './http/notify.js';
 import { LOG_REDACT } from './http/redact.js';
 import { AppServer } from './http/server.js';
 import { extraRoutes } from './http/routes.js';
@@ -110,6 +110,7 @@ async function main(): Promise<void> {
       metrics.recordStateEvents(events);
       slack?.(events);
     },
+    ...(env.MORATORIUM_SLACK_WEBHOOK_URL ? { windowNotices: slackWindowNotices(env.MORATORIUM_SLACK_WEBHOOK_URL) } : {}),
   });
   const r = new Reconciler(s, env.MORATORIUM_RECONCILE_INTERVAL, async () => {
     const octokit = (await appOf().auth()) as Octokit;

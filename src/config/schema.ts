@@ -9,10 +9,11 @@
  * A compiled config is never changed: to change one, parse the changed source.
  */
 import { z } from 'zod';
-import { parseDuration } from '../time/duration.js';
+import { formatDuration, parseDuration } from '../time/duration.js';
 import { cronProblem } from '../time/cron.js';
 import { parseIsoTime } from '../time/iso.js';
 import { compileWindow, type WindowPlan } from '../time/windows.js';
+import { windowPeriod } from '../time/notices.js';
 import { isValidTimezone, zone } from '../time/zone.js';
 import { compilePattern, pathPatternProblem, type BranchPattern } from './patterns.js';
 
@@ -109,6 +110,9 @@ const window = z
     duration: duration.optional().describe('How long each occurrence lasts, in wall-clock time'),
     from: localTime.optional().describe('Start of a one-off window, local time in the window timezone'),
     to: localTime.optional().describe('End of a one-off window, local time in the window timezone'),
+    notify_before: duration
+      .optional()
+      .describe('Announce each occurrence this long before it starts (MORATORIUM_SLACK_WEBHOOK_URL); at most the time between two starts'),
   })
   .strict()
   .superRefine((w, ctx) => {
@@ -136,6 +140,23 @@ const window = z
     if (to === null) ctx.addIssue({ code: 'custom', path: ['to'], message: 'not a valid date and time' });
     if (from !== null && to !== null && to <= from)
       ctx.addIssue({ code: 'custom', path: ['to'], message: '`to` must be after `from`' });
+  })
+  .superRefine((w, ctx) => {
+    // notify_before: at most the window's period, so each notice is about one coming occurrence
+    const lead = w.notify_before === undefined ? null : parseDuration(w.notify_before);
+    if (lead === null) return;
+    let period: number | null;
+    try {
+      period = windowPeriod(compileWindow(w));
+    } catch {
+      return; // the window itself is invalid: reported above
+    }
+    if (period !== null && lead > period)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['notify_before'],
+        message: `longer than the time between two starts of this window: at most ${formatDuration(period)}`,
+      });
   });
 
 
@@ -264,7 +285,11 @@ export function compileConfig(c: ConfigSource) {
       branchPatterns: c.exempt.branches.map(compilePattern) as readonly BranchPattern[],
       pathPatterns: c.exempt.paths.map(compilePattern) as readonly BranchPattern[],
     },
-    windows: c.windows.map((w) => ({ ...w, plan: compileWindow(w) as WindowPlan })),
+    windows: c.windows.map((w) => ({
+      ...w,
+      plan: compileWindow(w) as WindowPlan,
+      notifyBeforeMs: w.notify_before === undefined ? null : durationMs(w.notify_before),
+    })),
     cadence: c.cadence === null ? null : compileCadence(c.cadence),
     incidents: {
       ...c.incidents,

@@ -4,6 +4,7 @@ import type { Decision, PullRequestChange } from '../gate/types.js';
 import { evaluateGate } from '../gate/evaluate.js';
 import { formatLong } from '../time/format.js';
 import { nextOccurrences } from '../time/windows.js';
+import { formatCountdown, upcomingWithinLead } from '../time/notices.js';
 import type { Repositories } from '../store/contract.js';
 import { escapeMarkdown } from '../util/escape.js';
 import { incidentId } from './actions.js';
@@ -62,7 +63,10 @@ export async function renderStatus(store: Repositories, loaded: LoadedConfig, ac
   for (const w of loaded.config.windows) {
     const next = nextOccurrences(w.plan, now, 3).map((o) => `${formatLong(o.start, w.timezone)} to ${formatLong(o.end, w.timezone)}`);
     const active = decision.reasons.some((r) => r.kind === 'window' && r.window === w.name);
-    lines.push(`- "${escapeMarkdown(w.name)}" (${w.mode === 'all' ? 'all changes' : 'hotfixes only'})${active ? ', active now' : ''}; next: ${next.length ? next.join('; ') : 'none'}`);
+    // within its notify_before lead: "Release freeze starts in 2h 30m"
+    const soon = upcomingWithinLead(w.plan, w.notifyBeforeMs, now);
+    const startsIn = soon ? `, ${escapeMarkdown(w.name)} starts in ${formatCountdown(soon.inMs)}` : '';
+    lines.push(`- "${escapeMarkdown(w.name)}" (${w.mode === 'all' ? 'all changes' : 'hotfixes only'})${active ? ', active now' : ''}${startsIn}; next: ${next.length ? next.join('; ') : 'none'}`);
   }
   const required = (await store.getRepo(account, repo))?.requiredState;
   if (required === 'not-required') {

@@ -34,6 +34,7 @@ import type { Route } from './router.js';
 import { accountState, type AccountState } from './state.js';
 import { accountSchema, repoSchema } from './api-schemas.js';
 import { CALLBACK_PATH, COOKIE_NAME, DashboardSessions, SIGN_IN_PATH, TOKEN_LOGIN, SESSION_MAX_AGE_S, type Session } from './dashboard-session.js';
+import { timelineSection } from './dashboard-timeline.js';
 
 export { COOKIE_NAME };
 export const DASHBOARD_PATH = '/moratorium/';
@@ -288,6 +289,10 @@ export interface SectionContext {
   canAct: boolean;
   /** the session's CSRF token, for every form */
   csrf: string;
+  /** the time zone the timeline is drawn in (`?tz=`), null: UTC */
+  viewerZone: string | null;
+  /** the account of `?account=`, null: all */
+  filter: string | null;
 }
 
 export interface DashboardSection {
@@ -355,6 +360,7 @@ function actSection({ states, canAct, csrf, login }: SectionContext): string {
  * the same context and returns its HTML (escaping every piece of user text with `h`).
  */
 export const DASHBOARD_SECTIONS: DashboardSection[] = [
+  { id: 'timeline', render: (ctx) => timelineSection(ctx.s.store, ctx.states, ctx.now, ctx.viewerZone, ctx.filter) },
   { id: 'act', render: actSection },
   { id: 'incidents', render: incidentsSection },
   { id: 'freezes', render: freezesSection },
@@ -376,7 +382,7 @@ export interface Banner {
   text: string;
 }
 
-export async function renderDashboard(s: HttpDeps, filter: string | null, now: number, viewer: Viewer = { login: TOKEN_LOGIN, canAct: false, csrf: '' }, banner: Banner | null = null): Promise<string> {
+export async function renderDashboard(s: HttpDeps, filter: string | null, now: number, viewer: Viewer = { login: TOKEN_LOGIN, canAct: false, csrf: '' }, banner: Banner | null = null, viewerZone: string | null = null): Promise<string> {
   const accounts = [...new Set((await s.store.listInstallations()).map((i) => i.account))].sort();
   const shown = filter === null ? accounts : accounts.filter((a) => a === key(filter));
   const states: AccountState[] = [];
@@ -386,7 +392,7 @@ export async function renderDashboard(s: HttpDeps, filter: string | null, now: n
     .concat(accounts.map((a) => `<a href="/moratorium/?account=${encodeURIComponent(a)}"${filter !== null && key(filter) === a ? ' aria-current="page"' : ''}>${h(a)}</a>`))
     .join(' ');
   const unknown = filter !== null && !accounts.includes(key(filter)) ? `<p class="error">The app is not installed on account ${h(filter)}.</p>` : '';
-  const ctx: SectionContext = { s, states, audit, now, login: viewer.login, canAct: viewer.canAct, csrf: viewer.csrf };
+  const ctx: SectionContext = { s, states, audit, now, login: viewer.login, canAct: viewer.canAct, csrf: viewer.csrf, viewerZone, filter };
   const sections: string[] = [];
   for (const section of DASHBOARD_SECTIONS) sections.push(await section.render(ctx));
   const shownBanner = banner ? `<p class="${banner.ok ? 'notice' : 'refused'}" id="outcome" role="${banner.ok ? 'status' : 'alert'}">${h(banner.text)}</p>` : '';
@@ -545,7 +551,7 @@ export function dashboardRoutes(s: HttpDeps, env: DashboardEnv, opts: DashboardO
       if (!session) return sendHtml(res, 200, loginPage(null, login));
       const rawFilter = url.searchParams.get('account');
       const filter = rawFilter === null || rawFilter === '' ? null : accountSchema.safeParse(rawFilter).success ? rawFilter.trim() : null;
-      return sendHtml(res, 200, await renderDashboard(s, filter, s.clock.now(), viewerOf(session)));
+      return sendHtml(res, 200, await renderDashboard(s, filter, s.clock.now(), viewerOf(session), null, url.searchParams.get('tz')));
     }
 
     if (path === SIGN_IN_PATH) {

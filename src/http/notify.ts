@@ -9,6 +9,9 @@
  */
 import type { Logger } from 'pino';
 import { incidentId, scopeName, type StateEvent } from '../domain/actions.js';
+import type { WindowNotice, WindowNoticeSender } from '../domain/window-notices.js';
+import { formatLong } from '../time/format.js';
+import { formatCountdown } from '../time/notices.js';
 
 const TIMEOUT_MS = 5_000;
 const RETRY_DELAY_MS = 1_000;
@@ -110,4 +113,37 @@ export function createSlackNotifier(url: string, log: Logger, opts: { fetch?: ty
   }) as SlackNotifier;
   notify.idle = () => chain;
   return notify;
+}
+
+// ---------------------------------------------------------------------------------------------
+// windows[].notify_before: a stored job sends each notice (src/domain/window-notices.ts) and retries
+// it when Slack does not take it, so here a failure throws instead of being dropped
+
+/** The text of a window's notice: the window, when it starts and ends in its timezone, and where. */
+export function windowNoticeText(n: WindowNotice, now: number): string {
+  const mode = n.mode === 'all' ? 'all changes' : 'hotfixes only';
+  const repos = n.repos.length ? n.repos.map(escapeSlack).join(', ') : 'no repository known';
+  return `:alarm_clock: Window "${escapeSlack(n.window)}" (${mode}) starts in ${formatCountdown(n.start - now)}: ${formatLong(n.start, n.timezone)} to ${formatLong(n.end, n.timezone)}, on ${repos}`;
+}
+
+/** An error with the HTTP status Slack answered (the job runner gives up on a 4xx that keeps coming). */
+export class SlackRefused extends Error {
+  constructor(readonly status: number) {
+    super(`the Slack webhook answered ${status}`);
+  }
+}
+
+/** Sends window notices to the incoming webhook at `url`, one POST each (timeout 5 s). */
+export function slackWindowNotices(url: string, opts: { fetch?: typeof fetch } = {}): WindowNoticeSender {
+  const doFetch = opts.fetch ?? fetch;
+  return async (notice, now) => {
+    const res = await doFetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ text: windowNoticeText(notice, now) }),
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+    });
+    await res.arrayBuffer().catch(() => undefined);
+    if (!res.ok) throw new SlackRefused(res.status);
+  };
 }

@@ -17,6 +17,9 @@ const RETRY_MS = 5_000;
 /** Work due at a boundary, given the boundary run's `now`. */
 export type DueWork = (now: number) => Promise<void> | void;
 
+/** The next moment some work is due (at or before `now` when it is due already), or null. */
+export type NextMoment = (now: number) => Promise<number | null>;
+
 export class Boundaries implements Wakeups {
   private timer: NodeJS.Timeout | null = null;
   /** when the pending timer fires */
@@ -30,6 +33,8 @@ export class Boundaries implements Wakeups {
   private readonly extra = new Set<number>();
 
   private readonly due: DueWork[] = [];
+  /** other moments of work registered by the domain (a window's notice): each gives its next one */
+  private readonly sources: NextMoment[] = [];
 
   constructor(
     private readonly store: Pick<AsyncStore, 'nextPostedChange' | 'nextFreezeExpiry'>,
@@ -39,6 +44,11 @@ export class Boundaries implements Wakeups {
   /** Registers work to run at every boundary, in registration order. */
   onDue(work: DueWork): void {
     this.due.push(work);
+  }
+
+  /** Registers another source of boundaries (its work is registered with `onDue`). */
+  addSource(next: NextMoment): void {
+    this.sources.push(next);
   }
 
   async start(): Promise<void> {
@@ -80,7 +90,9 @@ export class Boundaries implements Wakeups {
   async nextBoundary(): Promise<number | null> {
     const now = this.clock.now();
     for (const t of this.extra) if (t <= now - 60_000) this.extra.delete(t);
-    const candidates = [await this.store.nextPostedChange(now - 60_000), await this.store.nextFreezeExpiry(now - 60_000), ...this.extra].filter(
+    const sourced: (number | null)[] = [];
+    for (const next of this.sources) sourced.push(await next(now));
+    const candidates = [await this.store.nextPostedChange(now - 60_000), await this.store.nextFreezeExpiry(now - 60_000), ...sourced, ...this.extra].filter(
       (t): t is number => t !== null,
     );
     return candidates.length ? Math.min(...candidates) : null;

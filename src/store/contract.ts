@@ -28,6 +28,7 @@ import { pullFilesRepo } from './repos/pull-files.js';
 import { pullsRepo } from './repos/pulls.js';
 import { sessionsRepo } from './repos/sessions.js';
 import { reviewsRepo } from './repos/reviews.js';
+import { windowNoticesRepo } from './repos/window-notices.js';
 import type { Sql } from './sql.js';
 
 export type { ClaimOptions } from './repos/jobs.js';
@@ -36,6 +37,7 @@ export type { NewFreeze } from './repos/freezes.js';
 export type { NewIncident } from './repos/incidents.js';
 export type { DashboardSession, NewDashboardSession, SessionKind } from './repos/sessions.js';
 export type { ReviewVerdictRecord } from './repos/reviews.js';
+export type { WindowNoticeKey } from './repos/window-notices.js';
 
 /** every repository, over one connection or transaction */
 export function repositories(sql: Sql) {
@@ -44,6 +46,7 @@ export function repositories(sql: Sql) {
   const claims = claimsRepo(sql);
   const pullFiles = pullFilesRepo(sql);
   const sessions = sessionsRepo(sql);
+  const windowNotices = windowNoticesRepo(sql);
   return {
     ...deliveries,
     ...installationsRepo(sql),
@@ -63,13 +66,15 @@ export function repositories(sql: Sql) {
     ...claims,
     ...sessions,
     ...conditionalReadsRepo(sql),
-    /** drops finished jobs, old delivery ids, old claims (kept a week: GitHub's redeliveries come sooner), old file lists, expired dashboard sessions */
+    ...windowNotices,
+    /** drops finished jobs, old delivery ids, old claims (kept a week: GitHub's redeliveries come sooner), old file lists, expired dashboard sessions, old window notices */
     async prune(now: number): Promise<void> {
       await jobs.pruneJobs(now);
       await pullFiles.prunePullFiles(now);
       await deliveries.pruneDeliveries(now);
       await claims.pruneClaims(now);
       await sessions.pruneDashboard(now);
+      await windowNotices.pruneWindowNotices(now);
     },
   };
 }

@@ -400,4 +400,22 @@ export const MIGRATIONS: readonly { id: number; name: string; sql: string }[] = 
       ) WITHOUT ROWID;
     `,
   },
+  {
+    id: 10,
+    name: 'window notices',
+    sql: `
+      -- windows[].notify_before: the notice of one occurrence of a window, claimed once across
+      -- restarts and replicas (src/store/repos/window-notices.ts)
+      CREATE TABLE window_notices (
+        account TEXT NOT NULL,
+        window_key TEXT NOT NULL,
+        occurrence_start INTEGER NOT NULL,
+        window_name TEXT NOT NULL,
+        claimed_by TEXT NOT NULL,
+        claimed_at INTEGER NOT NULL,
+        PRIMARY KEY (account, window_key, occurrence_start)
+      ) WITHOUT ROWID;
+      CREATE INDEX window_notices_by_start ON window_notices(occurrence_start);
+    `,
+  },
 ];

@@ -25,6 +25,28 @@ if (!HAVE_CHROMIUM) {
   console.warn(`\n!!! ${CHROMIUM} is missing: the dashboard's headless Chromium tests are SKIPPED (apt-get install -y chromium).${REQUIRE ? ' MORATORIUM_TEST_REQUIRE_SERVERS=1: they FAIL instead.' : ''}\n`);
 }
 
+const DAY = 86_400_000;
+/** the windows the timeline must draw: one every night at 02:00 UTC, and one each weekend */
+const WINDOWS = `windows:
+  - name: "Nightly <batch>"
+    cron: "0 2 * * *"
+    duration: 1h
+  - name: weekend
+    cron: "0 18 * * FRI"
+    duration: 63h
+    mode: all
+`;
+
+/** the weekend starts (Fri 18:00 UTC, 63 h long) that overlap [from, to): computed here, by hand */
+function weekendStarts(from: number, to: number): number[] {
+  const out: number[] = [];
+  for (let d = Math.floor((from - 3 * DAY) / DAY) * DAY; d < to; d += DAY) {
+    const start = d + 18 * 3_600_000;
+    if (new Date(d).getUTCDay() === 5 && start < to && start + 63 * 3_600_000 > from) out.push(start);
+  }
+  return out;
+}
+
 describe.runIf(!HAVE_CHROMIUM && REQUIRE)('dashboard in headless Chromium (required)', () => {
   it('needs Chromium', () => {
     throw new Error(`${CHROMIUM} is missing and MORATORIUM_TEST_REQUIRE_SERVERS=1: install it (apt-get install -y chromium)`);
@@ -42,10 +64,14 @@ describe.skipIf(!HAVE_CHROMIUM)(
     beforeAll(async () => {
       fake = await FakeGitHub.start();
       fake.addInstallation({ id: 7, account: 'acme' });
-      fake.addRepo('acme', 'api');
+      fake.addRepo('acme', 'api', { files: { '.github/moratorium.yml': WINDOWS } });
       app = await startApp({ fake, env: { MORATORIUM_GITHUB_THROTTLE: 'off' } });
       // the start-up reconcile records the installation and its repositories
       await app.waitForLog('reconcile done', 20_000);
+      // gating a PR makes the app read (and keep) the repository's configuration, which the timeline draws
+      const pr = fake.addPull('acme', 'api');
+      expect((await app.send('pull_request', webhooks(fake).pullRequest('opened', 'acme', 'api', pr.number))).status).toBe(200);
+      await fake.waitFor((f) => f.latestCheck('acme', 'api', pr.head.sha), 15_000, 'the check of the PR');
       const opened = await app.api('POST', '/moratorium/api/v1/incidents', { account: 'acme', severity: 'sev1', title: TITLE });
       expect(opened.status).toBe(201);
       incidentKey = opened.body.key as string;
@@ -96,6 +122,67 @@ describe.skipIf(!HAVE_CHROMIUM)(
       // the page's own stylesheet is allowed by the CSP hash: nothing was refused
       expect(problems).toEqual([]);
       expect(await page.evaluate('getComputedStyle(document.querySelector("table")).borderCollapse')).toBe('collapse');
+
+      // the fortnight at a glance: the SVG has a bar per occurrence of each window, where its instant is
+      const svg = page.locator('#timeline svg');
+      expect(await svg.count()).toBe(1);
+      const axis = await svg.evaluate((el) => ({ from: el.getAttribute('data-from')!, to: el.getAttribute('data-to')!, x0: el.getAttribute('data-chart-x0')!, w: el.getAttribute('data-chart-width')! }));
+      const from = Date.parse(axis.from);
+      const to = Date.parse(axis.to);
+      expect(to - from).toBe(14 * DAY); // UTC: fourteen days of 24 hours
+      expect(from % DAY).toBe(0);
+      const nightly = page.locator('#timeline svg rect[data-kind="window"][data-window="Nightly <batch>"]');
+      expect(await nightly.count()).toBe(14);
+      const weekend = page.locator('#timeline svg rect[data-kind="window"][data-window="weekend"]');
+      const starts = weekendStarts(from, to);
+      expect(await weekend.evaluateAll((els) => els.map((e) => e.getAttribute('data-start')))).toEqual(starts.map((t) => new Date(t).toISOString()));
+      expect(await page.locator('#timeline svg rect[data-kind="freeze"]').count()).toBe(1); // the manual freeze, until lifted
+      expect(await page.locator('#timeline svg rect[data-kind="freeze"]').getAttribute('data-open-ended')).toBe('true');
+      expect(await page.locator('#timeline svg rect[data-kind="incident"]').count()).toBe(1);
+      expect(await page.locator('#timeline svg text').allTextContents()).toContain('window "Nightly <batch>"');
+
+      // and the picture shows them there: the screenshot's pixels at the x the data gives are the bar's colour
+      const box = (await svg.boundingBox())!;
+      const png = await svg.screenshot();
+      const scale = box.width / 1100; // the viewBox is 1100 wide
+      const xAt = (t: number) => (Number(axis.x0) + ((t - from) / (to - from)) * Number(axis.w)) * scale;
+      const firstNight = await nightly.first().evaluate((el) => ({ start: el.getAttribute('data-start')!, y: Number(el.getAttribute('y')), h: Number(el.getAttribute('height')) }));
+      const yMid = (firstNight.y + firstNight.h / 2) * scale;
+      const nightX = xAt(Date.parse(firstNight.start));
+      const probe = await browser.newPage();
+      // decoded by the browser itself (a canvas on a blank page): no PNG library needed
+      const points = [[nightX + 2, yMid], [nightX - 4, yMid], [xAt(Date.parse(firstNight.start) + 3_600_000) + 4, yMid]];
+      const pixels = (await probe.evaluate(`(async () => {
+        const img = new Image();
+        img.src = 'data:image/png;base64,${png.toString('base64')}';
+        await img.decode();
+        const canvas = document.createElement('canvas');
+        canvas.width = img.width;
+        canvas.height = img.height;
+        const ctx = canvas.getContext('2d');
+        ctx.drawImage(img, 0, 0);
+        return ${JSON.stringify(points)}.map(([x, y]) => Array.from(ctx.getImageData(Math.round(x), Math.round(y), 1, 1).data.slice(0, 3)));
+      })()`)) as number[][];
+      await probe.close();
+      const near = (rgb: number[], hex: string) => rgb.every((c, i) => Math.abs(c - parseInt(hex.slice(1 + 2 * i, 3 + 2 * i), 16)) <= 24);
+      expect(near(pixels[0]!, '#3d7fd9'), `the pixel inside the first nightly bar is ${pixels[0]}`).toBe(true);
+      expect(near(pixels[1]!, '#3d7fd9'), `the pixel before it is ${pixels[1]}`).toBe(false);
+      expect(near(pixels[2]!, '#3d7fd9'), `the pixel after its hour is ${pixels[2]}`).toBe(false);
+      if (process.env.MORATORIUM_WRITE_SCREENSHOTS === '1') {
+        const { writeFileSync, mkdirSync } = await import('node:fs');
+        mkdirSync(new URL('../../docs/', import.meta.url), { recursive: true });
+        writeFileSync(new URL('../../docs/timeline.png', import.meta.url), png);
+      }
+
+      // the viewer's time zone: the axis starts at that zone's midnight
+      await page.goto(`${app.url}/moratorium/?tz=Asia%2FKolkata`);
+      const kolkata = Date.parse((await page.locator('#timeline svg').getAttribute('data-from'))!);
+      expect((kolkata + 5.5 * 3_600_000) % DAY).toBe(0);
+      expect(await page.locator('#timeline input[name="tz"]').inputValue()).toBe('Asia/Kolkata');
+      await page.goto(`${app.url}/moratorium/?tz=${encodeURIComponent('<b>Mars/Olympus</b>')}`);
+      expect(await page.locator('#timeline .error').textContent()).toContain('Unknown time zone "<b>Mars/Olympus</b>": showing UTC');
+      expect(await page.locator('#timeline b').count()).toBe(0);
+      await page.goto(`${app.url}/moratorium/`);
 
       const cookies = await context.cookies();
       expect(cookies).toEqual([expect.objectContaining({ name: 'moratorium_session', httpOnly: true, sameSite: 'Lax', path: '/moratorium' })]);

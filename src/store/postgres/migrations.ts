@@ -340,4 +340,20 @@ export const PG_MIGRATIONS: readonly { id: number; name: string; sql: string }[]
       );
     `,
   },
+  {
+    id: 10,
+    name: 'window notices',
+    sql: `
+      CREATE TABLE window_notices (
+        account TEXT NOT NULL,
+        window_key TEXT NOT NULL,
+        occurrence_start BIGINT NOT NULL,
+        window_name TEXT NOT NULL,
+        claimed_by TEXT NOT NULL,
+        claimed_at BIGINT NOT NULL,
+        PRIMARY KEY (account, window_key, occurrence_start)
+      );
+      CREATE INDEX window_notices_by_start ON window_notices(occurrence_start);
+    `,
+  },
 ];

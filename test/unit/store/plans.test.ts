@@ -22,6 +22,7 @@ import { postedStatements as posted } from '../../../src/store/repos/posted.js';
 import { pullStatements as pulls } from '../../../src/store/repos/pulls.js';
 import { pullFileStatements as pullFiles } from '../../../src/store/repos/pull-files.js';
 import { reviewStatements as reviews } from '../../../src/store/repos/reviews.js';
+import { windowNoticeStatements as notices } from '../../../src/store/repos/window-notices.js';
 import { openSqliteStore, type SqliteStore } from '../../../src/store/sqlite/engine.js';
 import { openPostgresStore, type PostgresStore } from '../../../src/store/postgres/engine.js';
 import { engines, withDatabase, PG_URL } from '../../support/engines.js';
@@ -75,9 +76,11 @@ const HOT: [Statement, Param[], Param[]?][] = [
   [claims.pruneClaims, [1]],
   [conditional.getConditionalRead, ['7 GET /installation/repositories page=1']],
   [conditional.dropConditionalRead, ['7 GET /installation/repositories page=1']],
+  [notices.windowNoticeOf, ['a', 'k', 1]],
+  [notices.pruneWindowNotices, [1]],
 ];
 
-const TABLES = 'deliveries|command_comments|installations|repos|incidents|external_incidents|freezes|window_suppressions|overrides|override_approvals|pull_files|deploys|posted|pulls|pull_reviews|label_grants|audit|jobs|held_deployments|meta|claims|conditional_reads';
+const TABLES = 'deliveries|command_comments|installations|repos|incidents|external_incidents|freezes|window_suppressions|overrides|override_approvals|pull_files|deploys|posted|pulls|pull_reviews|label_grants|audit|jobs|held_deployments|meta|claims|conditional_reads|window_notices';
 
 const names = engines().map((e) => e.name);
 
