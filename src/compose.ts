@@ -58,6 +58,9 @@ export function composeApp(o: ComposeOptions) {
   });
   boundaries.onDue((now) => gatekeeper.regateDue(now));
   boundaries.onDue(() => deployments.queueAllHeldChecks());
+  boundaries.onRun((ran, now) =>
+    log.info({ event: 'boundaries', ran, at: new Date(now).toISOString() }, ran ? 'boundaries done' : 'boundaries skipped: another replica is running them'),
+  );
 
   return {
     store,
@@ -79,12 +82,14 @@ export function composeApp(o: ComposeOptions) {
     committed,
     queueFanOut: async (installationId: number, account: string, repo: string | null, reason: string) => await changes.queueFanOut(installationId, account, repo, reason),
     async start(): Promise<void> {
+      await configs.start();
       await jobs.start();
       await boundaries.start();
     },
     async stop(): Promise<void> {
       boundaries.stop();
       await jobs.stop();
+      await configs.stop();
     },
   };
 }
