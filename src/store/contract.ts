@@ -147,5 +147,25 @@ export function runAfterCommit(after: readonly (() => void)[]): void {
   }
 }
 
+/**
+ * The database did not answer (unreachable, connection lost, a statement past its time limit, the
+ * server shutting down): nothing of the work was stored. A webhook handler lets it through, so the
+ * delivery is answered 5xx and GitHub's redelivery can be used (SPEC 9). `cause` is the engine's error.
+ */
+export class StoreUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super(`the database does not answer: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'StoreUnavailableError';
+  }
+}
+
+/** true when `error` (or one of its causes) is a StoreUnavailableError */
+export function isStoreUnavailable(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof StoreUnavailableError) return true;
+  }
+  return false;
+}
+
 /** thrown when a transaction is used after it ended, or when one is opened inside another */
 export class TransactionMisuse extends Error {}

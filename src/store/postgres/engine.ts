@@ -8,7 +8,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import pg from 'pg';
-import { checkTopic, repositories, runAfterCommit, TransactionMisuse, type AsyncStore, type ListenOptions, type Transaction, type TransactionOptions } from '../contract.js';
+import { checkTopic, repositories, runAfterCommit, StoreUnavailableError, TransactionMisuse, type AsyncStore, type ListenOptions, type Transaction, type TransactionOptions } from '../contract.js';
 import type { Param, Row, Sql, Statement } from '../sql.js';
 import { PG_MIGRATIONS } from './migrations.js';
 
@@ -108,6 +108,22 @@ export async function openPostgresStore(url: string, options: PostgresOptions = 
   return new PostgresStore(pool);
 }
 
+/**
+ * An error of pg that says the database did not answer, as a StoreUnavailableError: anything but
+ * an answer of the server (a refused or lost connection, pg's own timeouts), or an answer of the
+ * classes connection exception (08), insufficient resources (53), operator intervention (57:
+ * shutting down, a statement cancelled by its time limit). Anything else (a constraint, a
+ * serialization failure) is returned as it is.
+ */
+export function asUnavailable(error: unknown): unknown {
+  if (error instanceof StoreUnavailableError || error instanceof TransactionMisuse) return error;
+  if (error instanceof pg.DatabaseError) {
+    const code = error.code ?? '';
+    return /^(08|53|57)/.test(code) ? new StoreUnavailableError(error) : error;
+  }
+  return new StoreUnavailableError(error);
+}
+
 /** serialization_failure, deadlock_detected: the transaction may succeed when run again */
 const RETRYABLE = new Set(['40001', '40P01']);
 const inTransaction = new AsyncLocalStorage<true>();
@@ -115,7 +131,11 @@ const inTransaction = new AsyncLocalStorage<true>();
 function onClient(dialectClient: pg.Pool | pg.PoolClient, guard: () => void): Sql {
   const query = async (s: Statement, params: readonly Param[] = []) => {
     guard();
-    return dialectClient.query({ name: s.name, text: s.pg, values: params as Param[] });
+    try {
+      return await dialectClient.query({ name: s.name, text: s.pg, values: params as Param[] });
+    } catch (error) {
+      throw asUnavailable(error);
+    }
   };
   return {
     dialect: 'pg',
@@ -144,7 +164,7 @@ export class PostgresStore {
     if (inTransaction.getStore()) throw new TransactionMisuse('a transaction cannot be opened inside another');
     const retries = options.retries ?? 8;
     for (let attempt = 0; ; attempt++) {
-      const client = await this.pool.connect();
+      const client = await this.pool.connect().catch((error: unknown) => Promise.reject(asUnavailable(error)));
       let open = true;
       let broken: Error | undefined;
       const guard = () => {
@@ -175,10 +195,10 @@ export class PostgresStore {
       };
       let result: T;
       try {
-        await client.query('BEGIN ISOLATION LEVEL SERIALIZABLE');
+        await client.query('BEGIN ISOLATION LEVEL SERIALIZABLE').catch((e: unknown) => Promise.reject(asUnavailable(e)));
         result = await inTransaction.run(true, () => fn(tx));
         // a serialization failure may come at COMMIT: it is retried like one inside
-        await client.query('COMMIT');
+        await client.query('COMMIT').catch((e: unknown) => Promise.reject(asUnavailable(e)));
       } catch (error) {
         await client.query('ROLLBACK').catch((e: Error) => (broken = e));
         const code = (error as { code?: string }).code;
