@@ -69,6 +69,9 @@ export function composeApp(o: ComposeOptions) {
     boundaries.addSource((now) => windowNotices.nextAt(now));
     boundaries.onDue(async (now) => void (await windowNotices.run(now)));
   }
+  boundaries.onRun((ran, now) =>
+    log.info({ event: 'boundaries', ran, at: new Date(now).toISOString() }, ran ? 'boundaries done' : 'boundaries skipped: another replica is running them'),
+  );
 
   return {
     store,
@@ -92,12 +95,14 @@ export function composeApp(o: ComposeOptions) {
     committed,
     queueFanOut: async (installationId: number, account: string, repo: string | null, reason: string) => await changes.queueFanOut(installationId, account, repo, reason),
     async start(): Promise<void> {
+      await configs.start();
       await jobs.start();
       await boundaries.start();
     },
     async stop(): Promise<void> {
       boundaries.stop();
       await jobs.stop();
+      await configs.stop();
     },
   };
 }

@@ -12,7 +12,7 @@ import type { CommandRunner } from './commands/execute.js';
 import type { Deployments } from './domain/deployments.js';
 import type { Installations } from './domain/installations.js';
 import type { MergeGroups } from './domain/merge-groups.js';
-import type { PortFactory } from './domain/ports.js';
+import { isStoreUnavailable, type PortFactory } from './domain/ports.js';
 import { CONFIG_FILE, type PullRequests } from './domain/pull-requests.js';
 import { pullFromApi } from './github/octokit-port.js';
 import type { GitHubPort, PullInfo } from './github/port.js';
@@ -111,6 +111,9 @@ export class Handlers {
           return;
         }
         this.s.log.error({ event: name, delivery: ctx.id, err: error, duration_ms: Date.now() - started }, 'handler failed');
+        // the database did not answer: nothing of it is stored, so the delivery is answered 5xx
+        // and GitHub's redelivery can be used (SPEC 9)
+        if (isStoreUnavailable(error)) throw error;
       }
     };
   }

@@ -151,7 +151,7 @@ async function startReplicas(fake: FakeGitHub, n: number, databaseUrl: string, r
 const APP_KEYS = generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs1', format: 'pem' } });
 
 async function startMoratoriumOn(fake: FakeGitHub, env: Record<string, string>, secret: string): Promise<AppHandle> {
-  const app = await startApp({ fake, env: { MORATORIUM_GITHUB_THROTTLE: 'on', ...env }, webhookSecret: secret, healthTimeoutMs: 60_000, appKeys: APP_KEYS });
+  const app = await startApp({ fake, env: { MORATORIUM_GITHUB_THROTTLE: 'on', ...env }, webhookSecret: secret, healthTimeoutMs: 60_000, appKey: APP_KEYS });
   await waitForReconcile(app, 1);
   return app;
 }

@@ -1,6 +1,8 @@
 /**
  * Loads `.github/moratorium.yml` through Probot's config plugin (so `_extends` and the account's
  * `.github` repository work), validates it, and caches it per repository for at most five minutes.
+ * A push to a default branch seen by any replica drops the cached config on all of them, through
+ * the store's notifications (`config_changed`: LISTEN/NOTIFY on PostgreSQL).
  * "Missing", "could not load" and "invalid" are distinct outcomes, each reported.
  */
 import type { Clock } from '../clock.js';
@@ -10,6 +12,8 @@ import { key } from '../store/records.js';
 import { DEFAULT_CONFIG, parseConfig, type Config, type ConfigProblem } from './schema.js';
 
 export const CONFIG_TTL_MS = 5 * 60_000;
+/** the store topic a config change is notified on, to every replica */
+export const CONFIG_TOPIC = 'config_changed';
 
 export interface LoadedConfig {
   config: Config;
@@ -39,10 +43,56 @@ interface Entry {
 export class ConfigService {
   private readonly cache = new Map<string, Entry>();
 
+  private unlisten: (() => Promise<void>) | null = null;
+  /** counts invalidations */
+  private generation = 0;
+
+  private clear(): void {
+    this.generation++;
+    this.cache.clear();
+  }
+
   constructor(
     private readonly store: AsyncStore,
     private readonly clock: Clock,
   ) {}
+
+  /**
+   * Listens for config changes seen by other replicas. When the listening connection was lost and
+   * is back, changes notified meanwhile are unknown: the whole cache is dropped.
+   */
+  async start(): Promise<void> {
+    if (this.unlisten) return;
+    this.unlisten = await this.store.listen(
+      CONFIG_TOPIC,
+      (payload) => {
+        try {
+          const { account, repo } = JSON.parse(payload) as { account?: unknown; repo?: unknown };
+          if (typeof account === 'string' && typeof repo === 'string') this.invalidate(account, repo);
+          else this.clear();
+        } catch {
+          this.clear();
+        }
+      },
+      { onResync: () => this.clear() },
+    );
+  }
+
+  async stop(): Promise<void> {
+    const u = this.unlisten;
+    this.unlisten = null;
+    await u?.();
+  }
+
+  /**
+   * The config of `repo` (of the whole account, for `.github`) changed: dropped here at once and,
+   * through the store, on every other replica. Throws when the store cannot notify (the webhook is
+   * then answered 5xx and can be redelivered).
+   */
+  async changed(account: string, repo: string): Promise<void> {
+    this.invalidate(account, repo);
+    await this.store.notify(CONFIG_TOPIC, JSON.stringify({ account: key(account), repo: key(repo) }));
+  }
 
   /**
    * The config that governs `ref`. Throws ConfigUnavailableError when GitHub cannot be asked and
@@ -61,6 +111,8 @@ export class ConfigService {
     }
 
     const isAccountRepo = key(ref.repo) === '.github';
+    // a change notified while this read is under way: what it read may be the old file, so it is not cached
+    const generation = this.generation;
     const fetched = await port.fetchConfig(ref, { fallback: false });
     let loaded: LoadedConfig;
     // what was read is the repository's own (no `_extends` elsewhere): it holds while `pushed_at` does
@@ -93,7 +145,7 @@ export class ConfigService {
         throw new ConfigUnavailableError(fetched.message);
       }
     }
-    this.cache.set(cacheKey, { loaded, at: now, version: own ? version : null, viaAccount });
+    if (generation === this.generation) this.cache.set(cacheKey, { loaded, at: now, version: own ? version : null, viaAccount });
     return loaded;
   }
 
@@ -104,6 +156,7 @@ export class ConfigService {
 
   /** A push to the default branch of a repository drops its cache; of `.github`, the whole account's. */
   invalidate(account: string, repo: string): void {
+    this.generation++;
     const prefix = `${key(account)}/`;
     if (key(repo) === '.github') {
       for (const k of this.cache.keys()) if (k.startsWith(prefix)) this.cache.delete(k);

@@ -5,7 +5,7 @@
  */
 import type { Mode, Severity } from '../config/schema.js';
 import type { Clock } from '../clock.js';
-import type { Repositories } from '../store/contract.js';
+import type { Repositories, Transaction } from '../store/contract.js';
 import { key, type AuditSource, type StoredFreeze, type StoredIncident } from '../store/records.js';
 import type { FanOutPayload } from './fanout.js';
 
@@ -35,6 +35,16 @@ export class Actions {
   /** events of the last committed changes, for notifications (drained by the caller after commit) */
   readonly events: StateEvent[] = [];
 
+  /**
+   * An event of a change made in `tx`: kept once `tx` commits (its afterCommit), never for a
+   * transaction that rolled back, and once for one run again after a serialization failure.
+   */
+  private emit(tx: Repositories, event: StateEvent): void {
+    const after = (tx as Partial<Pick<Transaction, 'afterCommit'>>).afterCommit;
+    if (typeof after === 'function') after(() => this.events.push(event));
+    else this.events.push(event);
+  }
+
   constructor(private readonly clock: Clock) {}
 
   private async installationFor(tx: Repositories, account: string, installationId?: number): Promise<number> {
@@ -61,7 +71,7 @@ export class Actions {
     const incident = await tx.createIncident({ account: scope.account, repo: scope.repo, severity, title, by: actor.login, source: actor.source, now });
     await tx.audit({ at: now, account: scope.account, repo: scope.repo, actor: actor.login, source: actor.source, action: 'incident.open', target: incidentId(incident.id), reason: title, deliveryId: actor.deliveryId ?? null, incidentId: incident.id, details: { severity } });
     await this.fanOut(tx, scope, `${incidentId(incident.id)} opened`, inst);
-    this.events.push({ type: 'incident.opened', incident, actor, note: title });
+    this.emit(tx, { type: 'incident.opened', incident, actor, note: title });
     return incident;
   }
 
@@ -73,7 +83,7 @@ export class Actions {
     const incident = (await tx.getIncident(id))!;
     await tx.audit({ at: now, account: incident.scope.account, repo: incident.scope.repo, actor: actor.login, source: actor.source, action: 'incident.resolve', target: incidentId(id), reason: note, deliveryId: actor.deliveryId ?? null, incidentId: id });
     await this.fanOut(tx, incident.scope, `${incidentId(id)} resolved`);
-    this.events.push({ type: 'incident.resolved', incident, actor, note });
+    this.emit(tx, { type: 'incident.resolved', incident, actor, note });
     return incident;
   }
 
@@ -85,7 +95,7 @@ export class Actions {
     const incident = (await tx.getIncident(id))!;
     await tx.audit({ at: now, account: incident.scope.account, repo: incident.scope.repo, actor: actor.login, source: actor.source, action: 'incident.close', target: incidentId(id), reason: note, deliveryId: actor.deliveryId ?? null, incidentId: id });
     await this.fanOut(tx, incident.scope, `${incidentId(id)} closed`);
-    this.events.push({ type: 'incident.closed', incident, actor, note });
+    this.emit(tx, { type: 'incident.closed', incident, actor, note });
     return incident;
   }
 
@@ -95,7 +105,7 @@ export class Actions {
     const freeze = await tx.createFreeze({ account: scope.account, repo: scope.repo, mode, reason, by: actor.login, until, source: actor.source, now });
     await tx.audit({ at: now, account: scope.account, repo: scope.repo, actor: actor.login, source: actor.source, action: 'freeze.start', target: `freeze ${freeze.id}`, reason, deliveryId: actor.deliveryId ?? null, details: { mode, until } });
     await this.fanOut(tx, scope, `freeze ${freeze.id}`, inst);
-    this.events.push({ type: 'freeze.started', freeze, actor });
+    this.emit(tx, { type: 'freeze.started', freeze, actor });
     return freeze;
   }
 
@@ -106,7 +116,7 @@ export class Actions {
     const freeze = (await tx.getFreeze(id))!;
     await tx.audit({ at: now, account: freeze.scope.account, repo: freeze.scope.repo, actor: actor.login, source: actor.source, action: 'freeze.end', target: `freeze ${id}`, reason, deliveryId: actor.deliveryId ?? null });
     await this.fanOut(tx, freeze.scope, `freeze ${id} ended`);
-    this.events.push({ type: 'freeze.ended', freeze, actor });
+    this.emit(tx, { type: 'freeze.ended', freeze, actor });
     return freeze;
   }
 
@@ -127,7 +137,7 @@ export class Actions {
     }
     await tx.audit({ at: now, account: scope.account, repo: scope.repo, actor: actor.login, source: actor.source, action: 'unfreeze', target: scopeName(scope), reason, deliveryId: actor.deliveryId ?? null, details: { freezes: ended.map((f) => f.id), windows } });
     if (ended.length || windows.length) await this.fanOut(tx, scope, 'unfreeze', inst);
-    for (const freeze of ended) this.events.push({ type: 'freeze.ended', freeze, actor });
+    for (const freeze of ended) this.emit(tx, { type: 'freeze.ended', freeze, actor });
     return { freezes: ended, windows };
   }
 
@@ -169,7 +179,7 @@ export class Actions {
       const freeze = (await tx.getFreeze(f.id))!;
       expired.push(freeze);
       await tx.audit({ at: now, account: f.scope.account, repo: f.scope.repo, actor: 'moratorium', source: 'schedule', action: 'freeze.expire', target: `freeze ${f.id}`, reason: 'its time was up' });
-      this.events.push({ type: 'freeze.ended', freeze, actor: { login: 'moratorium', source: 'schedule' } });
+      this.emit(tx, { type: 'freeze.ended', freeze, actor: { login: 'moratorium', source: 'schedule' } });
     }
     return expired;
   }

@@ -171,18 +171,22 @@ export class Deployments implements HeldChecks {
    */
   async handleProtectionRule(port: GitHubPort, req: ProtectionRequest): Promise<ProtectionOutcome> {
     try {
-      // load and decide
-      const verdict = await this.loadAndDecide(port, { ...req, heldSince: null });
-      // publish
-      if (verdict.answer !== 'held') {
-        await port.answerDeployment(req.callbackUrl, req.environment, verdict.answer, verdict.comment);
-        if (verdict.counts) await this.saveApproval(req);
-      } else {
-        await this.saveHeld(req, this.clock.now());
-        for (const at of verdict.wakeAt) await this.deps.wakeups.wakeBy(at);
-        if (verdict.recheckHeld) await this.queueHeldCheck(req.installationId, req.owner, req.repo);
-      }
-      return { answer: verdict.answer, comment: verdict.comment, decision: verdict.decision };
+      // one admission at a time per repository, across replicas: decided, answered and recorded
+      // before another replica decides on the same free slot
+      return await this.store.withLock(admissionKey(req.owner, req.repo), async () => {
+        // load and decide
+        const verdict = await this.loadAndDecide(port, { ...req, heldSince: null });
+        // publish
+        if (verdict.answer !== 'held') {
+          await port.answerDeployment(req.callbackUrl, req.environment, verdict.answer, verdict.comment);
+          if (verdict.counts) await this.saveApproval(req);
+        } else {
+          await this.saveHeld(req, this.clock.now());
+          for (const at of verdict.wakeAt) await this.deps.wakeups.wakeBy(at);
+          if (verdict.recheckHeld) await this.queueHeldCheck(req.installationId, req.owner, req.repo);
+        }
+        return { answer: verdict.answer, comment: verdict.comment, decision: verdict.decision };
+      });
     } catch (error) {
       await this.holdForRetry(req);
       throw error;
@@ -287,7 +291,8 @@ export class Deployments implements HeldChecks {
       const lane = `${h.repo}#${h.environment}`;
       if (stalled.has(lane)) continue;
       try {
-        if ((await this.releaseOne(port, h)) === null) stalled.add(lane);
+        // under the repository's admission lock, like a new request (see handleProtectionRule)
+        if ((await this.store.withLock(admissionKey(h.account, h.repo), () => this.releaseOne(port, h))) === null) stalled.add(lane);
       } catch (error) {
         stalled.add(lane);
         const message = error instanceof Error ? error.message : String(error);
@@ -299,7 +304,9 @@ export class Deployments implements HeldChecks {
   }
 
   /** One held request: load and decide (as the gate is now), then answer it, or leave it held. */
-  private async releaseOne(port: GitHubPort, h: HeldDeployment): Promise<'approved' | 'rejected' | null> {
+  private async releaseOne(port: GitHubPort, h: HeldDeployment): Promise<'approved' | 'rejected' | 'decided' | null> {
+    // another replica's held-check may have answered it while this one waited for the lock
+    if (!(await this.store.waitingDeploymentsOfRepo(h.account, h.repo)).some((w) => w.id === h.id)) return 'decided';
     const verdict = await this.loadAndDecide(port, { owner: h.account, repo: h.repo, environment: h.environment, sha: h.sha, prNumbers: h.prNumbers, heldSince: h.requestedAt });
     if (verdict.answer === 'held') {
       for (const at of verdict.wakeAt) await this.deps.wakeups.wakeBy(at);
@@ -364,6 +371,9 @@ export class Deployments implements HeldChecks {
     return inserted;
   }
 }
+
+/** The lock a repository's cadence admissions are serialised on (store.withLock). */
+export const admissionKey = (owner: string, repo: string): string => `admission:${key(owner)}/${key(repo)}`;
 
 /** A GitHub port made on its first call. */
 function lazyPort(installationId: number, ports: PortFactory): GitHubPort {

@@ -30,3 +30,6 @@ export interface HeldChecks {
  * with `error` set when GitHub could not tell, which never counts as allowed.
  */
 export type Authority = (port: GitHubPort, ref: RepoRef, login: string, permission: Permission, org: string) => Promise<{ allowed: boolean; error: unknown }>;
+
+/** whether an error says the database did not answer (a webhook is then answered 5xx: SPEC 9) */
+export { isStoreUnavailable } from '../store/contract.js';

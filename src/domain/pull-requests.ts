@@ -35,7 +35,7 @@ export interface PullRequestEvent {
 
 export interface PullRequestDeps {
   store: AsyncStore;
-  configs: Pick<ConfigService, 'get' | 'invalidate'>;
+  configs: Pick<ConfigService, 'get' | 'changed'>;
   clock: Clock;
   gatekeeper: Pick<Gatekeeper, 'remember' | 'gatePull' | 'queueGatePull'>;
   deployments: Pick<Deployments, 'recordMerge'>;
@@ -96,7 +96,8 @@ export class PullRequests {
   }
 
   /**
-   * A push to the default branch drops the cached config (of the account, for `.github`). A push
+   * A push to the default branch drops the cached config (of the account, for `.github`), on
+   * every replica. A push
    * elsewhere that changes the config file marks its head commit, so the PR's check shows the
    * problems of its own version.
    */
@@ -104,7 +105,8 @@ export class PullRequests {
     const { store, gatekeeper } = this.deps;
     const repo = `${ref.owner}/${ref.repo}`;
     if (push.ref === `refs/heads/${defaultBranch}`) {
-      this.deps.configs.invalidate(ref.owner, ref.repo);
+      // every replica drops it (SPEC 9): a store notification the others listen to
+      await this.deps.configs.changed(ref.owner, ref.repo);
       return { repo, ref: push.ref, config: 'invalidated' };
     }
     const after = push.after;

@@ -37,7 +37,7 @@ export class Boundaries implements Wakeups {
   private readonly sources: NextMoment[] = [];
 
   constructor(
-    private readonly store: Pick<AsyncStore, 'nextPostedChange' | 'nextFreezeExpiry'>,
+    private readonly store: Pick<AsyncStore, 'nextPostedChange' | 'nextFreezeExpiry' | 'runExclusive'>,
     private readonly clock: Clock,
   ) {}
 
@@ -139,10 +139,27 @@ export class Boundaries implements Wakeups {
     return this.running;
   }
 
+  /**
+   * One replica at a time (SPEC 9: every time boundary runs once, not once per replica): the run
+   * holds the store's exclusive `boundaries` lock (a session advisory lock on PostgreSQL, released
+   * if its replica dies). A replica that finds it held does nothing now; what the run it skipped
+   * handles is no longer due afterwards (each re-gate stores its new decision and next boundary),
+   * and a boundary still due because the holder died is tried again shortly (RETRY_MS).
+   */
   private async runDue(): Promise<void> {
     const now = this.clock.now();
     this.lastRunAt = now;
     for (const t of this.extra) if (t <= now) this.extra.delete(t);
-    for (const work of this.due) await work(now);
+    const r = await this.store.runExclusive('boundaries', async () => {
+      for (const work of this.due) await work(now);
+    });
+    for (const f of this.ran) f(r.ran, now);
+  }
+
+  private readonly ran: ((ran: boolean, now: number) => void)[] = [];
+
+  /** Called after each run with whether it ran (false: another replica held the boundaries). */
+  onRun(fn: (ran: boolean, now: number) => void): void {
+    this.ran.push(fn);
   }
 }

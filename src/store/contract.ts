@@ -90,12 +90,27 @@ export interface Transaction extends Repositories {
   lockKey(key: string): Promise<void>;
   /** tells every replica's listeners of `topic` once this transaction commits (nothing if it rolls back) */
   notify(topic: string, payload: string): Promise<void>;
+  /**
+   * Runs `fn` once this transaction has committed, and never when it rolls back. A PostgreSQL
+   * transaction run again after a serialization failure starts with a fresh `tx`: only the
+   * functions of the attempt that committed run. For what is announced after a change.
+   */
+  afterCommit(fn: () => void): void;
 }
 
 /** a topic name: lower-case letters, digits and underscores (a PostgreSQL channel) */
 export function checkTopic(topic: string): string {
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(topic)) throw new Error(`not a topic name: ${JSON.stringify(topic)}`);
   return topic;
+}
+
+export interface ListenOptions {
+  /**
+   * called after the listening connection was lost and is listening again (PostgreSQL): what was
+   * notified meanwhile is lost, so a listener drops what it would have been told (a cache). The
+   * connection is made again by itself, with backoff, for as long as the store is open.
+   */
+  onResync?: () => void;
 }
 
 export interface TransactionOptions {
@@ -116,16 +131,60 @@ export interface AsyncStore extends Repositories {
    */
   runExclusive<T>(key: string, fn: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }>;
   /**
+   * Runs `fn` once no other replica (or work of this process) holds `key`, waiting for it: for a
+   * decision that must be taken, published and recorded by one replica at a time, GitHub I/O
+   * included (a cadence admission: two replicas must never both admit the last free slot). On
+   * PostgreSQL a session advisory lock (`pg_advisory_lock`, waiting at most the statement time
+   * limit, then failing) on a connection held for the run, released when it ends or its replica
+   * dies; on SQLite an in-process queue per key.
+   */
+  withLock<T>(key: string, fn: () => Promise<T>): Promise<T>;
+  /**
    * Calls `fn` with each payload notified on `topic`, by any replica, from now on (`LISTEN/NOTIFY`
    * on PostgreSQL, in-process on SQLite): how a configuration change seen by one replica reaches
    * the others. Resolves once listening; the function it resolves to stops listening.
    */
-  listen(topic: string, fn: (payload: string) => void): Promise<() => Promise<void>>;
+  listen(topic: string, fn: (payload: string) => void, options?: ListenOptions): Promise<() => Promise<void>>;
   /** the schema version (the highest migration applied) */
   schemaVersion(): Promise<number>;
   /** true when the database answers */
   ping(): Promise<boolean>;
   close(): Promise<void>;
+}
+
+/**
+ * Runs what a committed transaction owes (its afterCommit functions), outside of it: the change is
+ * committed whatever they do, so one that throws is reported as a process warning, not as the
+ * transaction's failure, and does not stop the others.
+ */
+export function runAfterCommit(after: readonly (() => void)[]): void {
+  for (const f of after) {
+    try {
+      f();
+    } catch (error) {
+      process.emitWarning(`an afterCommit function failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+}
+
+/**
+ * The database did not answer (unreachable, connection lost, a statement past its time limit, the
+ * server shutting down): nothing of the work was stored. A webhook handler lets it through, so the
+ * delivery is answered 5xx and GitHub's redelivery can be used (SPEC 9). `cause` is the engine's error.
+ */
+export class StoreUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super(`the database does not answer: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'StoreUnavailableError';
+  }
+}
+
+/** true when `error` (or one of its causes) is a StoreUnavailableError */
+export function isStoreUnavailable(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof StoreUnavailableError) return true;
+  }
+  return false;
 }
 
 /** thrown when a transaction is used after it ended, or when one is opened inside another */

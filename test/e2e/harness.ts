@@ -82,6 +82,15 @@ async function onServer<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * A fresh PostgreSQL database on the test server (MORATORIUM_TEST_DATABASE_URL) for apps started as
+ * replicas of one another (`startApp({ databaseUrl })` each); dropped by `stopAllApps()`.
+ */
+export async function createDatabaseForReplicas(): Promise<string> {
+  if (!TEST_DATABASE_URL) throw new Error('e2e harness: replicas need MORATORIUM_TEST_DATABASE_URL (eval "$(scripts/test-servers.sh start)")');
+  return databaseUrlFor(await createDatabase());
+}
+
 async function createDatabase(): Promise<string> {
   const name = `moratorium_e2e_${process.pid}_${randomBytes(6).toString('hex')}`;
   await onServer((c) => c.query(`CREATE DATABASE ${name}`));
@@ -135,8 +144,13 @@ export interface StartAppOptions {
    * 503 with `setup: true` (or 200, when a `.env` in the working directory already holds credentials).
    */
   firstRun?: boolean;
-  /** the app's key pair (PEM); several replicas of one app share one. Default: a new pair */
-  appKeys?: { privateKey: string; publicKey: string };
+  /**
+   * DATABASE_URL of an existing database (whatever MORATORIUM_E2E_STORE says): several apps given
+   * the same one run as replicas of one installation (see `createDatabaseForReplicas`)
+   */
+  databaseUrl?: string;
+  /** the App's key pair: another app's (`{ privateKey, publicKey }` of its handle) for a replica of it. Default: a new one */
+  appKey?: { privateKey: string; publicKey: string };
 }
 
 export interface SendResult {
@@ -408,7 +422,7 @@ export async function startApp(opts: StartAppOptions): Promise<AppHandle> {
   }
   const { fake } = opts;
   const { privateKey, publicKey } =
-    opts.appKeys ??
+    opts.appKey ??
     generateKeyPairSync('rsa', {
       modulusLength: 2048,
       publicKeyEncoding: { type: 'spki', format: 'pem' },
@@ -416,7 +430,7 @@ export async function startApp(opts: StartAppOptions): Promise<AppHandle> {
     });
   fake.setAppKey(publicKey);
   const dbPath = join(dir, 'm.db');
-  const databaseUrl = E2E_STORE === 'postgres' ? databaseUrlFor(await createDatabase()) : null;
+  const databaseUrl = opts.databaseUrl ?? (E2E_STORE === 'postgres' ? databaseUrlFor(await createDatabase()) : null);
   const port = await freePort();
   const webhookSecret = opts.webhookSecret ?? `whsec-${randomBytes(8).toString('hex')}`;
   const apiToken = opts.apiToken ?? `api-${randomBytes(12).toString('hex')}`;
@@ -560,7 +574,7 @@ export async function startApp(opts: StartAppOptions): Promise<AppHandle> {
     dir,
     cwd,
     dbPath,
-    store: E2E_STORE,
+    store: databaseUrl ? 'postgres' : 'sqlite',
     databaseUrl,
     privateKey,
     publicKey,

@@ -8,7 +8,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import pg from 'pg';
-import { checkTopic, repositories, TransactionMisuse, type AsyncStore, type Transaction, type TransactionOptions } from '../contract.js';
+import { checkTopic, repositories, runAfterCommit, StoreUnavailableError, TransactionMisuse, type AsyncStore, type ListenOptions, type Transaction, type TransactionOptions } from '../contract.js';
 import type { Param, Row, Sql, Statement } from '../sql.js';
 import { PG_MIGRATIONS } from './migrations.js';
 
@@ -108,6 +108,22 @@ export async function openPostgresStore(url: string, options: PostgresOptions = 
   return new PostgresStore(pool);
 }
 
+/**
+ * An error of pg that says the database did not answer, as a StoreUnavailableError: anything but
+ * an answer of the server (a refused or lost connection, pg's own timeouts), or an answer of the
+ * classes connection exception (08), insufficient resources (53), operator intervention (57:
+ * shutting down, a statement cancelled by its time limit). Anything else (a constraint, a
+ * serialization failure) is returned as it is.
+ */
+export function asUnavailable(error: unknown): unknown {
+  if (error instanceof StoreUnavailableError || error instanceof TransactionMisuse) return error;
+  if (error instanceof pg.DatabaseError) {
+    const code = error.code ?? '';
+    return /^(08|53|57)/.test(code) ? new StoreUnavailableError(error) : error;
+  }
+  return new StoreUnavailableError(error);
+}
+
 /** serialization_failure, deadlock_detected: the transaction may succeed when run again */
 const RETRYABLE = new Set(['40001', '40P01']);
 const inTransaction = new AsyncLocalStorage<true>();
@@ -115,7 +131,11 @@ const inTransaction = new AsyncLocalStorage<true>();
 function onClient(dialectClient: pg.Pool | pg.PoolClient, guard: () => void): Sql {
   const query = async (s: Statement, params: readonly Param[] = []) => {
     guard();
-    return dialectClient.query({ name: s.name, text: s.pg, values: params as Param[] });
+    try {
+      return await dialectClient.query({ name: s.name, text: s.pg, values: params as Param[] });
+    } catch (error) {
+      throw asUnavailable(error);
+    }
   };
   return {
     dialect: 'pg',
@@ -144,7 +164,7 @@ export class PostgresStore {
     if (inTransaction.getStore()) throw new TransactionMisuse('a transaction cannot be opened inside another');
     const retries = options.retries ?? 8;
     for (let attempt = 0; ; attempt++) {
-      const client = await this.pool.connect();
+      const client = await this.pool.connect().catch((error: unknown) => Promise.reject(asUnavailable(error)));
       let open = true;
       let broken: Error | undefined;
       const guard = () => {
@@ -155,6 +175,8 @@ export class PostgresStore {
       const onError = (e: Error) => (broken = e);
       client.on('error', onError);
       const sql = onClient(client, guard);
+      // this attempt's own: an attempt rolled back for a retry owes nothing
+      const after: (() => void)[] = [];
       const tx: Transaction = {
         ...repositories(sql),
         lockKey: async (key: string) => {
@@ -166,12 +188,17 @@ export class PostgresStore {
           guard();
           await client.query({ name: 'notify', text: 'SELECT pg_notify($1, $2)', values: [checkTopic(topic), payload] });
         },
+        afterCommit: (f: () => void) => {
+          guard();
+          after.push(f);
+        },
       };
+      let result: T;
       try {
-        await client.query('BEGIN ISOLATION LEVEL SERIALIZABLE');
-        const result = await inTransaction.run(true, () => fn(tx));
-        await client.query('COMMIT');
-        return result;
+        await client.query('BEGIN ISOLATION LEVEL SERIALIZABLE').catch((e: unknown) => Promise.reject(asUnavailable(e)));
+        result = await inTransaction.run(true, () => fn(tx));
+        // a serialization failure may come at COMMIT: it is retried like one inside
+        await client.query('COMMIT').catch((e: unknown) => Promise.reject(asUnavailable(e)));
       } catch (error) {
         await client.query('ROLLBACK').catch((e: Error) => (broken = e));
         const code = (error as { code?: string }).code;
@@ -186,6 +213,29 @@ export class PostgresStore {
         client.off('error', onError);
         client.release(broken);
       }
+      runAfterCommit(after);
+      return result;
+    }
+  }
+
+  async withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    if (inTransaction.getStore()) throw new TransactionMisuse('withLock cannot be used inside a transaction');
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    const onError = (e: Error) => (broken = e);
+    client.on('error', onError);
+    const k = lockKeyOf(`lock:${key}`);
+    try {
+      // waits for the replica holding it, at most the pool's statement time limit
+      await client.query('SELECT pg_advisory_lock($1::bigint)', [k]);
+      try {
+        return await fn();
+      } finally {
+        await client.query('SELECT pg_advisory_unlock($1::bigint)', [k]).catch((e: Error) => (broken = e));
+      }
+    } finally {
+      client.off('error', onError);
+      client.release(broken);
     }
   }
 
@@ -214,56 +264,84 @@ export class PostgresStore {
     await this.pool.query({ name: 'notify', text: 'SELECT pg_notify($1, $2)', values: [checkTopic(topic), payload] });
   }
 
-  async listen(topic: string, fn: (payload: string) => void): Promise<() => Promise<void>> {
+  async listen(topic: string, fn: (payload: string) => void, options: ListenOptions = {}): Promise<() => Promise<void>> {
     checkTopic(topic);
-    const listeners = (this.listeners ??= new Map());
-    let set = listeners.get(topic);
+    let set = this.listeners.get(topic);
     if (!set) {
       set = new Set();
-      listeners.set(topic, set);
+      this.listeners.set(topic, set);
       await (await this.listener()).query(`LISTEN ${topic}`);
     }
     set.add(fn);
+    const resync = options.onResync;
+    if (resync) this.resyncs.add(resync);
     return async () => {
       set.delete(fn);
+      if (resync) this.resyncs.delete(resync);
     };
   }
 
-  private listeners: Map<string, Set<(payload: string) => void>> | undefined;
+  private readonly listeners = new Map<string, Set<(payload: string) => void>>();
+  private readonly resyncs = new Set<() => void>();
   private listenClient: Promise<pg.Client> | undefined;
+  private reconnectTimer: NodeJS.Timeout | undefined;
   private closed = false;
 
-  /** one connection of its own for LISTEN; when it is lost, a new one listens again to every topic */
+  /**
+   * One connection of its own for LISTEN (no statement time limit). When it is lost (the server
+   * restarted, the network dropped), it is made again by itself, with backoff up to 5 s, for as long
+   * as the store is open; once listening again to every topic, the `onResync` functions run, since
+   * what was notified meanwhile is lost.
+   */
   private listener(): Promise<pg.Client> {
     this.listenClient ??= (async () => {
       const { query_timeout: _q, statement_timeout: _s, ...options } = this.pool.options as pg.ClientConfig & { max?: number };
-      const c = new pg.Client({ ...options, types });
+      const c = new pg.Client({ ...options, types, keepAlive: true });
       c.on('notification', (n) => {
-        for (const fn of this.listeners?.get(n.channel) ?? []) fn(n.payload ?? '');
+        for (const fn of this.listeners.get(n.channel) ?? []) fn(n.payload ?? '');
       });
-      c.on('error', () => {
+      let lost = false;
+      const onLost = () => {
+        if (lost) return;
+        lost = true;
         this.listenClient = undefined;
         void c.end().catch(() => {});
-        if (this.closed) return;
-        const again = setTimeout(() => {
-          if (this.closed) return;
-          void this.listener()
-            .then(async (fresh) => {
-              for (const topic of this.listeners?.keys() ?? []) await fresh.query(`LISTEN ${topic}`);
-            })
-            .catch(() => {});
-        }, 500);
-        again.unref();
-      });
+        this.reconnect(0);
+      };
+      c.on('error', onLost);
+      c.on('end', onLost);
       try {
         await c.connect();
       } catch (error) {
+        lost = true;
         this.listenClient = undefined;
         throw error;
       }
       return c;
     })();
     return this.listenClient;
+  }
+
+  private reconnect(attempt: number): void {
+    if (this.closed || this.reconnectTimer || this.listeners.size === 0) return;
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      if (this.closed) return;
+      void (async () => {
+        const fresh = await this.listener();
+        for (const topic of this.listeners.keys()) await fresh.query(`LISTEN ${topic}`);
+        for (const f of this.resyncs) f();
+      })().catch(() => {
+        // still unreachable (or lost again while listening): try again, a little later each time
+        if (this.listenClient) {
+          const c = this.listenClient;
+          this.listenClient = undefined;
+          void c.then((x) => x.end()).catch(() => {});
+        }
+        this.reconnect(attempt + 1);
+      });
+    }, Math.min(5000, 250 * 2 ** attempt));
+    this.reconnectTimer.unref();
   }
 
   async schemaVersion(): Promise<number> {
@@ -281,6 +359,7 @@ export class PostgresStore {
 
   async close(): Promise<void> {
     this.closed = true;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     const l = this.listenClient;
     this.listenClient = undefined;
     if (l) await (await l).end().catch(() => {});

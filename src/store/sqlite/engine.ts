@@ -12,7 +12,7 @@ import { EventEmitter } from 'node:events';
 import { mkdirSync, realpathSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { MIGRATIONS } from '../migrations.js';
-import { checkTopic, repositories, TransactionMisuse, type AsyncStore, type Transaction } from '../contract.js';
+import { checkTopic, repositories, runAfterCommit, TransactionMisuse, type AsyncStore, type ListenOptions, type Transaction } from '../contract.js';
 import { Mutex } from '../mutex.js';
 import type { Param, Row, Sql, Statement } from '../sql.js';
 
@@ -81,6 +81,9 @@ class Statements {
 }
 
 const inTransaction = new AsyncLocalStorage<true>();
+/** the keys of withLock, per database file (its mutex) */
+const keyLocks = new WeakMap<Mutex, Map<string, Mutex>>();
+
 /** the keys of runExclusive running, per database file (its mutex) */
 const exclusiveKeys = new WeakMap<Mutex, Set<string>>();
 /** notifications, per database file (its mutex) */
@@ -149,24 +152,48 @@ export class SqliteStore {
       run: (s, p) => inside(() => this.exec('run', s, p) as number),
     };
     const notes: [string, string][] = [];
+    const after: (() => void)[] = [];
     const tx: Transaction = {
       ...repositories(sql),
       lockKey: (key: string) => inside(() => void key),
       notify: (topic: string, payload: string) => inside(() => void notes.push([checkTopic(topic), payload])),
+      afterCommit: (f: () => void) => {
+        if (!open) throw new TransactionMisuse('this transaction has ended');
+        after.push(f);
+      },
     };
+    let result: T;
     try {
       this.db.exec('BEGIN IMMEDIATE');
-      const result = await inTransaction.run(true, () => fn(tx));
+      result = await inTransaction.run(true, () => fn(tx));
       this.db.exec('COMMIT');
       const bus = busOf(this.mutex);
       for (const [topic, payload] of notes) queueMicrotask(() => bus.emit(topic, payload));
-      return result;
     } catch (error) {
       if (this.db.inTransaction) this.db.exec('ROLLBACK');
       throw error;
     } finally {
       open = false;
       this.mutex.unlock();
+    }
+    runAfterCommit(after);
+    return result;
+  }
+
+  async withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const locks = keyLocks.get(this.mutex) ?? new Map<string, Mutex>();
+    keyLocks.set(this.mutex, locks);
+    let m = locks.get(key);
+    if (!m) {
+      m = new Mutex();
+      locks.set(key, m);
+    }
+    await m.lock();
+    try {
+      return await fn();
+    } finally {
+      m.unlock();
+      if (!m.isLocked && locks.get(key) === m) locks.delete(key);
     }
   }
 
@@ -187,7 +214,8 @@ export class SqliteStore {
     await this.outside(() => queueMicrotask(() => busOf(this.mutex).emit(topic, payload)));
   }
 
-  async listen(topic: string, fn: (payload: string) => void): Promise<() => Promise<void>> {
+  /** one process: nothing is ever missed, so `onResync` is never called */
+  async listen(topic: string, fn: (payload: string) => void, _options?: ListenOptions): Promise<() => Promise<void>> {
     const bus = busOf(this.mutex);
     bus.on(checkTopic(topic), fn);
     return async () => void bus.off(topic, fn);

@@ -6,7 +6,12 @@
 import { describe, expect, it } from 'vitest';
 import { Boundaries } from '../../../src/schedule/boundaries.js';
 
-const store = { nextPostedChange: async () => null, nextFreezeExpiry: async () => null };
+const store = {
+  nextPostedChange: async () => null,
+  nextFreezeExpiry: async () => null,
+  // one process: boundaries always run here
+  runExclusive: async <T>(_key: string, fn: () => Promise<T>) => ({ ran: true as const, value: await fn() }),
+};
 
 describe('boundary sources', () => {
   it('plans the earliest moment among the store and the sources', async () => {
