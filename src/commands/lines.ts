@@ -17,7 +17,8 @@
  *
  * Speed: one parse of the whole comment (64 KB at most on GitHub), and none when no line could
  * start with a command word. Known limit: content nested deeper than `MAX_NESTING` block levels
- * (a list item or quote counts two: the list and the item) is not read, as markdown-it drops it.
+ * (a list item counts two, the list and the item; a quote one) is not read, nor anything after it:
+ * markdown-it skips the rest of the comment there.
  */
 import MarkdownIt, { type Options } from 'markdown-it';
 import type StateInline from 'markdown-it/lib/rules_inline/state_inline.mjs';
