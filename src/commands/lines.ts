@@ -106,64 +106,6 @@ function hiding(name: string, rule: InlineRule): InlineRule {
   };
 }
 
-/** Label scans known to fail, by inline parse: `[` position, end, level and whether links may nest. */
-const failedLabels = new WeakMap<StateInline, Set<string>>();
-
-/**
- * markdown-it's `parseLinkLabel`, the same walk, that remembers which later `[` cannot close
- * either when one fails: from a `[` the walk meets as plain text, a scan follows the same tokens,
- * its level lower by a constant, so it fails when the level never drops back to that `[`'s.
- * Without this a paragraph of unclosed `![` with one `]` at its end took 300 ms (quadratic).
- */
-function parseLinkLabel(state: StateInline, start: number, disableNested?: boolean): number {
-  const key = (at: number): string => `${at}:${state.posMax}:${state.level}:${disableNested === true}`;
-  let failed = failedLabels.get(state);
-  if (failed?.has(key(start))) return -1;
-  const max = state.posMax;
-  const oldPos = state.pos;
-  state.pos = start + 1;
-  let level = 1;
-  let found = false;
-  const events: number[] = []; // opener: its position and level after it; close: -1 and the level
-  while (state.pos < max) {
-    const marker = state.src.charCodeAt(state.pos);
-    if (marker === 0x5d /* ] */) {
-      level--;
-      if (level === 0) {
-        found = true;
-        break;
-      }
-      events.push(-1, level);
-    }
-    const prevPos = state.pos;
-    state.md.inline.skipToken(state);
-    if (marker === 0x5b /* [ */) {
-      if (prevPos === state.pos - 1) {
-        level++;
-        events.push(prevPos, level);
-      } else if (disableNested) {
-        state.pos = oldPos;
-        return -1;
-      }
-    }
-  }
-  const labelEnd = found ? state.pos : -1;
-  state.pos = oldPos;
-  if (!found) {
-    if (!failed) {
-      failed = new Set();
-      failedLabels.set(state, failed);
-    }
-    failed.add(key(start));
-    let lowest = Infinity; // the lowest level after each event
-    for (let e = events.length - 2; e >= 0; e -= 2) {
-      if (events[e] === -1) lowest = Math.min(lowest, events[e + 1]!);
-      else if (lowest >= events[e + 1]!) failed.add(key(events[e]!));
-    }
-  }
-  return labelEnd;
-}
-
 const HIDING_RULES = ['backticks', 'html_inline', 'link', 'image', 'autolink'];
 
 /**
@@ -179,7 +121,6 @@ function markdown(): MarkdownIt {
   md.enable(['table']);
   md.disable(['emphasis', 'entity']);
   md.validateLink = () => true;
-  md.helpers.parseLinkLabel = parseLinkLabel;
   const ruler = md.inline.ruler as unknown as { __rules__: { name: string; fn: InlineRule }[]; at(name: string, fn: InlineRule): void };
   for (const name of HIDING_RULES) {
     const rule = ruler.__rules__.find((r) => r.name === name);
