@@ -90,7 +90,7 @@ export function partOf(file: string): string {
 
 /** Roots of the pure parts, and what they (and everything they import) may import from outside. */
 const isPureRoot = (f: string) => f.startsWith('src/gate/') || f === 'src/commands/parse.ts' || isTime(f);
-const PURE_PACKAGES = [/^zod$/, /^yaml$/, /^temporal-polyfill$/, /^mdast-/, /^micromark-/, /^unist-/];
+const PURE_PACKAGES = [/^zod$/, /^yaml$/, /^temporal-polyfill$/, /^mdast-/, /^micromark-/, /^unist-/, /^markdown-it(\/|$)/];
 /** Parts that do I/O (SQL, GitHub, HTTP, timers, the process) or hold use cases: a pure file never reaches them. */
 const isImpure = (f: string) => /^src\/(store|github|http|domain|schedule)\//.test(f) && !isTime(f);
 
