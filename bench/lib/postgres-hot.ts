@@ -68,6 +68,9 @@ const SEED = `
     SELECT 'org-' || (i % ${ACCOUNTS}), 'repo-' || ((i / ${ACCOUNTS}) % ${REPOS}), i / ${ACCOUNTS * REPOS} + 1, 'head' || i, 'lead', 'hotfix', ${NOW} - (i % 90) * ${DAY},
       CASE WHEN i % 10 <> 0 THEN ${NOW} - (i % 90) * ${DAY} + ${HOUR} END
     FROM generate_series(0::bigint, 9999) i;
+  -- one override in five needs two people (overrides.approvals: 2) and has one approval
+  UPDATE overrides SET approvals_needed = 2 WHERE id % 5 = 0;
+  INSERT INTO override_approvals (override_id, login, approved_at) SELECT id, 'reviewer', created_at + 60000 FROM overrides WHERE id % 5 = 0;
   INSERT INTO held_deployments (account, repo, installation_id, environment, callback_url, deployment_id, sha, ref, requested_at, state)
     SELECT 'org-' || (i % ${ACCOUNTS}), 'repo-' || ((i / ${ACCOUNTS}) % ${REPOS}), 1000 + i % ${ACCOUNTS}, 'production', 'https://api.github.test/cb/' || i, i, 'sha' || i, 'main',
       ${NOW} - (i % 90) * ${DAY}, CASE WHEN i % 100 = 0 THEN 'waiting' ELSE 'approved' END

@@ -71,7 +71,10 @@ async function idleInstallation(): Promise<{ rows: Row[]; data: Record<string, u
   const REPOS = 500;
   const PULLS = 2000;
   const ROUNDS = 3;
-  const fake = await FakeGitHub.start();
+  // GitHub's limit for an installation on 500 repositories: 5,000 + 50 per repository over 20, at
+  // most 12,500 an hour. The set-up needs more than 5,000: one write, one reviews read (merge-ready
+  // first) per PR, the listings and the config files
+  const fake = await FakeGitHub.start({ rateLimit: 12_500 });
   try {
     fake.addInstallation({ id: 7, account: 'acme' });
     for (let r = 0; r < REPOS; r++) {
@@ -85,8 +88,17 @@ async function idleInstallation(): Promise<{ rows: Row[]; data: Record<string, u
     // back-to-back rounds (the cron wakes every 5 s); the throttle only paces writes, and an idle round writes nothing
     const app = await startMoratorium(fake, { MORATORIUM_GITHUB_THROTTLE: 'off', MORATORIUM_RECONCILE_INTERVAL: '1s' });
     try {
+      // the start-up reconcile queues the gates; they are posted by the jobs it queued
+      await fake.waitFor((f) => f.requestsTo(CHECK_ROUTE).length >= PULLS, 120_000, 'every PR gated').catch(() => undefined);
       const gated = fake.requestsTo(CHECK_ROUTE).length;
-      if (gated < PULLS) throw new Error(`set-up: ${gated} of ${PULLS} PRs gated`);
+      if (gated < PULLS) {
+        const missing: string[] = [];
+        for (let r = 0; r < REPOS; r++) {
+          const repo = `svc-${String(r).padStart(3, '0')}`;
+          for (const pr of fake.pulls('acme', repo)) if (!fake.latestCheck('acme', repo, pr.head.sha)) missing.push(`${repo}#${pr.number}`);
+        }
+        throw new Error(`set-up: ${gated} of ${PULLS} PRs gated; without a check: ${missing.slice(0, 20).join(', ')}\n${app.logs().split('\n').filter((l) => !l.includes('NODE-CRON')).slice(-25).join('\n')}`);
+      }
       // one more round to settle, then count whole rounds
       await waitForReconcile(app, 2);
       fake.clearRequests();
