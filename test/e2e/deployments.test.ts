@@ -233,6 +233,8 @@ describe('when_blocked: wait', () => {
 
     await command('acme', 'slots', issue, 'maria', '/unfreeze');
     expect(await reviewOf(oldest)).toMatchObject({ state: 'approved' });
+    // the held-check that answered it records the approval after GitHub's answer: let it end
+    await app.waitForJobs();
     // one slot in 24h: the newer request keeps waiting, also once the approved deployment succeeded
     expect(await deploymentStatus('acme', 'slots', { deploymentId: 301, state: 'success' })).toBe(true);
     // the held-deployment checks that status queued have run
