@@ -3,7 +3,8 @@
  * the fake GitHub API, with MORATORIUM_SLACK_WEBHOOK_URL pointing at a Slack stand-in on 127.0.0.1.
  * A window whose notice has come is announced exactly once, naming the window, its start and end in
  * its timezone and both repositories that have it; `/moratorium status` says "starts in"; a restart
- * sends nothing again; a notice that came due while the app was down goes out when it runs again.
+ * sends nothing again; a notice that is due when the app starts (its lead lengthened while the app
+ * was down) goes out as soon as it runs. No wall-clock waits: every lead is changed through the config.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,7 +14,6 @@ import { expectFakeClean, startApp, webhooks, type AppHandle, type Webhooks } fr
 
 const OWNER = 'acme';
 const CONFIG = '.github/moratorium.yml';
-const LEAD_MS = 3 * 3_600_000;
 const TOKYO_MS = 9 * 3_600_000; // Asia/Tokyo: UTC+9, no DST
 
 /** `YYYY-MM-DDTHH:MM:SS` on Tokyo's wall clock, the form a window's `from` and `to` take */
@@ -62,28 +62,31 @@ describe('window notices (npm start, a Slack stand-in on 127.0.0.1)', () => {
     await new Promise((resolve) => slack?.close(resolve));
   });
 
-  it('announces each occurrence once, also across a restart, and one that came due while the app was down', async () => {
-    // both notices are due soon after the configs are seen: 25 s and 90 s from now, 3 hours before each start
+  it('announces each occurrence once, also across a restart, and one that is due when the app starts', async () => {
+    // both windows start in about two and a half hours: a notice one hour before is not due yet
     const t = Date.now();
-    const release = Math.ceil((t + LEAD_MS + 25_000) / 1000) * 1000;
-    const maintenance = Math.ceil((t + LEAD_MS + 90_000) / 1000) * 1000;
-    const config = [
-      'windows:',
-      '  - name: Release freeze',
-      `    from: "${tokyo(release)}"`,
-      `    to: "${tokyo(release + 63 * 3_600_000)}"`,
-      '    timezone: Asia/Tokyo',
-      '    notify_before: 3h',
-      '  - name: Maintenance',
-      `    from: "${tokyo(maintenance)}"`,
-      `    to: "${tokyo(maintenance + 3_600_000)}"`,
-      '    timezone: Asia/Tokyo',
-      '    mode: all',
-      '    notify_before: 3h',
-      '',
-    ].join('\n');
-    fake.setFile(OWNER, 'api', CONFIG, config);
-    fake.setFile(OWNER, 'web', CONFIG, config);
+    const release = Math.ceil((t + 150 * 60_000) / 1000) * 1000;
+    const maintenance = Math.ceil((t + 160 * 60_000) / 1000) * 1000;
+    const config = (leads: { release: string; maintenance: string }): string =>
+      [
+        'windows:',
+        '  - name: Release freeze',
+        `    from: "${tokyo(release)}"`,
+        `    to: "${tokyo(release + 63 * 3_600_000)}"`,
+        '    timezone: Asia/Tokyo',
+        `    notify_before: ${leads.release}`,
+        '  - name: Maintenance',
+        `    from: "${tokyo(maintenance)}"`,
+        `    to: "${tokyo(maintenance + 3_600_000)}"`,
+        '    timezone: Asia/Tokyo',
+        '    mode: all',
+        `    notify_before: ${leads.maintenance}`,
+        '',
+      ].join('\n');
+    const setConfigs = (leads: { release: string; maintenance: string }): void => {
+      for (const repo of ['api', 'web']) fake.setFile(OWNER, repo, CONFIG, config(leads));
+    };
+    setConfigs({ release: '1h', maintenance: '1h' });
     // the app learns each repository's configuration when it gates a PR there (docs has none)
     const prs = [];
     for (const repo of ['api', 'web', 'docs']) {
@@ -92,13 +95,20 @@ describe('window notices (npm start, a Slack stand-in on 127.0.0.1)', () => {
       prs.push({ repo, pr });
     }
     for (const { repo, pr } of prs) await fake.waitFor((f) => f.latestCheck(OWNER, repo, pr.head.sha), 15_000, `the check on ${repo}`);
-    // a precondition, not a speed claim: the notices must not be due before both repositories are known
-    expect(Date.now(), 'the configurations were seen only after the first notice was due; the test cannot tell').toBeLessThan(release - LEAD_MS);
+    // both windows known, neither notice due: what the app plans says so
+    await app.waitForLogLine((l) => l.msg === 'window notices planned' && l.due === 0 && l.next !== null, 30_000);
+    expect(received).toEqual([]);
 
-    // the first notice: exactly one message, naming the window, its start and end in Tokyo, both repositories
+    // the release freeze's lead becomes 3 hours on the default branch: its notice is due at once.
+    // The notice names every repository with the window, whichever configuration is read first.
+    setConfigs({ release: '3h', maintenance: '1h' });
+    for (const { repo, pr } of prs.slice(0, 2)) {
+      expect((await app.send('push', hooks.push(OWNER, repo))).status).toBe(200);
+      expect((await app.send('pull_request', hooks.pullRequest('synchronize', OWNER, repo, pr.number))).status).toBe(200);
+    }
     await app.waitForLogLine((l) => l.msg === 'window notice sent' && l.window === 'Release freeze', 60_000);
     expect(received).toHaveLength(1);
-    expect(received[0]).toMatch(/^:alarm_clock: Window "Release freeze" \(hotfixes only\) starts in (3h|2h \d+m): /);
+    expect(received[0]).toMatch(/^:alarm_clock: Window "Release freeze" \(hotfixes only\) starts in 2h \d+m: /);
     expect(received[0]).toContain(`${tokyoLong(release)} to ${tokyoLong(release + 63 * 3_600_000)}, on acme/api, acme/web`);
     expect(received[0]).not.toContain('acme/docs');
 
@@ -107,7 +117,7 @@ describe('window notices (npm start, a Slack stand-in on 127.0.0.1)', () => {
     const comment = hooks.issueComment(OWNER, 'api', api.number, { body: '/moratorium status' });
     expect((await app.send('issue_comment', comment)).status).toBe(200);
     const reply = await fake.waitFor((f) => f.commentsOn(OWNER, 'api', api.number).find((c) => String(c.body).includes('Moratorium status')), 15_000, 'the status reply');
-    expect(reply.body).toMatch(/Release freeze starts in (3h|2h \d+m)/);
+    expect(reply.body).toMatch(/Release freeze starts in 2h \d+m/);
 
     // a restart sends nothing again: the app reports the notice as claimed already
     const beforeRestart = app.logLines().length;
@@ -115,17 +125,17 @@ describe('window notices (npm start, a Slack stand-in on 127.0.0.1)', () => {
     await app.waitForLogLine((l) => l.msg === 'window notices planned' && l.claimed >= 1, 30_000, beforeRestart);
     expect(received).toHaveLength(1);
 
-    // down when the second notice comes due: it goes out as soon as the app runs again
+    // while the app is down, the maintenance window's lead becomes 3 hours: its notice is due, and
+    // unclaimed, when the app starts again (as one whose moment passed while it was down), so it
+    // goes out as soon as the start-up reconcile has read the configuration
     await app.stop();
-    expect(Date.now(), 'the app stopped only after the second notice was due; the test cannot tell').toBeLessThan(maintenance - LEAD_MS);
+    setConfigs({ release: '3h', maintenance: '3h' });
     expect(received).toHaveLength(1);
-    const wait = maintenance - LEAD_MS + 1000 - Date.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait)); // until the moment has passed while the app is down
     const beforeStart = app.logLines().length;
     await app.restart();
-    await app.waitForLogLine((l) => l.msg === 'window notice sent' && l.window === 'Maintenance', 30_000, beforeStart);
+    await app.waitForLogLine((l) => l.msg === 'window notice sent' && l.window === 'Maintenance', 60_000, beforeStart);
     expect(received).toHaveLength(2);
-    expect(received[1]).toMatch(/^:alarm_clock: Window "Maintenance" \(all changes\) starts in (3h|2h \d+m): /);
+    expect(received[1]).toMatch(/^:alarm_clock: Window "Maintenance" \(all changes\) starts in 2h \d+m: /);
     expect(received[1]).toContain(`${tokyoLong(maintenance)} to ${tokyoLong(maintenance + 3_600_000)}, on acme/api, acme/web`);
     // and the first was not sent again
     expect(received.filter((m) => m.includes('"Release freeze"'))).toHaveLength(1);
