@@ -17,7 +17,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FakeGitHub } from '../../test/fake-github/index.js';
+import { FakeGitHub, type RecordedRequest } from '../../test/fake-github/index.js';
 import { webhooks } from '../../test/e2e/harness.js';
 import { CHECK_ROUTE, TOKEN_ROUTE, quiesce, startMoratorium, tap, waitForReconcile } from '../lib/apps.js';
 import { cpuMs, fmt, progress, round, sleep, type Row, type SectionResult } from '../lib/report.js';
@@ -30,6 +30,26 @@ interface Pull {
   number: number;
   sha: string;
   kind: 'feature' | 'draft' | 'hotfix-branch' | 'hotfix-label';
+}
+
+/**
+ * When each PR got its first failing check (`repo@head sha` -> when the fake answered it), read from
+ * the tapped record until `done` holds (the figures are the fake's times, not the polling's).
+ */
+async function blockedTimes(t: { seen: RecordedRequest[] }, done: (blocked: Map<string, number>) => boolean, timeoutMs: number, what: string): Promise<Map<string, number>> {
+  const blockedAt = new Map<string, number>();
+  const deadline = Date.now() + timeoutMs;
+  for (let read = 0; ; await sleep(50)) {
+    for (; read < t.seen.length; read++) {
+      const r = t.seen[read]!;
+      if (r.route === CHECK_ROUTE && r.body?.conclusion === 'failure' && r.status === 201) {
+        const key = `${r.params.repo}@${r.body.head_sha}`;
+        if (!blockedAt.has(key)) blockedAt.set(key, r.at);
+      }
+    }
+    if (done(blockedAt)) return blockedAt;
+    if (Date.now() > deadline) throw new Error(`${what}: ${blockedAt.size} blocked after ${timeoutMs / 1000} s`);
+  }
 }
 
 async function smallRun(fake: FakeGitHub, dir: string) {
@@ -69,18 +89,7 @@ async function smallRun(fake: FakeGitHub, dir: string) {
   const started = Date.now();
   const res = await app.send('issue_comment', comment);
   if (res.status >= 300) throw new Error(`comment refused: ${res.status}`);
-  const blockedAt = new Map<string, number>();
-  const deadline = Date.now() + 180_000;
-  while (blockedAt.size < features.length || !fake.appComments(OWNER, host.repo, host.number).length) {
-    for (const r of t.seen) {
-      if (r.route === CHECK_ROUTE && r.body?.conclusion === 'failure' && r.status === 201) {
-        const key = `${r.params.repo}@${r.body.head_sha}`;
-        if (!blockedAt.has(key)) blockedAt.set(key, r.at);
-      }
-    }
-    if (Date.now() > deadline) throw new Error(`fan-out: ${blockedAt.size} of ${features.length} feature PRs blocked after 180 s`);
-    await sleep(50);
-  }
+  const blockedAt = await blockedTimes(t, (b) => b.size >= features.length && fake.appComments(OWNER, host.repo, host.number).length > 0, 180_000, `fan-out: the ${features.length} feature PRs blocked and the reply`);
   await quiesce(fake, 3000);
   t.stop();
   const replyAt = t.seen.find((r) => r.route === 'POST /repos/{owner}/{repo}/issues/{issue_number}/comments')?.at ?? NaN;
@@ -229,18 +238,7 @@ export async function mergeFirstRun(fake: FakeGitHub, dir: string) {
   const started = Date.now();
   const res = await app.send('issue_comment', comment);
   if (res.status >= 300) throw new Error(`comment refused: ${res.status}`);
-  const blockedAt = new Map<string, number>();
-  const deadline = Date.now() + 300_000;
-  while (blockedAt.size < pulls.length) {
-    for (const r of t.seen) {
-      if (r.route === CHECK_ROUTE && r.body?.conclusion === 'failure' && r.status === 201) {
-        const k = `${r.params.repo}@${r.body.head_sha}`;
-        if (!blockedAt.has(k)) blockedAt.set(k, r.at);
-      }
-    }
-    if (Date.now() > deadline) throw new Error(`merge-first fan-out: ${blockedAt.size} of ${pulls.length} blocked after 300 s`);
-    await sleep(100);
-  }
+  const blockedAt = await blockedTimes(t, (b) => b.size >= pulls.length, 300_000, `merge-first fan-out: the ${pulls.length} PRs blocked`);
   await quiesce(fake, 2000);
   t.stop();
   slowReads.cancel();

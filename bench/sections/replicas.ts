@@ -24,7 +24,7 @@ import { FakeGitHub } from '../../test/fake-github/index.js';
 import { startApp, webhooks, type AppHandle } from '../../test/e2e/harness.js';
 import { CHECK_ROUTE, startMoratorium, tap, waitForReconcile } from '../lib/apps.js';
 import { postgresHotQueries } from '../lib/postgres-hot.js';
-import { fmt, progress, sleep, type Row, type SectionResult } from '../lib/report.js';
+import { fmt, progress, type Row, type SectionResult } from '../lib/report.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const DEFAULT_INTERVAL_MS = 10 * 60_000;
@@ -239,7 +239,8 @@ async function oneAndTwo(s: Servers): Promise<{ rows: Row[]; data: Record<string
       // Redis keys are per installation: a fresh Redis database per run keeps the runs apart
       const redis = `${s.redisUrl.replace(/\/\d*$/, '')}/${n}`;
       apps.push(...(await startReplicas(fake, n, db, redis)));
-      await sleep(1000);
+      // what the start-up reconciles queued has run on every replica before the clock starts
+      for (const app of apps) await app.waitForJobs(60_000);
       const burstMs = await burst(fake, apps);
       const inc = await incident(fake, apps, db, redis);
       figures[n] = { burstMs, incidentMs: inc.ms, writes: inc.writes };

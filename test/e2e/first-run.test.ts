@@ -12,6 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { FakeGitHub } from '../fake-github/index.js';
 import { expectFakeClean, REPO_ROOT, sign, startApp, webhooks, type AppHandle } from './harness.js';
+import { until } from '../support/until.js';
 
 const OWNER = 'acme';
 const CONVERSION = 'POST /app-manifests/{code}/conversions';
@@ -61,11 +62,9 @@ async function health(app: AppHandle): Promise<{ status: number; body: any }> {
 
 async function waitForHealthy(app: AppHandle): Promise<void> {
   // a status the app reports: 503 (setup or starting) until the app runs with the new credentials
-  for (let i = 0; i < 400; i++) {
-    if ((await health(app).catch(() => ({ status: 0 }))).status === 200) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`the app did not become healthy after its registration\n${app.logs().slice(-3000)}`);
+  await until(async () => (await health(app).catch(() => ({ status: 0 }))).status === 200, 20_000, 'health 200 after the registration').catch((error: Error) => {
+    throw new Error(`${error.message}\n${app.logs().slice(-3000)}`);
+  });
 }
 
 function dotEnv(app: AppHandle): Record<string, string> | null {

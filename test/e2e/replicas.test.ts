@@ -13,6 +13,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFailed } fr
 import { FakeGitHub } from '../fake-github/index.js';
 import { PG_URL, REDIS_URL, requireServer } from '../support/engines.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
+import { until } from '../support/until.js';
 import { createDatabaseForReplicas, E2E_STORE, expectFakeClean, sign, startApp, webhooks, type AppHandle, type Webhooks } from './harness.js';
 
 requireServer('MORATORIUM_TEST_DATABASE_URL', 'the two-replica e2e tests');
@@ -242,11 +243,3 @@ function signedHeaders(app: AppHandle, event: string, payload: unknown, delivery
   };
 }
 
-/** waits until `ok` holds, asking every 100 ms */
-async function until(ok: () => Promise<boolean>, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}

@@ -13,19 +13,11 @@ import { openPostgresStore } from '../../../src/store/postgres/engine.js';
 import { engines, type EngineDb } from '../../support/engines.js';
 import { FakePort } from '../../support/fake-port.js';
 import { TcpProxy } from '../../support/tcp-proxy.js';
+import { until } from '../../support/until.js';
 
 const T0 = Date.UTC(2026, 10, 30, 10, 0);
 const REF: RepoRef = { owner: 'acme', repo: 'api' };
 const alice = { login: 'alice', source: 'api' as const };
-
-/** waits until `ok` holds, asking every 25 ms (at most `ms`) */
-async function until(ok: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 /** a port whose check writes (or deployment answers) wait until the test lets them go */
 class HeldPort extends FakePort {
