@@ -126,15 +126,20 @@ function whenOpens(body: { blocked_until?: string | null; next_change_at?: strin
   return 'it opens only when someone with authority lifts the block';
 }
 
+/** What both commands name: the app, the repository, the environment and the commit. */
+const TARGET_OPTIONS = {
+  url: { type: 'string' },
+  repo: { type: 'string' },
+  environment: { type: 'string' },
+  sha: { type: 'string' },
+} as const;
+
 export async function gateCli(args: string[], io: GateCliIo): Promise<number> {
   try {
     const { values } = parseArgs({
       args,
       options: {
-        url: { type: 'string' },
-        repo: { type: 'string' },
-        environment: { type: 'string' },
-        sha: { type: 'string' },
+        ...TARGET_OPTIONS,
         wait: { type: 'boolean', default: false },
         timeout: { type: 'string' },
       },
@@ -197,10 +202,7 @@ export async function recordDeployCli(args: string[], io: GateCliIo): Promise<nu
     const { values } = parseArgs({
       args,
       options: {
-        url: { type: 'string' },
-        repo: { type: 'string' },
-        environment: { type: 'string' },
-        sha: { type: 'string' },
+        ...TARGET_OPTIONS,
         id: { type: 'string' },
         state: { type: 'string' },
       },
