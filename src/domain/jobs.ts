@@ -10,6 +10,10 @@
  * lease runs out (30 s). Finishing a job (`completeJob`, `retryJob`, `failJob`) counts only while
  * the runner still holds it. On SQLite (one process per file) a starting runner first releases
  * the leases a killed process left, so a restart resumes its work at once, as before.
+ *
+ * A runner learns of its own jobs when they are enqueued (`kick`), but nothing tells it of a job
+ * another replica enqueued and then died holding: on a shared store (PostgreSQL) it also looks for
+ * claimable jobs every `SHARED_POLL_MS`, so such a job is taken over within its lease plus that.
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -46,6 +50,9 @@ export type JobStore = Pick<
   AsyncStore,
   'engine' | 'claimJobs' | 'extendJobLease' | 'completeJob' | 'retryJob' | 'failJob' | 'releaseJobLeases' | 'dueJobs' | 'nextJobAt' | 'pendingJobCount'
 >;
+
+/** how often a runner on a shared store looks for jobs nobody told it of (another replica's, left by its death) */
+export const SHARED_POLL_MS = 5_000;
 
 /** how many claimed jobs one runner holds at most (running or waiting for their lane) */
 const CLAIM_LIMIT = 200;
@@ -179,13 +186,15 @@ export class JobRunner implements JobRegistry {
   private async plan(): Promise<void> {
     if (this.stopped) return;
     const next = await this.store.nextJobAt();
+    const most = this.store.engine === 'sqlite' ? MAX_TIMER_MS : SHARED_POLL_MS;
     if (next === null) {
       if (this.timer) clearTimeout(this.timer);
       this.timer = null;
+      if (most === SHARED_POLL_MS) this.planIn(most);
       return;
     }
     // a due job whose lane is busy is picked up when the lane frees (kick in finally)
-    const delay = Math.min(MAX_TIMER_MS, Math.max(0, next - this.clock.now()));
+    const delay = Math.min(most, Math.max(0, next - this.clock.now()));
     if (delay === 0) return;
     this.planIn(delay);
   }

@@ -167,6 +167,22 @@ for (const engine of engines()) {
       expect([...pa.answers, ...pb.answers].map((x) => x.state)).toEqual(['approved']);
     });
 
+    it('takes over the job of a replica that died holding it, though nothing told this replica of the job', async () => {
+      const [pa, pb] = ports();
+      const a = await replica(pa);
+      const b = await replica(pb);
+      // B runs its jobs and has none: it plans no wake-up of its own
+      await b.jobs.start();
+      await b.jobs.idle();
+      // A enqueues a fan-out and claims it, then dies: it never runs it, and its lease ends
+      const id = await a.store.transaction((tx) => tx.enqueueJob('fanout', { installationId: 1, account: 'acme', repo: null, reason: 'INC-1 opened' }, T0, T0));
+      const claimed = await a.store.claimJobs({ owner: 'replica-a-dead', now: T0, leaseMs: 200, limit: 10 });
+      expect(claimed.map((j) => j.id)).toEqual([id]);
+      await until(async () => (await db!.query('SELECT state FROM jobs WHERE id = $1', [id]))[0]?.state === 'done', 20_000, 'replica B to run the fan-out');
+      expect(pb.posted.map((p) => p.conclusion)).toEqual(['success']);
+      expect(pa.posted).toHaveLength(0);
+    });
+
     it("runs a boundary whose replica died on another replica", async () => {
       const [pa, pb] = ports();
       db = await engine.fresh();
