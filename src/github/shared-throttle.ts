@@ -5,6 +5,16 @@
  * ids and limits and handed to every Octokit, so the shared state does not depend on which Octokit
  * of the process happened to start the plugin's module-wide groups. Bottleneck paces through Redis
  * scripts on the Redis server's clock: no two replicas' clocks are compared.
+ *
+ * Only the groups that pace are shared (write, notifications, search: SPEC 9's write budget). The
+ * groups that bound how many requests run at once (global, 10 per installation; auth, one token
+ * request at a time) stay in each process, as without Redis. A replica that dies (kill -9, a lost
+ * machine) cannot free the slots it held in Redis: Bottleneck frees a slot only when its job ends or
+ * its expiry passes, and the plugin gives every job 60 s. Shared, the dead replica's requests in
+ * flight held the others' concurrency for a minute; the others' writes, paced before they waited
+ * there, then reached GitHub in a bunch when the slots freed. A pacing group's job is a no-op that
+ * waits at most its `minTime`, so its slots expire after `PACING_SLOT_EXPIRY_MS` instead of 60 s.
+ * The pace itself does not depend on the expiry (it is the `nextRequest` time Redis keeps).
  */
 import Bottleneck from 'bottleneck';
 import { Redis } from 'ioredis';
@@ -27,6 +37,28 @@ export interface SharedThrottle {
   close(): Promise<void>;
 }
 
+/**
+ * How long a pacing group's slot is held in Redis at most: longer than any such job's life (its wait
+ * of at most `minTime`, 3 s for notifications, then a no-op), far shorter than the plugin's 60 s.
+ */
+export const PACING_SLOT_EXPIRY_MS = 10_000;
+
+type Schedule = (...args: unknown[]) => Promise<unknown>;
+
+/** Every limiter the group creates schedules its jobs with an expiry of at most `ms`. */
+function expireSlotsAfter(group: Bottleneck.Group, ms: number): Bottleneck.Group {
+  group.on('created', (limiter: Bottleneck) => {
+    const schedule = (limiter.schedule as Schedule).bind(limiter);
+    const capped: Schedule = (first, ...rest) => {
+      if (typeof first === 'function') return schedule({ expiration: ms }, first, ...rest);
+      const options = (first ?? {}) as Bottleneck.JobOptions;
+      return schedule({ ...options, expiration: Math.min(options.expiration ?? ms, ms) }, ...rest);
+    };
+    (limiter as unknown as { schedule: Schedule }).schedule = capped;
+  });
+  return group;
+}
+
 export function createSharedThrottle(redisUrl: string, log?: { error(obj: object, msg: string): void }): SharedThrottle {
   const client = new Redis(redisUrl, { lazyConnect: false, enableOfflineQueue: true, maxRetriesPerRequest: 3 });
   const connection = new Bottleneck.IORedisConnection({ client, Redis } as Bottleneck.IORedisConnectionOptions);
@@ -36,11 +68,12 @@ export function createSharedThrottle(redisUrl: string, log?: { error(obj: object
   const options = {
     Bottleneck,
     connection,
-    global: new Bottleneck.Group({ id: 'octokit-global', maxConcurrent: 10, ...common }),
-    auth: new Bottleneck.Group({ id: 'octokit-auth', maxConcurrent: 1, ...common }),
-    search: new Bottleneck.Group({ id: 'octokit-search', maxConcurrent: 1, minTime: 2000, ...common }),
-    write: new Bottleneck.Group({ id: 'octokit-write', maxConcurrent: 1, minTime: 1000, ...common }),
-    notifications: new Bottleneck.Group({ id: 'octokit-notifications', maxConcurrent: 1, minTime: 3000, ...common }),
+    // in this process: how many requests run at once is each replica's own affair
+    global: new Bottleneck.Group({ id: 'octokit-global', maxConcurrent: 10 }),
+    auth: new Bottleneck.Group({ id: 'octokit-auth', maxConcurrent: 1 }),
+    search: expireSlotsAfter(new Bottleneck.Group({ id: 'octokit-search', maxConcurrent: 1, minTime: 2000, ...common }), PACING_SLOT_EXPIRY_MS),
+    write: expireSlotsAfter(new Bottleneck.Group({ id: 'octokit-write', maxConcurrent: 1, minTime: 1000, ...common }), PACING_SLOT_EXPIRY_MS),
+    notifications: expireSlotsAfter(new Bottleneck.Group({ id: 'octokit-notifications', maxConcurrent: 1, minTime: 3000, ...common }), PACING_SLOT_EXPIRY_MS),
   };
   const where = (() => {
     try {

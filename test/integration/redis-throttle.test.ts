@@ -10,7 +10,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSharedThrottle, PACING_SLOT_EXPIRY_MS } from '../../src/github/shared-throttle.js';
 import { REDIS_URL, requireServer } from '../support/engines.js';
 
 requireServer('MORATORIUM_TEST_REDIS_URL', 'the Redis-shared throttle test');
@@ -87,5 +89,64 @@ describe.skipIf(!REDIS_URL)('the write throttle shared through Redis', () => {
     const gaps = times.slice(1).map((t, i) => t - times[i]!);
     for (const g of gaps) expect(g, `gaps ${gaps.map((x) => Math.round(x)).join(', ')} ms`).toBeGreaterThanOrEqual(800);
     for (let i = 1; i < gaps.length; i++) expect(gaps[i - 1]! + gaps[i]!, `gaps ${gaps.map((x) => Math.round(x)).join(', ')} ms`).toBeGreaterThanOrEqual(1800);
+  });
+
+  it("holds a pacing slot in Redis for seconds, not the plugin's minute, and keeps the concurrency limits per process, so a replica killed in the middle stops nobody for long", async () => {
+    const throttle = createSharedThrottle(REDIS_URL!);
+    const redis = new Redis(REDIS_URL!);
+    try {
+      await throttle.ready();
+      const key = `installation-${100_000 + Math.floor(Math.random() * 900_000)}`;
+      /** the expiry Redis holds for the one running job of a group's limiter, in ms from now (Redis's clock) */
+      const heldFor = async (groupId: string): Promise<number[]> => {
+        const scores = await redis.zrange(`b_${groupId}-${key}_job_expirations`, 0, -1, 'WITHSCORES');
+        const [seconds, micros] = await redis.time();
+        const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+        return scores.filter((_, i) => i % 2 === 1).map((score) => Number(score) - now);
+      };
+      // scheduled as @octokit/plugin-throttling does with clustering: an expiry of 60 s; the job holds
+      // its slot until released, as a process killed in the middle would hold it
+      for (const [group, id, most] of [
+        [throttle.options.write, 'octokit-write', PACING_SLOT_EXPIRY_MS],
+        [throttle.options.notifications, 'octokit-notifications', PACING_SLOT_EXPIRY_MS],
+      ] as const) {
+        let release!: () => void;
+        let started!: () => void;
+        const running = new Promise<void>((resolve) => (started = resolve));
+        const job = group.key(key).schedule({ expiration: 60_000 }, () => {
+          started();
+          return new Promise<void>((resolve) => (release = resolve));
+        });
+        await running;
+        const held = await heldFor(id);
+        release();
+        await job;
+        expect(held, id).toHaveLength(1);
+        expect(held[0]!, id).toBeLessThanOrEqual(most);
+        // and not less than the slot needs: a job waits at most its group's minTime (3 s) before it runs
+        expect(held[0]!, id).toBeGreaterThan(most - 5_000);
+      }
+      // the concurrency groups are not in Redis at all: a dead replica's requests in flight hold nobody else up
+      for (const [group, id] of [
+        [throttle.options.global, 'octokit-global'],
+        [throttle.options.auth, 'octokit-auth'],
+      ] as const) {
+        let release!: () => void;
+        let started!: () => void;
+        const running = new Promise<void>((resolve) => (started = resolve));
+        const job = group.key(key).schedule({ expiration: 60_000 }, () => {
+          started();
+          return new Promise<void>((resolve) => (release = resolve));
+        });
+        await running;
+        const keys = await redis.keys(`b_${id}-${key}_*`);
+        release();
+        await job;
+        expect(keys, id).toEqual([]);
+      }
+    } finally {
+      redis.disconnect();
+      await throttle.close();
+    }
   });
 });
