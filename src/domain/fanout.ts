@@ -104,6 +104,8 @@ export class FanOut {
 
   async run(payload: FanOutPayload): Promise<FanOutResult> {
     const started = Date.now();
+    // which replica runs it (with 'fan-out done', what an operator and the replica tests follow)
+    this.log.info({ event: 'fanout', account: payload.account, repo: payload.repo, reason: payload.reason, only: payload.only }, 'fan-out started');
     const port = await this.ports(payload.installationId);
     const result: FanOutResult = { repos: 0, pulls: 0, evaluated: 0, posted: 0, autoMerge: 0, approved: 0, reviewsRead: 0, failedRepos: [], errors: [] };
     const failed = new Set<string>();

@@ -71,7 +71,7 @@ export class Reconciler {
     this.running = this.deps.store
       .runExclusive('reconcile', () => this.reconcile(reason))
       .then((r) => {
-        if (!r.ran) this.deps.log.debug({ event: 'reconcile', reason }, 'reconcile already running on another replica');
+        if (!r.ran) this.deps.log.info({ event: 'reconcile', reason }, 'reconcile skipped: another replica is running it');
       })
       .finally(() => {
         this.running = null;
