@@ -14,6 +14,10 @@ const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'] as const;
 
 /** '00' to '99' (a frozen table, no state). */
 const TWO: readonly string[] = Object.freeze(Array.from({ length: 100 }, (_, i) => (i < 10 ? `0${i}` : String(i))));
+/** 'HH:MM' of each minute of the day, '00:00' to '23:59' (frozen). */
+const CLOCK: readonly string[] = Object.freeze(Array.from({ length: 1440 }, (_, m) => `${TWO[Math.floor(m / 60)]}:${TWO[m % 60]}`));
+/** '-MM-DD' at index month * 32 + day (frozen; other indexes unused). */
+const MONTH_DAY: readonly string[] = Object.freeze(Array.from({ length: 13 * 32 }, (_, i) => `-${TWO[Math.floor(i / 32)]}-${TWO[i % 32]}`));
 
 function pad2(n: number): string {
   return n >= 0 && n < 100 ? TWO[n]! : n < 10 ? `0${n}` : String(n);
@@ -36,8 +40,7 @@ function dateTime(naive: number): string {
   const days = Math.floor(naive / DAY);
   const ms = naive - days * DAY;
   dayFields(days, fields);
-  const minutes = Math.floor(ms / 60_000);
-  return `${pad4(fields.year)}-${pad2(fields.month)}-${pad2(fields.day)} ${pad2(Math.floor(minutes / 60))}:${pad2(minutes % 60)}`;
+  return `${pad4(fields.year)}${MONTH_DAY[fields.month * 32 + fields.day]} ${CLOCK[Math.floor(ms / 60_000)]}`;
 }
 
 /**
@@ -51,9 +54,8 @@ export function formatShort(t: number, tz: string, now: number): string {
   const days = Math.floor(naive / DAY);
   const sameWeek = t - now < 6 * DAY && days >= Math.floor(utcToNaive(z, now) / DAY);
   if (!sameWeek) return dateTime(naive);
-  const minutes = Math.floor((naive - days * DAY) / 60_000);
   dayFields(days, fields);
-  return `${WEEKDAYS[fields.weekday]} ${pad2(Math.floor(minutes / 60))}:${pad2(minutes % 60)}`;
+  return `${WEEKDAYS[fields.weekday]} ${CLOCK[Math.floor((naive - days * DAY) / 60_000)]}`;
 }
 
 /** ISO-like local rendering with zone: '2026-12-21 00:00 America/New_York' (':SS' only when not zero). */
