@@ -146,7 +146,7 @@ export function evaluateGate(input: GateInput): Decision {
     reasons.push(reason);
   }
 
-  reasons.sort(compareReasons);
+  if (reasons.length > 1) reasons.sort(compareReasons);
 
   // Rule 8: the decision.
   let decisive: Reason | null = null;

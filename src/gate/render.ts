@@ -6,7 +6,7 @@
  */
 import { describePermission, type Config, type ConfigProblem, type Mode } from '../config/schema.js';
 import { formatLong, formatShort } from '../time/format.js';
-import { utcToNaive, zone } from '../time/zone.js';
+import { UTC, utcToNaive, zone } from '../time/zone.js';
 import { codeSpan, escapeMarkdown, escapePlain } from '../util/escape.js';
 import type { HotfixStatus } from './hotfix.js';
 import type { OverrideStatus } from './override.js';
@@ -49,7 +49,7 @@ const DAY = 86_400_000;
  * `2027-01-04 09:00 UTC` (SPEC 5's examples: a slot later today is written with the time alone).
  */
 export function shortTime(t: number, tz: string, now: number): string {
-  const z = zone(tz);
+  const z = tz === 'UTC' ? UTC : zone(tz);
   const naive = utcToNaive(z, t);
   const day = Math.floor(naive / DAY);
   if (t >= now && day === Math.floor(utcToNaive(z, now) / DAY)) {
@@ -132,11 +132,14 @@ function anyWouldBlock(ctx: RenderContext): boolean {
 // ---------------------------------------------------------------------------------------------
 // Summary
 
+/** A login as GitHub allows it: what escapeMarkdown leaves as it is after the defused `@`. */
+const PLAIN_LOGIN = /^[A-Za-z0-9][A-Za-z0-9-]*$/;
+
 function who(login: string): string {
-  return escapeMarkdown(`@${login}`);
+  return PLAIN_LOGIN.test(login) ? `@\u200b${login}` : escapeMarkdown(`@${login}`);
 }
 
-/** Letters and digits only: a code span of them is the text between single backticks. */
+/** Letters and digits only: a code span of them is the text between single backticks, and escapeMarkdown leaves them as they are. */
 const PLAIN_CODE = /^[0-9A-Za-z]+$/;
 
 function sha7(sha: string): string {
@@ -203,9 +206,14 @@ function mark(ctx: RenderContext, r: Reason): string {
   return ctx.hotfix.paths ? '✅ exempt paths pass' : '✅ hotfix passes';
 }
 
+/** A duration as the config writes it (`24h`, `1h30m`): letters and digits need no escaping. */
+function durationText(text: string): string {
+  return PLAIN_CODE.test(text) ? text : escapeMarkdown(text);
+}
+
 function cadenceLine(r: CadenceReason): string {
-  let text = `${r.used} of ${r.max} deploys in the last ${escapeMarkdown(r.perText)}`;
-  if (r.minIntervalText !== null) text += `, at least ${escapeMarkdown(r.minIntervalText)} between deploys`;
+  let text = `${r.used} of ${r.max} deploys in the last ${durationText(r.perText)}`;
+  if (r.minIntervalText !== null) text += `, at least ${durationText(r.minIntervalText)} between deploys`;
   if (r.lastDeploy !== null) text += ` (last deploy ${longTime(r.lastDeploy, 'UTC')})`;
   return text;
 }

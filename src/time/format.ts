@@ -7,8 +7,11 @@
  * allocating and build the text from a table of two-digit numbers (number-to-string conversion
  * was most of their cost); the result is the same text (tested against the plain reading).
  */
-import { DAY, dayFields } from './units.js';
+import { dayFields } from './units.js';
 import { UTC, utcToNaive, zone, type Zone } from './zone.js';
+
+/** (units.ts's DAY, kept here: a hot path reads it several times a call) */
+const DAY = 86_400_000;
 
 const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'] as const;
 
@@ -32,6 +35,11 @@ function zoneOf(tz: string): Zone {
   return tz === 'UTC' ? UTC : zone(tz);
 }
 
+/** utcToNaive, without the call for a zone that never changes its offset. */
+function wallClock(z: Zone, t: number): number {
+  return z.fixed !== null ? t + z.fixed : utcToNaive(z, t);
+}
+
 /** Calendar fields of a day, reused (each caller reads them at once). */
 const fields = { year: 0, month: 0, day: 0, weekday: 0 };
 
@@ -50,9 +58,9 @@ function dateTime(naive: number): string {
  */
 export function formatShort(t: number, tz: string, now: number): string {
   const z = zoneOf(tz);
-  const naive = utcToNaive(z, t);
+  const naive = wallClock(z, t);
   const days = Math.floor(naive / DAY);
-  const sameWeek = t - now < 6 * DAY && days >= Math.floor(utcToNaive(z, now) / DAY);
+  const sameWeek = t - now < 6 * DAY && days >= Math.floor(wallClock(z, now) / DAY);
   if (!sameWeek) return dateTime(naive);
   dayFields(days, fields);
   return `${WEEKDAYS[fields.weekday]} ${CLOCK[Math.floor((naive - days * DAY) / 60_000)]}`;
@@ -60,7 +68,7 @@ export function formatShort(t: number, tz: string, now: number): string {
 
 /** ISO-like local rendering with zone: '2026-12-21 00:00 America/New_York' (':SS' only when not zero). */
 export function formatLong(t: number, tz: string): string {
-  const naive = utcToNaive(zoneOf(tz), t);
+  const naive = wallClock(zoneOf(tz), t);
   const second = Math.floor((naive - Math.floor(naive / 60_000) * 60_000) / 1000);
   return second === 0 ? `${dateTime(naive)} ${tz}` : `${dateTime(naive)}:${pad2(second)} ${tz}`;
 }
