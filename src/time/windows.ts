@@ -51,8 +51,11 @@ export interface CronPlan {
   readonly spec: CronSpec;
   readonly hours: readonly number[];
   readonly minutes: readonly number[];
-  /** the plan's own memo of occurrences (not enumerable: it changes no answer, only how fast one comes) */
-  readonly memo: OccurrenceMemo;
+  /**
+   * the plan's own memo of occurrences, set by compileWindow (not enumerable: it changes no answer,
+   * only how fast one comes; a plan without one, copied or written by hand, is answered by the scan)
+   */
+  readonly memo?: OccurrenceMemo;
 }
 
 export interface RangePlan {
@@ -78,9 +81,9 @@ export function compileWindow(w: WindowSource): WindowPlan {
     if (duration === null) throw new Error(`window "${w.name}": invalid duration '${w.duration}'`);
     const spec = parseCron(w.cron);
     const indexes = (a: boolean[]) => a.flatMap((on, i) => (on ? [i] : []));
-    const plan = { kind: 'cron', zone, duration, spec, hours: indexes(spec.hours), minutes: indexes(spec.minutes) } as Omit<CronPlan, 'memo'>;
+    const plan: CronPlan = { kind: 'cron', zone, duration, spec, hours: indexes(spec.hours), minutes: indexes(spec.minutes) };
     Object.defineProperty(plan, 'memo', { value: new OccurrenceMemo(), enumerable: false });
-    return Object.freeze(plan as CronPlan);
+    return Object.freeze(plan);
   }
   if (w.from === undefined || w.to === undefined) throw new Error(`window "${w.name}": needs cron + duration, or from + to`);
   const start = parseIsoTime(w.from, { zone, form: 'local' });
@@ -121,7 +124,7 @@ function scan(w: CronPlan, lo: number, hi: number, visit: (s: number) => boolean
 export function occurrencesAt(c: WindowPlan, t: number): Occurrence[] {
   if (c.kind === 'range') return c.start <= t && t < c.end ? [{ start: c.start, end: c.end }] : [];
   const out: Occurrence[] = [];
-  if (c.memo.containing(c, t, out)) return out;
+  if (c.memo !== undefined && c.memo.containing(c, t, out)) return out;
   return occurrencesAtByScan(c, t);
 }
 
@@ -181,7 +184,7 @@ export function nextBoundary(c: WindowPlan, t: number): number | null {
     if (t < c.end) return c.end;
     return null;
   }
-  const memoised = c.memo.boundary(c, t);
+  const memoised = c.memo === undefined ? undefined : c.memo.boundary(c, t);
   return memoised !== undefined ? memoised : nextBoundaryByScan(c, t);
 }
 

@@ -115,15 +115,15 @@ describe('the occurrence memo of a cron plan', () => {
 
   it('answers from the memo for a typical window, and keeps what it computed', () => {
     const plan = cronPlan('0 18 * * FRI', '63h', 'Europe/Berlin');
-    expect(plan.memo.size()).toEqual({ blocks: 0, occurrences: 0 });
+    expect(plan.memo!.size()).toEqual({ blocks: 0, occurrences: 0 });
     const saturday = Date.UTC(2026, 5, 13, 10, 0);
     expect(occurrencesAt(plan, saturday)).toEqual([{ start: Date.UTC(2026, 5, 12, 16), end: Date.UTC(2026, 5, 15, 7) }]);
     expect(nextBoundary(plan, saturday)).toBe(Date.UTC(2026, 5, 15, 7));
-    const kept = plan.memo.size();
+    const kept = plan.memo!.size();
     expect(kept.blocks).toBeGreaterThan(0);
     expect(kept.occurrences).toBeGreaterThan(0);
     occurrencesAt(plan, saturday + HOUR);
-    expect(plan.memo.size()).toEqual(kept);
+    expect(plan.memo!.size()).toEqual(kept);
   });
 
   it('stays within its bounds however many instants it is asked about', () => {
@@ -134,14 +134,14 @@ describe('the occurrence memo of a cron plan', () => {
       for (const plan of [weekly, hourly]) {
         occurrencesAt(plan, t);
         nextBoundary(plan, t);
-        const size = plan.memo.size();
+        const size = plan.memo!.size();
         expect(size.blocks).toBeLessThanOrEqual(MEMO_MAX_BLOCKS);
         expect(size.occurrences).toBeLessThanOrEqual(MEMO_MAX_OCCURRENCES);
         if (plan === hourly && size.occurrences > peak.occurrences) peak = size;
       }
     }
     // the weekly plan fills its blocks; the hourly one (672 starts a block) is held by the count of occurrences
-    expect(weekly.memo.size().blocks).toBe(MEMO_MAX_BLOCKS);
+    expect(weekly.memo!.size().blocks).toBe(MEMO_MAX_BLOCKS);
     expect(peak.blocks).toBeLessThan(MEMO_MAX_BLOCKS);
     expect(peak.occurrences).toBeGreaterThan(MEMO_MAX_OCCURRENCES - 700);
   });
@@ -149,8 +149,19 @@ describe('the occurrence memo of a cron plan', () => {
   it('is invisible to comparisons of plans (and so of configs)', () => {
     const asked = cronPlan('0 18 * * FRI', '63h', 'Europe/Berlin');
     occurrencesAt(asked, Date.UTC(2026, 5, 13));
-    expect(asked.memo.size().blocks).toBeGreaterThan(0);
+    expect(asked.memo!.size().blocks).toBeGreaterThan(0);
     expect(asked).toEqual(cronPlan('0 18 * * FRI', '63h', 'Europe/Berlin'));
     expect(Object.keys(asked)).not.toContain('memo');
+  });
+
+  it('answers a copy of a plan (which has no memo) by the scan, with the same answers', () => {
+    const plan = cronPlan('30 2 * * *', '1h', 'Australia/Lord_Howe');
+    const copy: CronPlan = { ...plan };
+    expect(copy.memo).toBeUndefined();
+    const instants = instantsAround(transitions('Australia/Lord_Howe', Date.UTC(2026, 0, 1), Date.UTC(2027, 0, 1))).filter((_, i) => i % 3 === 0);
+    for (const t of instants) {
+      expect(occurrencesAt(copy, t)).toEqual(occurrencesAt(plan, t));
+      expect(nextBoundary(copy, t)).toBe(nextBoundary(plan, t));
+    }
   });
 });
