@@ -1,6 +1,8 @@
 /**
  * The gate: a pure function of (config, state, change, now). It never reads the clock, does no I/O
- * and mutates nothing it is given. SPEC 2 and 5; the rules are numbered as in the design notes.
+ * and mutates nothing it is given (a cron window's plan fills its occurrence memo as it is asked,
+ * which changes no answer: src/time/windows.ts). SPEC 2 and 5; the rules are numbered as in the
+ * design notes.
  */
 import type { Config, Mode, RecoveryCadenceConfig } from '../config/schema.js';
 import { formatLong } from '../time/format.js';
@@ -146,7 +148,7 @@ export function evaluateGate(input: GateInput): Decision {
     reasons.push(reason);
   }
 
-  reasons.sort(compareReasons);
+  if (reasons.length > 1) reasons.sort(compareReasons);
 
   // Rule 8: the decision.
   let decisive: Reason | null = null;

@@ -36,6 +36,9 @@ export function hotfixStatus(
   change: Pick<PullRequestChange, 'labels' | 'headRef' | 'headInRepo' | 'files'>,
 ): HotfixStatus {
   const { exempt } = config;
+  const pattern = firstMatchingPattern(exempt.branchPatterns, change.headRef);
+  // the common case, without the lists below: no label, no matching branch, no exempt.paths
+  if (change.labels.length === 0 && pattern === null && exempt.pathPatterns.length === 0) return { is: false, why: 'no hotfix label or branch' };
   const yes: string[] = [];
   const no: string[] = [];
 
@@ -55,7 +58,6 @@ export function hotfixStatus(
     }
   }
 
-  const pattern = firstMatchingPattern(exempt.branchPatterns, change.headRef);
   if (pattern !== null) {
     if (change.headInRepo) yes.push(`head branch ${change.headRef} matches ${quote(pattern)}`);
     else no.push(`head branch ${change.headRef} matches ${quote(pattern)} but comes from a fork`);

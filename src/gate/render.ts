@@ -6,11 +6,11 @@
  */
 import { describePermission, type Config, type ConfigProblem, type Mode } from '../config/schema.js';
 import { formatLong, formatShort } from '../time/format.js';
-import { utcToNaive, zone } from '../time/zone.js';
+import { UTC, utcToNaive, zone } from '../time/zone.js';
 import { codeSpan, escapeMarkdown, escapePlain } from '../util/escape.js';
 import type { HotfixStatus } from './hotfix.js';
 import type { OverrideStatus } from './override.js';
-import type { CadenceReason, Change, IncidentState, OverrideState, Reason } from './types.js';
+import type { CadenceReason, Change, IncidentState, OverrideState, PullRequestChange, Reason } from './types.js';
 
 export interface RenderContext {
   config: Config;
@@ -49,7 +49,7 @@ const DAY = 86_400_000;
  * `2027-01-04 09:00 UTC` (SPEC 5's examples: a slot later today is written with the time alone).
  */
 export function shortTime(t: number, tz: string, now: number): string {
-  const z = zone(tz);
+  const z = tz === 'UTC' ? UTC : zone(tz);
   const naive = utcToNaive(z, t);
   const day = Math.floor(naive / DAY);
   if (t >= now && day === Math.floor(utcToNaive(z, now) / DAY)) {
@@ -132,12 +132,19 @@ function anyWouldBlock(ctx: RenderContext): boolean {
 // ---------------------------------------------------------------------------------------------
 // Summary
 
+/** A login as GitHub allows it: what escapeMarkdown leaves as it is after the defused `@`. */
+const PLAIN_LOGIN = /^[A-Za-z0-9][A-Za-z0-9-]*$/;
+
 function who(login: string): string {
-  return escapeMarkdown(`@${login}`);
+  return PLAIN_LOGIN.test(login) ? `@\u200b${login}` : escapeMarkdown(`@${login}`);
 }
 
+/** Letters and digits only: a code span of them is the text between single backticks, and escapeMarkdown leaves them as they are. */
+const PLAIN_CODE = /^[0-9A-Za-z]+$/;
+
 function sha7(sha: string): string {
-  return codeSpan(sha.slice(0, 7));
+  const short = sha.slice(0, 7);
+  return PLAIN_CODE.test(short) ? `\`${short}\`` : codeSpan(short);
 }
 
 const MODE_TEXT: Record<Mode, string> = {
@@ -145,18 +152,23 @@ const MODE_TEXT: Record<Mode, string> = {
   features: 'blocks every change that is not a hotfix',
 };
 
-function configSection(ctx: RenderContext, out: string[]): void {
-  if (ctx.configProblems.length === 0) return;
+/**
+ * The summary is built by concatenation, not by joining an array of lines: the sections below
+ * return their lines each preceded by (or, for the first section, followed by) its line break.
+ */
+
+/** The configuration problems, each line followed by a line break ('' when there are none). */
+function configSection(ctx: RenderContext): string {
+  if (ctx.configProblems.length === 0) return '';
   const fallback =
     ctx.configFallback === 'last-valid'
       ? 'the last valid configuration it saw for this repository'
       : ctx.configFallback === 'defaults'
         ? 'the default configuration (no valid one has been seen for this repository)'
         : 'the last valid configuration it saw for this repository, or the defaults when there was none';
-  out.push('### ⚠️ Configuration problems', '');
-  out.push(`${codeSpan('.github/moratorium.yml')} is invalid, so the gate used ${fallback}. Fix these:`, '');
-  for (const p of ctx.configProblems) out.push(`- ${codeSpan(p.path)}: ${escapeMarkdown(p.message)}`);
-  out.push('');
+  let text = `### ⚠️ Configuration problems\n\n${codeSpan('.github/moratorium.yml')} is invalid, so the gate used ${fallback}. Fix these:\n\n`;
+  for (const p of ctx.configProblems) text += `- ${codeSpan(p.path)}: ${escapeMarkdown(p.message)}\n`;
+  return `${text}\n`;
 }
 
 function changeNoun(change: Change): string {
@@ -194,10 +206,14 @@ function mark(ctx: RenderContext, r: Reason): string {
   return ctx.hotfix.paths ? '✅ exempt paths pass' : '✅ hotfix passes';
 }
 
+/** A duration as the config writes it (`24h`, `1h30m`): letters and digits need no escaping. */
+function durationText(text: string): string {
+  return PLAIN_CODE.test(text) ? text : escapeMarkdown(text);
+}
+
 function cadenceLine(r: CadenceReason): string {
-  const parts = [`${r.used} of ${r.max} deploys in the last ${escapeMarkdown(r.perText)}`];
-  if (r.minIntervalText !== null) parts.push(`at least ${escapeMarkdown(r.minIntervalText)} between deploys`);
-  let text = parts.join(', ');
+  let text = `${r.used} of ${r.max} deploys in the last ${durationText(r.perText)}`;
+  if (r.minIntervalText !== null) text += `, at least ${durationText(r.minIntervalText)} between deploys`;
   if (r.lastDeploy !== null) text += ` (last deploy ${longTime(r.lastDeploy, 'UTC')})`;
   return text;
 }
@@ -260,85 +276,83 @@ function notGatedLine(ctx: RenderContext): string {
   return `**Not gated.** This pull request targets ${escapeMarkdown(change.baseRef)}, and ${which}, so the gate does not apply.`;
 }
 
-function changeSection(ctx: RenderContext, out: string[]): void {
+/** What the change is and how to override, each line preceded by a line break. */
+function changeSection(ctx: RenderContext): string {
   const change = ctx.change;
-  if (change.kind === 'pull_request') {
-    out.push('### This pull request', '');
-    out.push(`- Hotfix: ${ctx.hotfix.is ? '**yes**' : 'no'} — ${escapeMarkdown(ctx.hotfix.why)}.`);
-    const permission = `the \`override\` permission (${escapeMarkdown(describePermission(ctx.config.permissions.override))})`;
-    const author = change.author ? `the author ${who(change.author)}` : 'the pull request\'s author';
-    if (ctx.override !== null) {
-      const reason = ctx.override.reason.trim() === '' ? '' : `: "${escapeMarkdown(ctx.override.reason.trim())}"`;
-      const approved = ctx.override.approvedBy?.length ? `, approved by ${ctx.override.approvedBy.map(who).join(', ')}` : '';
-      out.push(
-        `- Override: **yes**, by ${who(ctx.override.by)}${approved} for head commit ${sha7(ctx.override.sha)}${reason}. ` +
-          'A new push ends it; `/override cancel` ends it now.',
-      );
-    } else if (ctx.pendingOverride !== null) {
-      const p = ctx.pendingOverride;
-      const o = p.override;
-      const reason = o.reason.trim() === '' ? '' : `: "${escapeMarkdown(o.reason.trim())}"`;
-      const approved = o.approvedBy?.length ? `, approved so far by ${o.approvedBy.map(who).join(', ')}` : '';
-      const others = p.counted.map(who).join(', ');
-      out.push(
-        `- Override: **pending** (${p.counted.length} of ${p.needed} people), started by ${who(o.by)}${approved} for head commit ${sha7(o.sha)}${reason}. ` +
-          `It takes effect when ${p.missing === 1 ? 'one more person' : `${p.missing} more people`} with ${permission}, other than ${others} and ${author}, ` +
-          `${p.missing === 1 ? 'comments' : 'each comment'} \`/override approve\`. A new push ends it; \`/override cancel\` ends it now.`,
-      );
-    } else {
-      if (ctx.staleOverride !== null) {
-        out.push(
-          `- Override: the override by ${who(ctx.staleOverride.by)} was for an older commit ` +
-            `(${sha7(ctx.staleOverride.sha)}) and does not cover the head commit ${sha7(change.headSha)}.`,
-        );
-      }
-      const approvals = ctx.config.overrides.approvals;
-      out.push(
-        approvals > 1
-          ? `- To override freezes, windows, incidents and deploy limits for head commit ${sha7(change.headSha)}, ` +
-              `someone with ${permission} other than ${author} comments \`/override <reason>\` on this pull request; ` +
-              `it takes effect once ${approvals - 1 === 1 ? 'a second, different person' : `${approvals - 1} more different people`} with that permission (not the author) ${approvals - 1 === 1 ? 'comments' : 'each comment'} \`/override approve\`.`
-          : `- To override freezes, windows, incidents and deploy limits for head commit ${sha7(change.headSha)}, ` +
-              'someone with the `override` permission comments `/override <reason>` on this pull request.',
-      );
-    }
-  } else {
-    out.push('### This deployment', '');
-    out.push(`- Hotfix: ${ctx.hotfix.is ? '**yes**' : 'no'} — ${escapeMarkdown(ctx.hotfix.why)}.`);
-    out.push(
-      ctx.overridden
+  if (change.kind !== 'pull_request') {
+    return (
+      `\n### This deployment\n\n- Hotfix: ${ctx.hotfix.is ? '**yes**' : 'no'} — ${escapeMarkdown(ctx.hotfix.why)}.\n` +
+      (ctx.overridden
         ? '- Override: **yes**, its commit is the merge commit of an overridden pull request.'
-        : '- A deployment is overridden when its commit is the merge commit of a pull request overridden with `/override <reason>`.',
+        : '- A deployment is overridden when its commit is the merge commit of a pull request overridden with `/override <reason>`.')
     );
   }
+  let text = `\n### This pull request\n\n- Hotfix: ${ctx.hotfix.is ? '**yes**' : 'no'} — ${escapeMarkdown(ctx.hotfix.why)}.`;
+  if (ctx.override !== null) {
+    const reason = ctx.override.reason.trim() === '' ? '' : `: "${escapeMarkdown(ctx.override.reason.trim())}"`;
+    const approved = ctx.override.approvedBy?.length ? `, approved by ${ctx.override.approvedBy.map(who).join(', ')}` : '';
+    return (
+      `${text}\n- Override: **yes**, by ${who(ctx.override.by)}${approved} for head commit ${sha7(ctx.override.sha)}${reason}. ` +
+      'A new push ends it; `/override cancel` ends it now.'
+    );
+  }
+  if (ctx.pendingOverride !== null) {
+    const p = ctx.pendingOverride;
+    const o = p.override;
+    const reason = o.reason.trim() === '' ? '' : `: "${escapeMarkdown(o.reason.trim())}"`;
+    const approved = o.approvedBy?.length ? `, approved so far by ${o.approvedBy.map(who).join(', ')}` : '';
+    const others = p.counted.map(who).join(', ');
+    return (
+      `${text}\n- Override: **pending** (${p.counted.length} of ${p.needed} people), started by ${who(o.by)}${approved} for head commit ${sha7(o.sha)}${reason}. ` +
+      `It takes effect when ${p.missing === 1 ? 'one more person' : `${p.missing} more people`} with ${overridePermission(ctx)}, other than ${others} and ${authorOf(change)}, ` +
+      `${p.missing === 1 ? 'comments' : 'each comment'} \`/override approve\`. A new push ends it; \`/override cancel\` ends it now.`
+    );
+  }
+  if (ctx.staleOverride !== null) {
+    text +=
+      `\n- Override: the override by ${who(ctx.staleOverride.by)} was for an older commit ` +
+      `(${sha7(ctx.staleOverride.sha)}) and does not cover the head commit ${sha7(change.headSha)}.`;
+  }
+  const approvals = ctx.config.overrides.approvals;
+  return (
+    text +
+    (approvals > 1
+      ? `\n- To override freezes, windows, incidents and deploy limits for head commit ${sha7(change.headSha)}, ` +
+        `someone with ${overridePermission(ctx)} other than ${authorOf(change)} comments \`/override <reason>\` on this pull request; ` +
+        `it takes effect once ${approvals - 1 === 1 ? 'a second, different person' : `${approvals - 1} more different people`} with that permission (not the author) ${approvals - 1 === 1 ? 'comments' : 'each comment'} \`/override approve\`.`
+      : `\n- To override freezes, windows, incidents and deploy limits for head commit ${sha7(change.headSha)}, ` +
+        'someone with the `override` permission comments `/override <reason>` on this pull request.')
+  );
 }
 
-function recordedSection(ctx: RenderContext, out: string[]): void {
-  if (ctx.recordedIncidents.length === 0) return;
-  out.push('', '### Incidents recorded (gate nothing)', '');
+function overridePermission(ctx: RenderContext): string {
+  return `the \`override\` permission (${escapeMarkdown(describePermission(ctx.config.permissions.override))})`;
+}
+
+function authorOf(change: PullRequestChange): string {
+  return change.author ? `the author ${who(change.author)}` : "the pull request's author";
+}
+
+/** The incidents that gate nothing, each line preceded by a line break ('' when there are none). */
+function recordedSection(ctx: RenderContext): string {
+  if (ctx.recordedIncidents.length === 0) return '';
+  let text = '\n\n### Incidents recorded (gate nothing)\n';
   for (const i of ctx.recordedIncidents) {
-    out.push(
-      `- ${i.severity} incident INC-${i.id} "${escapeMarkdown(i.title)}" (${i.phase}): recorded, gates nothing ` +
-        `(${i.severity} is not in ${codeSpan('incidents.freeze')}).`,
-    );
+    text +=
+      `\n- ${i.severity} incident INC-${i.id} "${escapeMarkdown(i.title)}" (${i.phase}): recorded, gates nothing ` +
+      `(${i.severity} is not in ${codeSpan('incidents.freeze')}).`;
   }
+  return text;
 }
 
 export function renderSummary(ctx: RenderContext): string {
-  const out: string[] = [];
-  configSection(ctx, out);
-  if (!ctx.gated) {
-    out.push(notGatedLine(ctx));
-    recordedSection(ctx, out);
-    return out.join('\n');
-  }
-  out.push(statusLine(ctx), '');
+  const problems = configSection(ctx);
+  if (!ctx.gated) return problems + notGatedLine(ctx) + recordedSection(ctx);
+  let text = `${problems}${statusLine(ctx)}\n`;
   if (ctx.reasons.length > 0) {
-    out.push('### Active constraints', '');
-    for (const r of ctx.reasons) out.push(reasonLine(ctx, r));
-    out.push('');
+    text += '\n### Active constraints\n';
+    for (const r of ctx.reasons) text += `\n${reasonLine(ctx, r)}`;
+    text += '\n';
   }
-  changeSection(ctx, out);
-  recordedSection(ctx, out);
-  return out.join('\n');
+  return text + changeSection(ctx) + recordedSection(ctx);
 }
