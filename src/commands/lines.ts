@@ -22,6 +22,7 @@
  */
 import MarkdownIt, { type Options } from 'markdown-it';
 import type StateBlock from 'markdown-it/lib/rules_block/state_block.mjs';
+import type StateCore from 'markdown-it/lib/rules_core/state_core.mjs';
 import type StateInline from 'markdown-it/lib/rules_inline/state_inline.mjs';
 import type Token from 'markdown-it/lib/token.mjs';
 
@@ -313,6 +314,7 @@ export function markdown(): MarkdownIt {
     if (!rule) throw new Error(`markdown-it has no inline rule ${name}`); // at load: a changed library
     ruler.at(name, hiding(name, rule.fn));
   }
+  md.core.ruler.at('inline', readInlines);
   const blocks = md.block.ruler as unknown as { __rules__: { name: string; fn: BlockRule; alt: string[] }[]; at(name: string, fn: BlockRule, options: { alt: string[] }): void };
   const hr = blocks.__rules__.find((r) => r.name === 'hr');
   if (!hr) throw new Error('markdown-it has no block rule hr');
@@ -321,6 +323,44 @@ export function markdown(): MarkdownIt {
 }
 
 const md = markdown();
+
+/** What `textLines` passes in markdown-it's `env`: how many candidate lines come before each line. */
+interface Env {
+  candidatesBefore?: Int32Array;
+}
+
+/**
+ * markdown-it's core `inline` rule, which parses the inline content of every block, less what
+ * `textLines` needs no parse for, when it says so in `env`: the blocks it does not read (quoted,
+ * table cells, or with no candidate line) and those with no character a hiding rule starts at
+ * (it finds no span there, and reads lines from the content alone). An inline parse changes no
+ * other (each has its own state, and inline rules write nothing shared); in 64 KB of `> - > - a`
+ * or of a 32,000-line paragraph it is most of the time.
+ */
+function readInlines(state: StateCore): void {
+  const before = (state.env as Env).candidatesBefore;
+  const tokens = state.tokens;
+  let quoted = 0;
+  for (let t = 0; t < tokens.length; t++) {
+    const token = tokens[t]!;
+    if (token.type === 'blockquote_open') quoted++;
+    else if (token.type === 'blockquote_close') quoted--;
+    if (token.type !== 'inline') continue;
+    if (before && !(isRead(tokens, t, quoted) && before[Math.min(token.map![1], before.length - 1)]! > before[token.map![0]]! && MAY_HIDE.test(token.content))) continue;
+    state.md.inline.parse(token.content, state.md, state.env, token.children!);
+  }
+}
+
+/** The characters the hiding rules start at (code spans, inline HTML and autolinks, links and images): without one, no span. */
+const MAY_HIDE = /[`<[]/;
+
+/** Whether the inline token at `t` is one `textLines` reads: a paragraph's or heading's, outside block quotes (not a table cell's). */
+function isRead(tokens: readonly Token[], t: number, quoted: number): boolean {
+  const token = tokens[t]!;
+  if (token.type !== 'inline' || quoted > 0 || !token.map || !token.children) return false;
+  const parent = tokens[t - 1]?.type;
+  return parent === 'paragraph_open' || parent === 'heading_open';
+}
 
 const SAME_LINE_COMMENT = /<!--[\s\S]*?-->/g;
 
@@ -334,15 +374,18 @@ function mayAccept(line: string, accept: (text: string) => boolean): boolean {
  * The lines rendered as ordinary text whose text passes `accept`, in order. `accept` must be true
  * only for text that starts with a word: the lines whose trimmed text (same-line HTML comments
  * removed) does not pass it are not looked at, and with none the comment is not parsed.
+ * `parseAll` parses the inline content of every block, as markdown-it does (tests compare).
  */
-export function textLines(body: string, accept: (text: string) => boolean): TextLine[] {
+export function textLines(body: string, accept: (text: string) => boolean, { parseAll = false } = {}): TextLine[] {
   const text = body.startsWith('\uFEFF') ? body.slice(1) : body;
   const lines = text.split(/\r\n|\r|\n/); // as markdown-it normalises line endings
   const candidate = lines.map((line) => mayAccept(line, accept));
   if (!candidate.includes(true)) return [];
+  const candidatesBefore = new Int32Array(lines.length + 1);
+  for (let l = 0; l < lines.length; l++) candidatesBefore[l + 1] = candidatesBefore[l]! + (candidate[l] ? 1 : 0);
   let tokens: Token[];
   try {
-    tokens = md.parse(text, {});
+    tokens = md.parse(text, parseAll ? {} : ({ candidatesBefore } satisfies Env));
   } catch {
     return []; // never expected: markdown-it bounds its nesting
   }
@@ -353,9 +396,7 @@ export function textLines(body: string, accept: (text: string) => boolean): Text
     const token = tokens[t]!;
     if (token.type === 'blockquote_open') quoted++;
     else if (token.type === 'blockquote_close') quoted--;
-    if (token.type !== 'inline' || quoted > 0 || !token.map || !token.children) continue;
-    const parent = tokens[t - 1]?.type;
-    if (parent !== 'paragraph_open' && parent !== 'heading_open') continue; // table cells
+    if (!isRead(tokens, t, quoted)) continue;
     readInline(token, lines, candidate, accept, found);
   }
   return [...found.entries()].sort((a, b) => a[0] - b[0]).map(([, line]) => line);

@@ -1,13 +1,15 @@
 /**
  * The command finder's speed-ups of markdown-it (`lines.ts`: the label scan `linkLabel`, the
- * closing-bracket shortcut, the thematic-break reread) must give exactly markdown-it's results:
+ * closing-bracket shortcut, the thematic-break reread, the inline parses it leaves out) must give
+ * exactly markdown-it's results:
  * compared here with stock markdown-it on many generated strings (fixed seed) and on the
  * adversarial shapes of `npm run bench`.
  */
 import { describe, it, expect } from 'vitest';
 import MarkdownIt, { type Options } from 'markdown-it';
 import type StateInline from 'markdown-it/lib/rules_inline/state_inline.mjs';
-import { linkLabel, markdown, MAX_NESTING } from '../../../src/commands/lines.js';
+import { startsWithCommandWord } from '../../../src/commands/grammar.js';
+import { linkLabel, markdown, MAX_NESTING, textLines } from '../../../src/commands/lines.js';
 
 /** Deterministic strings: random runs of `units`, sometimes one unit repeated (long bracket ladders). */
 function generator(seed: number, units: readonly string[]) {
@@ -128,4 +130,29 @@ describe('the command finder\'s markdown-it = stock markdown-it, token for token
     ['quoted nested list items', `${'> - > - a\n'.repeat(600)}\n/freeze`],
     ['nested list markers and breaks', `${'- - - x\n- * - -\n  - _ _ _\n'.repeat(200)}`],
   ])('%s', (_name, src) => same(src));
+});
+
+describe('textLines parses only the blocks it reads, and finds what a parse of every block finds', () => {
+  const found = (body: string, parseAll: boolean) => textLines(body, startsWithCommandWord, { parseAll });
+
+  it('on 2,000 generated comments', () => {
+    const next = generator(37, ['/freeze x', '/unfreeze', '\n', '\n\n', '> ', '- ', '1. ', '    ', '`', '``', '<!--', '-->', '<b>', '[', ']', '](x)', '![', '![a\n', '[a\n', '](\n', '|', '---', '===', 'a', ' ', '\\', '*']);
+    let withLines = 0;
+    for (let i = 0; i < 2_000; i++) {
+      const body = next(i % 10 === 0 ? 2_000 : 120);
+      const all = found(body, true);
+      expect(found(body, false)).toEqual(all);
+      if (all.length > 0) withLines++;
+    }
+    expect(withLines).toBeGreaterThan(100); // (163 with this seed)
+  });
+
+  it.each([
+    ['quoted nested list items', `${'> - > - a\n'.repeat(600)}\n/freeze`],
+    ['a long paragraph', `${'a\n'.repeat(5_000)}/freeze`],
+    ['a code span over a long paragraph', `\`${'a\n'.repeat(5_000)}/freeze\` /freeze`],
+    ['a table, then a paragraph', 'a | b\n--|--\n/freeze | x\n\n/freeze y'],
+    ['an image over lines', '![a\n/freeze x](y)\n/freeze after'],
+    ['a link destination on the next line', '[a](\n/freeze)\n/freeze after'],
+  ])('%s', (_name, body) => expect(found(body, false)).toEqual(found(body, true)));
 });
