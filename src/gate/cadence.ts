@@ -3,6 +3,7 @@
  * two. A deploy at `d` counts while `d > now - per`. Every deploy counts, hotfixes included.
  */
 import type { RecoveryCadenceConfig } from '../config/schema.js';
+import { firstAbove } from '../time/windows.js';
 
 /** The limits of a cadence (the normal one or the recovery one), durations compiled with the config. */
 export type CadenceLimits = Pick<RecoveryCadenceConfig, 'max' | 'perMs' | 'minIntervalMs'>;
@@ -24,25 +25,13 @@ export interface CadenceStatus {
   nextSlot: number | null;
 }
 
-/** Index of the first element of the ascending `xs` that is > `bound`. */
-function firstAfter(xs: readonly number[], bound: number): number {
-  let lo = 0;
-  let hi = xs.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (xs[mid]! > bound) hi = mid;
-    else lo = mid + 1;
-  }
-  return lo;
-}
-
 /**
  * @param deploys the times of the counted deploys, ascending
  */
 export function evaluateCadence(limits: CadenceLimits, deploys: readonly number[], now: number): CadenceStatus {
   const per = limits.perMs;
   const minInterval = limits.minIntervalMs;
-  const from = firstAfter(deploys, now - per);
+  const from = firstAbove(deploys, now - per);
   const used = deploys.length - from;
   const last = deploys.length > 0 ? deploys[deploys.length - 1]! : null;
 

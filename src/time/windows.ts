@@ -342,7 +342,7 @@ export class OccurrenceMemo {
 }
 
 /** Index of the first element of the ascending xs that is > bound (xs.length if none). */
-function firstAbove(xs: Float64Array, bound: number): number {
+export function firstAbove(xs: ArrayLike<number>, bound: number): number {
   let lo = 0;
   let hi = xs.length;
   while (lo < hi) {

@@ -10,6 +10,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import type Bottleneck from 'bottleneck';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSharedThrottle, PACING_SLOT_EXPIRY_MS } from '../../src/github/shared-throttle.js';
@@ -104,12 +105,12 @@ describe.skipIf(!REDIS_URL)('the write throttle shared through Redis', () => {
         const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
         return scores.filter((_, i) => i % 2 === 1).map((score) => Number(score) - now);
       };
-      // scheduled as @octokit/plugin-throttling does with clustering: an expiry of 60 s; the job holds
-      // its slot until released, as a process killed in the middle would hold it
-      for (const [group, id, most] of [
-        [throttle.options.write, 'octokit-write', PACING_SLOT_EXPIRY_MS],
-        [throttle.options.notifications, 'octokit-notifications', PACING_SLOT_EXPIRY_MS],
-      ] as const) {
+      /**
+       * what `look` sees while one job of the group holds its slot: scheduled as
+       * @octokit/plugin-throttling does with clustering (an expiry of 60 s), and held until released,
+       * as a process killed in the middle would hold it
+       */
+      const whileHeld = async <T>(group: Bottleneck.Group, look: () => Promise<T>): Promise<T> => {
         let release!: () => void;
         let started!: () => void;
         const running = new Promise<void>((resolve) => (started = resolve));
@@ -118,9 +119,18 @@ describe.skipIf(!REDIS_URL)('the write throttle shared through Redis', () => {
           return new Promise<void>((resolve) => (release = resolve));
         });
         await running;
-        const held = await heldFor(id);
-        release();
-        await job;
+        try {
+          return await look();
+        } finally {
+          release();
+          await job;
+        }
+      };
+      for (const [group, id, most] of [
+        [throttle.options.write, 'octokit-write', PACING_SLOT_EXPIRY_MS],
+        [throttle.options.notifications, 'octokit-notifications', PACING_SLOT_EXPIRY_MS],
+      ] as const) {
+        const held = await whileHeld(group, () => heldFor(id));
         expect(held, id).toHaveLength(1);
         expect(held[0]!, id).toBeLessThanOrEqual(most);
         // and not less than the slot needs: a job waits at most its group's minTime (3 s) before it runs
@@ -131,18 +141,7 @@ describe.skipIf(!REDIS_URL)('the write throttle shared through Redis', () => {
         [throttle.options.global, 'octokit-global'],
         [throttle.options.auth, 'octokit-auth'],
       ] as const) {
-        let release!: () => void;
-        let started!: () => void;
-        const running = new Promise<void>((resolve) => (started = resolve));
-        const job = group.key(key).schedule({ expiration: 60_000 }, () => {
-          started();
-          return new Promise<void>((resolve) => (release = resolve));
-        });
-        await running;
-        const keys = await redis.keys(`b_${id}-${key}_*`);
-        release();
-        await job;
-        expect(keys, id).toEqual([]);
+        expect(await whileHeld(group, () => redis.keys(`b_${id}-${key}_*`)), id).toEqual([]);
       }
     } finally {
       redis.disconnect();
