@@ -149,6 +149,8 @@ export type Fault =
       rateLimit?: 'secondary' | 'primary';
     }
   | { delayMs: number }
+  /** the request is held until the test settles this promise, then answered as usual */
+  | { holdUntil: Promise<unknown> }
   | { drop: true }
   /**
    * The endpoint runs (what it changes stays changed) but its answer is lost: the connection is
@@ -996,7 +998,7 @@ export class FakeGitHub extends EventEmitter {
     }
   }
 
-  /** Answer matching requests with a fault (a status, a delay, a dropped connection) `times` times. */
+  /** Answer matching requests with a fault (a status, a delay or a hold, a dropped connection) `times` times. */
   inject(spec: InjectSpec): Injection {
     const injection: Injection = {
       spec,
@@ -1363,6 +1365,9 @@ export class FakeGitHub extends EventEmitter {
       } else if ('delayMs' in f) {
         rec.fault = 'delay';
         await new Promise((resolve) => setTimeout(resolve, f.delayMs));
+      } else if ('holdUntil' in f) {
+        rec.fault = 'delay';
+        await f.holdUntil.catch(() => undefined);
       } else {
         rec.fault = 'status';
         return reply(this.faultReply(f, auth.installationId), rateKey);

@@ -486,6 +486,20 @@ describe('fault injection and rate limits', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(140);
   });
 
+  it('holds a request until the test lets it go, then answers it', async () => {
+    const gh = await installationClient();
+    let letGo!: () => void;
+    const held = fake.inject({ route: 'GET /repos/{owner}/{repo}', fault: { holdUntil: new Promise<void>((resolve) => (letGo = resolve)) } });
+    let answered = false;
+    const read = gh.rest.repos.get({ owner: 'acme', repo: 'api' }).then((res) => ((answered = true), res));
+    // the fake has it and holds it: a second read passes, the first is still waiting
+    await fake.waitFor(() => held.hits === 1 || undefined, 10_000, 'the held read to arrive');
+    await gh.rest.repos.get({ owner: 'acme', repo: 'api' });
+    expect(answered).toBe(false);
+    letGo();
+    expect((await read).data.name).toBe('api');
+  });
+
   it('sends primary rate-limit headers and enforces an exhausted limit', async () => {
     const gh = await installationClient();
     const res = await gh.rest.repos.get({ owner: 'acme', repo: 'api' });

@@ -36,8 +36,9 @@ describe('reads beside the write throttle', () => {
     const a = fake.addPull('acme', 'api', { autoMerge: true });
     const b = fake.addPull('acme', 'api');
     fake.addReview('acme', 'api', b.number, { user: 'mia', state: 'APPROVED' });
-    // GitHub holds the first write for a while; the second waits in the throttle for its slot meanwhile
-    const held = fake.inject({ route: CHECKS, times: 1, fault: { delayMs: 5000 } });
+    // GitHub holds the first write until the test lets it go; the second waits in the throttle for its slot meanwhile
+    let letGo!: () => void;
+    const held = fake.inject({ route: CHECKS, times: 1, fault: { holdUntil: new Promise<void>((resolve) => (letGo = resolve)) } });
     const done: string[] = [];
     const first = port.postCheck(ref, a.head.sha, { conclusion: 'failure', title: 'Frozen', summary: 'x' }).then(() => done.push('write 1'));
     await fake.waitFor((f) => f.requestsTo(CHECKS).length === 1 || undefined, 10_000, 'the first write');
@@ -53,7 +54,10 @@ describe('reads beside the write throttle', () => {
     ]);
     expect(reviews).toEqual([{ reviewer: 'mia', state: 'APPROVED', submittedAt: expect.any(Number) }]);
 
-    await Promise.all([first, second]);
+    // the second write does not wait for the first's answer either; then GitHub answers the first
+    await second;
+    letGo();
+    await first;
     expect(held.hits).toBe(1);
     expect(done).toEqual(['reads', 'write 2', 'write 1']);
     expect(fake.violations).toEqual([]);
