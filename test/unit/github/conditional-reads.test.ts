@@ -4,22 +4,18 @@
  * from the stored page, a change is seen at once, and a second port on the same store (another
  * replica) sends the same ETags.
  */
-import { generateKeyPairSync } from 'node:crypto';
-import { Probot } from 'probot';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createOctokitClass } from '../../../src/github/client.js';
-import { OctokitPort, type Octokit } from '../../../src/github/octokit-port.js';
 import type { ConditionalReads } from '../../../src/github/port.js';
 import { openSqliteStore, type SqliteStore } from '../../../src/store/sqlite/engine.js';
 import { FakeGitHub } from '../../fake-github/index.js';
+import { probotOn, realPort } from '../../support/real-port.js';
 
 const PULLS = 'GET /repos/{owner}/{repo}/pulls';
 const REPOS = 'GET /installation/repositories';
-const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs1', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
 
 let fake: FakeGitHub;
 let store: SqliteStore;
-let probot: Probot;
+let probot: ReturnType<typeof probotOn>;
 const ref = { owner: 'acme', repo: 'api' };
 
 const readsOf = (s: SqliteStore): ConditionalReads => ({
@@ -27,7 +23,7 @@ const readsOf = (s: SqliteStore): ConditionalReads => ({
   put: (k, etag, body) => s.putConditionalRead(k, etag, body, 0),
   drop: (k) => s.dropConditionalRead(k),
 });
-const portOn = async (s: SqliteStore | null) => new OctokitPort(7, (await probot.auth(7)) as Octokit, undefined, s ? readsOf(s) : null);
+const portOn = (s: SqliteStore | null) => realPort(probot, 7, s ? readsOf(s) : null);
 const statuses = (route: string) => fake.requestsTo(route).map((r) => r.status);
 
 beforeAll(async () => {
@@ -35,8 +31,7 @@ beforeAll(async () => {
   fake.addInstallation({ id: 7, account: 'acme' });
   fake.addRepo('acme', 'api');
   for (let i = 0; i < 150; i++) fake.addPull('acme', 'api', { title: `PR ${i}` });
-  const Octokit = createOctokitClass({ throttle: false }).defaults({ retry: { enabled: false } });
-  probot = new Probot({ appId: 1, privateKey, secret: 'test', baseUrl: fake.apiUrl, Octokit });
+  probot = probotOn(fake, { throttle: false });
 });
 
 beforeEach(() => {
@@ -104,7 +99,7 @@ describe('OctokitPort conditional reads', () => {
 
   it('a store that fails makes plain requests, never a failed listing', async () => {
     const broken: ConditionalReads = { get: () => Promise.reject(new Error('db down')), put: () => Promise.reject(new Error('db down')), drop: () => Promise.reject(new Error('db down')) };
-    const port = new OctokitPort(7, (await probot.auth(7)) as Octokit, undefined, broken);
+    const port = await realPort(probot, 7, broken);
     expect(await port.listOpenPulls(ref)).toHaveLength(151);
     expect(statuses(PULLS)).toEqual([200, 200]);
   });

@@ -2,15 +2,12 @@
  * The real GitHub port's look-up of an already posted reply (`findMarkedComment`), against the fake
  * GitHub API in-process: newest page first, back to the command comment, this app's bot's comment only.
  */
-import { generateKeyPairSync } from 'node:crypto';
-import { Probot } from 'probot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createOctokitClass } from '../../../src/github/client.js';
-import { OctokitPort, type Octokit } from '../../../src/github/octokit-port.js';
+import type { OctokitPort } from '../../../src/github/octokit-port.js';
 import { FakeGitHub } from '../../fake-github/index.js';
+import { probotOn, realPort } from '../../support/real-port.js';
 
 const LIST = 'GET /repos/{owner}/{repo}/issues/{issue_number}/comments';
-const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs1', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
 
 let fake: FakeGitHub;
 let port: OctokitPort;
@@ -20,9 +17,7 @@ beforeAll(async () => {
   fake = await FakeGitHub.start();
   fake.addInstallation({ id: 7, account: 'acme' });
   fake.addRepo('acme', 'api');
-  const Octokit = createOctokitClass({ throttle: false }).defaults({ retry: { enabled: false } });
-  const probot = new Probot({ appId: 1, privateKey, secret: 'test', baseUrl: fake.apiUrl, Octokit });
-  port = new OctokitPort(7, (await probot.auth(7)) as Octokit);
+  port = await realPort(probotOn(fake, { throttle: false }), 7);
 });
 
 afterAll(async () => {

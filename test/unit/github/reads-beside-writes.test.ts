@@ -4,15 +4,12 @@
  * with (throttle on, as in production), against the fake GitHub in-process: with one check write
  * held by GitHub and the next one waiting for its write slot, the reads are answered.
  */
-import { generateKeyPairSync } from 'node:crypto';
-import { Probot } from 'probot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createOctokitClass } from '../../../src/github/client.js';
-import { OctokitPort, type Octokit } from '../../../src/github/octokit-port.js';
+import type { OctokitPort } from '../../../src/github/octokit-port.js';
 import { FakeGitHub } from '../../fake-github/index.js';
+import { probotOn, realPort } from '../../support/real-port.js';
 
 const CHECKS = 'POST /repos/{owner}/{repo}/check-runs';
-const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs1', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
 
 let fake: FakeGitHub;
 let port: OctokitPort;
@@ -22,9 +19,7 @@ beforeAll(async () => {
   fake = await FakeGitHub.start();
   fake.addInstallation({ id: 7, account: 'acme' });
   fake.addRepo('acme', 'api');
-  const Octokit = createOctokitClass({ throttle: true }).defaults({ retry: { enabled: false } });
-  const probot = new Probot({ appId: 1, privateKey, secret: 'test', baseUrl: fake.apiUrl, Octokit });
-  port = new OctokitPort(7, (await probot.auth(7)) as Octokit);
+  port = await realPort(probotOn(fake, { throttle: true }), 7);
 });
 
 afterAll(async () => {
