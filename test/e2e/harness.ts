@@ -50,6 +50,7 @@ import { fileURLToPath } from 'node:url';
 import { parseEnv } from 'node:util';
 import { afterAll, afterEach, expect as globalExpect, type ExpectStatic } from 'vitest';
 import { FakeGitHub, startedFakes } from '../fake-github/index.js';
+import { quiet } from '../support/engines.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -73,7 +74,7 @@ function databaseUrlFor(name: string): string {
 const databases = new Set<string>();
 
 async function onServer<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  const c = quiet(new pg.Client({ connectionString: TEST_DATABASE_URL }));
   await c.connect();
   try {
     return await fn(c);
@@ -111,7 +112,7 @@ function pgJobsSync(url: string): StoredJob[] {
 }
 
 async function pgJobs(url: string): Promise<StoredJob[]> {
-  const c = new pg.Client({ connectionString: url });
+  const c = quiet(new pg.Client({ connectionString: url }));
   await c.connect();
   try {
     const r = await c.query(JOBS_SQL).catch((e: { code?: string }) => (e.code === '42P01' ? { rows: [] } : Promise.reject(e)));

@@ -82,18 +82,27 @@ export function withDatabase(url: string, database: string): string {
   return u.toString();
 }
 
+/**
+ * A test's own connection or pool, with a listener for 'error': pg emits it (beside failing the
+ * statement under way) when a connection is lost, and without a listener the test process ends.
+ */
+export function quiet<T extends pg.Client | pg.Pool>(c: T): T {
+  (c as pg.Client).on('error', () => {});
+  return c;
+}
+
 function postgresEngine(adminUrl: string): Engine {
   return {
     name: 'postgres',
     async fresh() {
       const name = `moratorium_t_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
-      const admin = new pg.Client({ connectionString: adminUrl });
+      const admin = quiet(new pg.Client({ connectionString: adminUrl }));
       await admin.connect();
       await admin.query(`CREATE DATABASE ${name}`);
       await admin.end();
       const url = withDatabase(adminUrl, name);
       const opened: AsyncStore[] = [];
-      const raw = new pg.Pool({ connectionString: url, max: 2 });
+      const raw = quiet(new pg.Pool({ connectionString: url, max: 2 }));
       return {
         async open() {
           const s = await openPostgresStore(url, { poolSize: 8 });
@@ -106,7 +115,7 @@ function postgresEngine(adminUrl: string): Engine {
         async drop() {
           await Promise.all(opened.map((s) => s.close().catch(() => {})));
           await raw.end();
-          const a = new pg.Client({ connectionString: adminUrl });
+          const a = quiet(new pg.Client({ connectionString: adminUrl }));
           await a.connect();
           await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
           await a.end();

@@ -57,6 +57,9 @@ export interface PostgresOptions {
 /** migrates on a connection of its own, without the pool's statement time limit */
 export async function migratePostgres(config: pg.ClientConfig): Promise<number> {
   const c = new pg.Client({ ...config, types });
+  // a lost connection also fails the statement under way, which says so; without a listener the
+  // 'error' event pg emits beside it would end the process
+  c.on('error', () => {});
   await c.connect();
   try {
     await c.query('SELECT pg_advisory_lock($1::bigint)', [MIGRATION_LOCK]);
