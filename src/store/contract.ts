@@ -47,6 +47,7 @@ export function repositories(sql: Sql) {
   const pullFiles = pullFilesRepo(sql);
   const sessions = sessionsRepo(sql);
   const windowNotices = windowNoticesRepo(sql);
+  const conditionalReads = conditionalReadsRepo(sql);
   return {
     ...deliveries,
     ...installationsRepo(sql),
@@ -65,9 +66,9 @@ export function repositories(sql: Sql) {
     ...metaRepo(sql),
     ...claims,
     ...sessions,
-    ...conditionalReadsRepo(sql),
+    ...conditionalReads,
     ...windowNotices,
-    /** drops finished jobs, old delivery ids, old claims (kept a week: GitHub's redeliveries come sooner), old file lists, expired dashboard sessions, old window notices */
+    /** drops finished jobs, old delivery ids, old claims (kept a week: GitHub's redeliveries come sooner), old file lists, expired dashboard sessions, old window notices, listings not answered anew for 30 days */
     async prune(now: number): Promise<void> {
       await jobs.pruneJobs(now);
       await pullFiles.prunePullFiles(now);
@@ -75,6 +76,7 @@ export function repositories(sql: Sql) {
       await claims.pruneClaims(now);
       await sessions.pruneDashboard(now);
       await windowNotices.pruneWindowNotices(now);
+      await conditionalReads.pruneConditionalReads(now);
     },
   };
 }

@@ -418,4 +418,12 @@ export const MIGRATIONS: readonly { id: number; name: string; sql: string }[] = 
       CREATE INDEX window_notices_by_start ON window_notices(occurrence_start);
     `,
   },
+  {
+    id: 11,
+    name: 'conditional reads pruned',
+    sql: `
+      -- the stored listings not answered anew for 30 days are pruned (src/store/repos/conditional-reads.ts)
+      CREATE INDEX conditional_reads_by_seen ON conditional_reads(seen_at);
+    `,
+  },
 ];

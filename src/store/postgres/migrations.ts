@@ -356,4 +356,11 @@ export const PG_MIGRATIONS: readonly { id: number; name: string; sql: string }[]
       CREATE INDEX window_notices_by_start ON window_notices(occurrence_start);
     `,
   },
+  {
+    id: 11,
+    name: 'conditional reads pruned',
+    sql: `
+      CREATE INDEX conditional_reads_by_seen ON conditional_reads(seen_at);
+    `,
+  },
 ];

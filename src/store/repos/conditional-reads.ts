@@ -20,8 +20,16 @@ export const conditionalReadStatements = {
     'INSERT INTO conditional_reads (key, etag, body, seen_at) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET etag = excluded.etag, body = excluded.body, seen_at = excluded.seen_at',
   ),
   dropConditionalRead: stmt('dropConditionalRead', 'DELETE FROM conditional_reads WHERE key = ?'),
+  pruneConditionalReads: stmt('pruneConditionalReads', 'DELETE FROM conditional_reads WHERE seen_at < ?'),
 };
 const s = conditionalReadStatements;
+
+/**
+ * A stored listing that GitHub has not answered anew (200) for this long is pruned, so the rows of
+ * repositories and installations that are gone do not stay for ever. A listing that is still read
+ * and merely unchanged for that long costs one counted request to store again.
+ */
+export const CONDITIONAL_READ_KEEP_MS = 30 * 86_400_000;
 
 /** a key is at most this long (a listing's URL with its installation) */
 const MAX_KEY = 2000;
@@ -38,6 +46,9 @@ export function conditionalReadsRepo(sql: Sql) {
     },
     async dropConditionalRead(key: string): Promise<void> {
       await sql.run(s.dropConditionalRead, [key]);
+    },
+    async pruneConditionalReads(now: number): Promise<number> {
+      return sql.run(s.pruneConditionalReads, [now - CONDITIONAL_READ_KEEP_MS]);
     },
   };
 }

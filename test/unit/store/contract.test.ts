@@ -265,6 +265,20 @@ describe.each(engines())('store contract on $name', (engine) => {
     }
   });
 
+  it('prunes the conditional reads that GitHub has not answered anew for 30 days, and keeps the others', async () => {
+    const gone = '7 GET /repos/acme/left/pulls page=1';
+    const kept = '7 GET /repos/acme/api/pulls page=1';
+    await store.putConditionalRead(gone, 'W/"a1"', '{}', T0);
+    await store.putConditionalRead(kept, 'W/"b1"', '{}', T0);
+    // answered anew (a 200 with a new ETag) 20 days later: its 30 days start again
+    await store.putConditionalRead(kept, 'W/"b2"', '{}', T0 + 20 * 86_400_000);
+    await store.prune(T0 + 30 * 86_400_000);
+    expect(await store.getConditionalRead(gone)).not.toBeNull();
+    await store.prune(T0 + 30 * 86_400_000 + 1);
+    expect(await store.getConditionalRead(gone)).toBeNull();
+    expect(await store.getConditionalRead(kept)).toMatchObject({ etag: 'W/"b2"' });
+  });
+
   describe('jobs', () => {
     const lease = engine.name === 'postgres' ? 400 : 30_000;
 

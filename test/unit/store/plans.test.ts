@@ -76,6 +76,7 @@ const HOT: [Statement, Param[], Param[]?][] = [
   [claims.pruneClaims, [1]],
   [conditional.getConditionalRead, ['7 GET /installation/repositories page=1']],
   [conditional.dropConditionalRead, ['7 GET /installation/repositories page=1']],
+  [conditional.pruneConditionalReads, [1]],
   [notices.windowNoticeOf, ['a', 'k', 1]],
   [notices.pruneWindowNotices, [1]],
 ];
