@@ -96,7 +96,7 @@ export class Handlers {
   /** Wraps a handler: installation check, delivery id, one log line with its duration, errors contained. */
   wrap<E extends EventName>(name: string, fn: (ctx: Context<E>, port: GitHubPort) => Promise<Fields>) {
     return async (ctx: Context<E>): Promise<void> => {
-      const started = Date.now();
+      const started = this.s.clock.now();
       try {
         const installationId = (ctx.payload as { installation?: { id?: number } | null } | null)?.installation?.id;
         if (!installationId) throw new PayloadError('payload has no installation');
@@ -104,13 +104,13 @@ export class Handlers {
         const fields = await withBusyRetry(() => fn(ctx, port), (attempt, wait) =>
           this.s.log.warn({ event: name, delivery: ctx.id, attempt, wait_ms: wait }, 'database busy, retrying the delivery'),
         );
-        this.s.log.info({ event: name, delivery: ctx.id, ...(fields ?? {}), duration_ms: Date.now() - started }, name);
+        this.s.log.info({ event: name, delivery: ctx.id, ...(fields ?? {}), duration_ms: this.s.clock.now() - started }, name);
       } catch (error) {
         if (error instanceof PayloadError) {
           this.s.log.warn({ event: name, delivery: ctx.id, err: error.message }, 'payload ignored');
           return;
         }
-        this.s.log.error({ event: name, delivery: ctx.id, err: error, duration_ms: Date.now() - started }, 'handler failed');
+        this.s.log.error({ event: name, delivery: ctx.id, err: error, duration_ms: this.s.clock.now() - started }, 'handler failed');
         // the database did not answer: nothing of it is stored, so the delivery is answered 5xx
         // and GitHub's redelivery can be used (SPEC 9)
         if (isStoreUnavailable(error)) throw error;

@@ -39,7 +39,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   // SPEC 11: without APP_ID, the first run registers the App (src/setup/), then the app runs on its server
-  const registered = needsSetup(process.env) ? await firstRun(process.env) : null;
+  const registered = needsSetup(process.env) ? await firstRun(process.env, systemClock) : null;
   try {
     env = readEnv(process.env);
   } catch (error) {
@@ -83,6 +83,7 @@ async function main(): Promise<void> {
     port: env.PORT,
     webhookPath: env.WEBHOOK_PATH,
     log,
+    clock: systemClock,
     secret: env.WEBHOOK_SECRET,
     requestTimeoutMs: env.MORATORIUM_REQUEST_TIMEOUT,
     Probot: Probot.defaults({ appId: env.APP_ID, privateKey: env.privateKey, secret: env.WEBHOOK_SECRET, baseUrl: env.baseUrl, log, Octokit }),

@@ -103,7 +103,7 @@ export class FanOut {
   }
 
   async run(payload: FanOutPayload): Promise<FanOutResult> {
-    const started = Date.now();
+    const started = this.deps.clock.now();
     // which replica runs it (with 'fan-out done', what an operator and the replica tests follow)
     this.log.info({ event: 'fanout', account: payload.account, repo: payload.repo, reason: payload.reason, only: payload.only }, 'fan-out started');
     const port = await this.ports(payload.installationId);
@@ -180,7 +180,7 @@ export class FanOut {
     result.reviewsRead = queue.stats.reads - queue.stats.readErrors;
     result.failedRepos = [...failed];
     this.log.info(
-      { event: 'fanout', account: payload.account, repo: payload.repo, reason: payload.reason, repos: result.repos, pulls: result.pulls, posted: result.posted, auto_merge: result.autoMerge, approved: result.approved, reviews_read: result.reviewsRead, failed: result.failedRepos.length, duration_ms: Date.now() - started },
+      { event: 'fanout', account: payload.account, repo: payload.repo, reason: payload.reason, repos: result.repos, pulls: result.pulls, posted: result.posted, auto_merge: result.autoMerge, approved: result.approved, reviews_read: result.reviewsRead, failed: result.failedRepos.length, duration_ms: this.deps.clock.now() - started },
       'fan-out done',
     );
     return result;

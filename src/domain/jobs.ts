@@ -132,13 +132,20 @@ export class JobRunner implements JobRegistry {
 
   /** Resolves when no job is due or running (tests and shutdown). */
   async idle(timeoutMs = 30_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      if (this.ticking) await this.ticking;
-      const due = (await this.store.dueJobs(this.clock.now(), 1)).length;
-      if (this.running.size === 0 && this.held.size === 0 && !this.ticking && due === 0) return;
-      if (Date.now() > deadline) throw new Error('jobs did not become idle');
-      await Promise.race([...this.running, new Promise((r) => setTimeout(r, 20))]);
+    // a timer, not the clock: the runner's clock may be a test's, standing still
+    let late = false;
+    const timer = setTimeout(() => (late = true), timeoutMs);
+    timer.unref();
+    try {
+      for (;;) {
+        if (this.ticking) await this.ticking;
+        const due = (await this.store.dueJobs(this.clock.now(), 1)).length;
+        if (this.running.size === 0 && this.held.size === 0 && !this.ticking && due === 0) return;
+        if (late) throw new Error('jobs did not become idle');
+        await Promise.race([...this.running, new Promise((r) => setTimeout(r, 20))]);
+      }
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -221,7 +228,7 @@ export class JobRunner implements JobRegistry {
 
   private async run(job: JobRecord): Promise<void> {
     const handler = this.handlers[job.kind];
-    const started = Date.now();
+    const started = this.clock.now();
     const lost = (done: boolean) => {
       if (!done) this.log.warn({ job: job.id, kind: job.kind }, 'job finished after its lease was lost: another replica had taken it');
     };
@@ -236,7 +243,7 @@ export class JobRunner implements JobRegistry {
         this.log.warn({ job: job.id, kind: job.kind, attempts: job.attempts + 1, error: result.retry.error }, 'job incomplete, will retry');
       } else {
         lost(await this.store.completeJob(job.id, this.owner, this.clock.now()));
-        this.log.debug({ job: job.id, kind: job.kind, duration_ms: Date.now() - started }, 'job done');
+        this.log.debug({ job: job.id, kind: job.kind, duration_ms: this.clock.now() - started }, 'job done');
       }
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);

@@ -31,6 +31,7 @@ import type { Logger } from 'pino';
 import type { Probot } from 'probot';
 import { MAX_BODY_BYTES, setReadBody } from './http-util.js';
 import { loggablePath } from './redact.js';
+import type { Clock } from '../clock.js';
 
 /** GitHub caps a webhook payload at 25 MiB; bigger bodies are refused with 413 (SPEC 8). */
 export const WEBHOOK_MAX_BYTES = 25 * 1024 * 1024;
@@ -57,6 +58,8 @@ export interface AppServerOptions {
   port: number;
   webhookPath: string;
   log: Logger;
+  /** what the request log's durations are measured with (the composition root's) */
+  clock: Clock;
   /** `Probot.defaults({...})`: appId, privateKey, secret, baseUrl, Octokit */
   Probot: ProbotClass;
   /** the webhook secret (X-Hub-Signature-256) */
@@ -203,12 +206,12 @@ export class AppServer {
 
   /** One line per request, written when it is answered or abandoned: no headers (they carry tokens and signatures). */
   private logLine(req: IncomingMessage, res: ServerResponse): void {
-    const started = Date.now();
+    const started = this.opts.clock.now();
     let done = false;
     const write = (aborted: boolean) => {
       if (done) return;
       done = true;
-      const ms = Date.now() - started;
+      const ms = this.opts.clock.now() - started;
       const delivery = req.headers['x-github-delivery'];
       const status = aborted && !res.headersSent ? 0 : res.statusCode;
       const path = loggablePath(pathOf(req));

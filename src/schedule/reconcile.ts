@@ -81,7 +81,7 @@ export class Reconciler {
 
   private async reconcile(reason: string): Promise<void> {
     const { store, clock, log } = this.deps;
-    const started = Date.now();
+    const started = clock.now();
     await store.setMeta(LAST_RUN_KEY, String(clock.now()));
     await store.prune(clock.now());
     let installations: InstallationInfo[];
@@ -107,6 +107,6 @@ export class Reconciler {
     }
     await this.deps.boundaries.fire();
     await this.deps.heldChecks.queueAllHeldChecks();
-    log.info({ event: 'reconcile', reason, installations: installations.length, posted, failed, duration_ms: Date.now() - started }, 'reconcile done');
+    log.info({ event: 'reconcile', reason, installations: installations.length, posted, failed, duration_ms: clock.now() - started }, 'reconcile done');
   }
 }

@@ -31,6 +31,7 @@ import { LOG_REDACT } from '../http/redact.js';
 import { AppServer, type Handler } from '../http/server.js';
 import { dotEnvPath, writeDotEnv } from './dotenv.js';
 import { buildManifest, createAppUrl, publicBaseUrl, SETUP_CALLBACK_PATH, type Manifest } from './manifest.js';
+import type { Clock } from '../clock.js';
 
 /** The manifest file: the package's own (dist/setup/ or src/setup/ -> the package root). */
 export const APP_YML = new URL('../../app.yml', import.meta.url);
@@ -55,7 +56,7 @@ export interface SetupOptions {
  * Serves the setup until the App is registered; resolves with the (still listening) server once
  * `.env` holds the credentials and `target` has them. Signals during the setup stop it (exit 0).
  */
-export async function firstRun(source: NodeJS.ProcessEnv): Promise<AppServer> {
+export async function firstRun(source: NodeJS.ProcessEnv, clock: Clock): Promise<AppServer> {
   let env: SetupEnv;
   let appYml: string;
   try {
@@ -67,7 +68,7 @@ export async function firstRun(source: NodeJS.ProcessEnv): Promise<AppServer> {
     process.exit(1);
   }
   const log = pino({ level: env.LOG_LEVEL, name: 'moratorium', redact: LOG_REDACT });
-  const server = AppServer.forSetup({ host: env.HOST ?? 'localhost', port: env.PORT, webhookPath: env.WEBHOOK_PATH, log, requestTimeoutMs: env.MORATORIUM_REQUEST_TIMEOUT });
+  const server = AppServer.forSetup({ host: env.HOST ?? 'localhost', port: env.PORT, webhookPath: env.WEBHOOK_PATH, log, clock, requestTimeoutMs: env.MORATORIUM_REQUEST_TIMEOUT });
   const setup = createSetupHandler({ env, log: log.child({ name: 'setup' }), appYml, envFile: dotEnvPath(source), target: source });
   server.addSetupHandler(setup.handler);
   let stopping = false;

@@ -171,8 +171,29 @@ function readSources(): Sources {
   return out;
 }
 
+/**
+ * Files that read the clock themselves (Date.now(), new Date() with no argument, performance.now(),
+ * process.hrtime): only src/clock.ts may, whose systemClock the composition root hands to the rest.
+ * Timers (setTimeout) are not clock reads. Comments are not looked at.
+ */
+export function clockReaders(sources: Sources): string[] {
+  const out: string[] = [];
+  for (const [file, text] of sources) {
+    if (file === 'src/clock.ts') continue;
+    const code = text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:])\/\/.*$/gm, '$1');
+    const m = /\bDate\.now\(|\bnew Date\(\s*\)|\bperformance\.now\(|\bprocess\.hrtime\b/.exec(code);
+    if (m) out.push(`${file}: ${m[0]}`);
+  }
+  return out;
+}
+
 describe('the layout of src/', () => {
-  const result = analyse(readSources());
+  const sources = readSources();
+  const result = analyse(sources);
+
+  it('reads the clock only in src/clock.ts: every other part is given a Clock by the composition root', () => {
+    expect(clockReaders(sources)).toEqual([]);
+  });
 
   it('reads every file and every import resolves to a file', () => {
     expect(result.files).toBeGreaterThan(40);
@@ -242,6 +263,16 @@ describe('the layout checker itself', () => {
       'src/gate/a.ts -> src/util/b.ts -> node:fs',
       'src/time/zone.ts -> node:http',
     ]);
+  });
+
+  it('finds a file that reads the clock itself, and not a comment, a timer or a given date', () => {
+    const files = new Map([
+      ['src/domain/a.ts', 'export const f = () => Date.now() - 1;'],
+      ['src/http/b.ts', 'export const g = () => new Date( );'],
+      ['src/gate/c.ts', '// Date.now() is not read here\n/* nor performance.now() */\nexport const h = (t: number) => new Date(t);\nsetTimeout(() => {}, 5);'],
+      ['src/clock.ts', 'export const systemClock = { now: () => Date.now() };'],
+    ]);
+    expect(clockReaders(files)).toEqual(['src/domain/a.ts: Date.now(', 'src/http/b.ts: new Date( )']);
   });
 
   it('reports a file importing the composition root other than main.ts', () => {
