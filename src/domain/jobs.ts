@@ -54,6 +54,14 @@ export type JobStore = Pick<
 /** how often a runner on a shared store looks for jobs nobody told it of (another replica's, left by its death) */
 export const SHARED_POLL_MS = 5_000;
 
+/**
+ * After the store failed to hand out jobs, the next try comes 1 s later, then 2, 4, 8 and at most
+ * this much; the first success starts again at 1 s. On SQLite each failed try has held the event
+ * loop for the whole busy timeout (5 s, better-sqlite3 waits synchronously), so trying every second
+ * would leave webhooks and the HTTP API a sixth of the time while another process holds the file.
+ */
+export const CLAIM_RETRY_MAX_MS = 16_000;
+
 /** how many claimed jobs one runner holds at most (running or waiting for their lane) */
 const CLAIM_LIMIT = 200;
 
@@ -70,6 +78,8 @@ export class JobRunner implements JobRegistry {
   private ticking: Promise<void> | null = null;
   private again = false;
   private released = false;
+  /** failed tries to claim jobs in a row (the backoff's exponent) */
+  private claimFailures = 0;
   /** who claims: unique per process */
   readonly owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
 
@@ -120,10 +130,13 @@ export class JobRunner implements JobRegistry {
           this.again = false;
           await this.tick();
         } while (this.again && !this.stopped);
+        this.claimFailures = 0;
       } catch (error) {
-        // the database did not answer: try again soon
-        this.log.warn({ err: error }, 'could not claim jobs');
-        this.planIn(1000);
+        // the database did not answer: try again soon, a little later each time
+        const retryMs = Math.min(CLAIM_RETRY_MAX_MS, 1000 * 2 ** Math.min(this.claimFailures, 10));
+        this.claimFailures += 1;
+        this.log.warn({ err: error, retry_ms: retryMs }, 'could not claim jobs');
+        this.planIn(retryMs);
       } finally {
         this.ticking = null;
       }
