@@ -133,7 +133,7 @@ export class JobRunner implements JobRegistry {
         this.claimFailures = 0;
       } catch (error) {
         // the database did not answer: try again soon, a little later each time
-        const retryMs = Math.min(CLAIM_RETRY_MAX_MS, 1000 * 2 ** Math.min(this.claimFailures, 10));
+        const retryMs = Math.min(CLAIM_RETRY_MAX_MS, backoffMs(this.claimFailures));
         this.claimFailures += 1;
         this.log.warn({ err: error, retry_ms: retryMs }, 'could not claim jobs');
         this.planIn(retryMs);
@@ -206,15 +206,16 @@ export class JobRunner implements JobRegistry {
   private async plan(): Promise<void> {
     if (this.stopped) return;
     const next = await this.store.nextJobAt();
-    const most = this.store.engine === 'sqlite' ? MAX_TIMER_MS : SHARED_POLL_MS;
+    // one process per SQLite file: only a shared store has jobs nobody told this runner of
+    const shared = this.store.engine !== 'sqlite';
     if (next === null) {
       if (this.timer) clearTimeout(this.timer);
       this.timer = null;
-      if (most === SHARED_POLL_MS) this.planIn(most);
+      if (shared) this.planIn(SHARED_POLL_MS);
       return;
     }
     // a due job whose lane is busy is picked up when the lane frees (kick in finally)
-    const delay = Math.min(most, Math.max(0, next - this.clock.now()));
+    const delay = Math.min(shared ? SHARED_POLL_MS : MAX_TIMER_MS, Math.max(0, next - this.clock.now()));
     if (delay === 0) return;
     this.planIn(delay);
   }
